@@ -1,0 +1,456 @@
+//! Word expansion as far as it can be done statically: quote removal, ANSI-C
+//! escapes, tilde, literal variables, `$IFS` splitting and brace expansion.
+//! Anything that depends on run-time state marks the field non-literal.
+
+use std::collections::HashMap;
+
+use brush_parser::ParserOptions;
+use brush_parser::word::{
+    self, BraceExpressionMember, BraceExpressionOrText, Parameter, ParameterExpr, TildeExpr,
+    WordPiece, WordPieceWithSource,
+};
+
+/// One field (argument) produced by expanding a word.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Field {
+    pub text: String,
+    /// Statically known.
+    pub literal: bool,
+    /// Contains unquoted glob characters (pathname expansion would apply).
+    pub glob: bool,
+    /// Some part of the word was quoted (so an empty field is kept).
+    pub quoted: bool,
+}
+
+impl Field {
+    fn new() -> Self {
+        Field {
+            literal: true,
+            ..Field::default()
+        }
+    }
+}
+
+/// The expansion of one word.
+#[derive(Debug, Default)]
+pub(crate) struct Expanded {
+    pub fields: Vec<Field>,
+    /// Command substitutions (`$(…)`, backquotes) whose bodies must be analysed.
+    pub substitutions: Vec<String>,
+    /// Constructs that may run code we cannot see.
+    pub opaque: Vec<String>,
+}
+
+/// Most alternatives produced by one brace expansion.
+const MAX_BRACE_ALTERNATIVES: usize = 256;
+
+pub(crate) fn expand_word(raw: &str, vars: &HashMap<String, String>) -> Expanded {
+    let mut out = Expanded::default();
+    let options = ParserOptions::default();
+    if has_brace_candidate(raw) {
+        if raw.contains(['\'', '"', '\\', '$', '`']) {
+            // Brace expansion mixed with quoting: do not guess, mark uncertain.
+            let mut e = expand_plain(raw, vars, &options, &mut out);
+            for f in &mut e {
+                f.glob = true;
+            }
+            out.fields.extend(e);
+            return out;
+        }
+        if let Ok(Some(items)) = word::parse_brace_expansions(raw, &options) {
+            let mut alternatives = vec![String::new()];
+            let mut overflow = false;
+            for item in &items {
+                alternatives = product(&alternatives, &brace_item(item, &mut overflow));
+                if overflow || alternatives.len() > MAX_BRACE_ALTERNATIVES {
+                    overflow = true;
+                    break;
+                }
+            }
+            if overflow {
+                out.fields.push(Field {
+                    text: raw.to_string(),
+                    literal: false,
+                    glob: true,
+                    quoted: false,
+                });
+                out.opaque
+                    .push("a brace expansion too large to expand".into());
+                return out;
+            }
+            for alt in alternatives {
+                let fields = expand_plain(&alt, vars, &options, &mut out);
+                out.fields.extend(fields);
+            }
+            return out;
+        }
+    }
+    let fields = expand_plain(raw, vars, &options, &mut out);
+    out.fields.extend(fields);
+    out
+}
+
+fn has_brace_candidate(raw: &str) -> bool {
+    raw.contains('{') && raw.contains('}') && (raw.contains(',') || raw.contains(".."))
+}
+
+fn product(left: &[String], right: &[String]) -> Vec<String> {
+    let mut out = Vec::with_capacity(left.len().saturating_mul(right.len()));
+    for l in left {
+        for r in right {
+            if out.len() > MAX_BRACE_ALTERNATIVES {
+                return out;
+            }
+            out.push(format!("{l}{r}"));
+        }
+    }
+    out
+}
+
+fn brace_item(item: &BraceExpressionOrText, overflow: &mut bool) -> Vec<String> {
+    match item {
+        BraceExpressionOrText::Text(t) => vec![t.clone()],
+        BraceExpressionOrText::Expr(members) => {
+            let mut out = Vec::new();
+            for m in members {
+                match m {
+                    BraceExpressionMember::NumberSequence {
+                        start,
+                        end,
+                        increment,
+                    } => {
+                        let step = increment.unsigned_abs().max(1);
+                        let count = start.abs_diff(*end) / step + 1;
+                        if count > MAX_BRACE_ALTERNATIVES as u64 {
+                            *overflow = true;
+                            return out;
+                        }
+                        let mut v = *start;
+                        for _ in 0..count {
+                            out.push(v.to_string());
+                            v = if start <= end {
+                                v.saturating_add(step as i64)
+                            } else {
+                                v.saturating_sub(step as i64)
+                            };
+                        }
+                    }
+                    BraceExpressionMember::CharSequence {
+                        start,
+                        end,
+                        increment,
+                    } => {
+                        let (a, b) = (*start as u32, *end as u32);
+                        let step = increment.unsigned_abs().clamp(1, u32::MAX as u64) as u32;
+                        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+                        if (hi - lo) / step > MAX_BRACE_ALTERNATIVES as u32 {
+                            *overflow = true;
+                            return out;
+                        }
+                        let mut c = lo;
+                        while c <= hi {
+                            if let Some(ch) = char::from_u32(c) {
+                                out.push(ch.to_string());
+                            }
+                            c = c.saturating_add(step);
+                            if step == 0 {
+                                break;
+                            }
+                        }
+                        if a > b {
+                            out.reverse();
+                        }
+                    }
+                    BraceExpressionMember::Child(children) => {
+                        let mut alts = vec![String::new()];
+                        for child in children {
+                            alts = product(&alts, &brace_item(child, overflow));
+                            if *overflow {
+                                return out;
+                            }
+                        }
+                        out.extend(alts);
+                    }
+                }
+                if out.len() > MAX_BRACE_ALTERNATIVES {
+                    *overflow = true;
+                    return out;
+                }
+            }
+            out
+        }
+    }
+}
+
+fn expand_plain(
+    raw: &str,
+    vars: &HashMap<String, String>,
+    options: &ParserOptions,
+    out: &mut Expanded,
+) -> Vec<Field> {
+    let pieces = match word::parse(raw, options) {
+        Ok(p) => p,
+        Err(_) => {
+            return vec![Field {
+                text: raw.to_string(),
+                literal: false,
+                glob: false,
+                quoted: false,
+            }];
+        }
+    };
+    let mut st = State {
+        fields: Vec::new(),
+        cur: Field::new(),
+        vars,
+        out,
+    };
+    st.pieces(&pieces, false);
+    let State {
+        mut fields, cur, ..
+    } = st;
+    if !cur.text.is_empty() || cur.quoted || !cur.literal {
+        fields.push(cur);
+    }
+    fields
+}
+
+struct State<'a> {
+    fields: Vec<Field>,
+    cur: Field,
+    vars: &'a HashMap<String, String>,
+    out: &'a mut Expanded,
+}
+
+impl State<'_> {
+    fn pieces(&mut self, pieces: &[WordPieceWithSource], quoted: bool) {
+        for p in pieces {
+            self.piece(&p.piece, quoted);
+        }
+    }
+
+    fn piece(&mut self, piece: &WordPiece, quoted: bool) {
+        match piece {
+            WordPiece::Text(t) => {
+                if !quoted && t.contains(['*', '?', '[']) {
+                    self.cur.glob = true;
+                }
+                self.cur.text.push_str(t);
+            }
+            WordPiece::SingleQuotedText(t) => {
+                self.cur.quoted = true;
+                self.cur.text.push_str(t);
+            }
+            WordPiece::AnsiCQuotedText(t) => {
+                self.cur.quoted = true;
+                self.cur.text.push_str(&ansi_c_unescape(t));
+            }
+            WordPiece::DoubleQuotedSequence(ps) | WordPiece::GettextDoubleQuotedSequence(ps) => {
+                self.cur.quoted = true;
+                self.pieces(ps, true);
+            }
+            WordPiece::TildeExpansion(t) => {
+                let s = match t {
+                    TildeExpr::Home => "~".to_string(),
+                    TildeExpr::UserHome(u) => format!("~{u}"),
+                    TildeExpr::WorkingDir => "~+".to_string(),
+                    TildeExpr::OldWorkingDir => "~-".to_string(),
+                    TildeExpr::NthDirFromTopOfDirStack { n, .. } => format!("~+{n}"),
+                    TildeExpr::NthDirFromBottomOfDirStack { n } => format!("~-{n}"),
+                };
+                if !matches!(t, TildeExpr::Home | TildeExpr::UserHome(_)) {
+                    self.cur.literal = false;
+                }
+                self.cur.text.push_str(&s);
+            }
+            WordPiece::ParameterExpansion(expr) => self.parameter(expr, quoted),
+            WordPiece::CommandSubstitution(s) | WordPiece::BackquotedCommandSubstitution(s) => {
+                self.out.substitutions.push(s.clone());
+                self.cur.literal = false;
+                self.cur.text.push_str("$(");
+                self.cur.text.push_str(s);
+                self.cur.text.push(')');
+            }
+            WordPiece::EscapeSequence(s) => {
+                let rest = s.strip_prefix('\\').unwrap_or(s);
+                if quoted {
+                    if matches!(rest, "$" | "`" | "\"" | "\\") {
+                        self.cur.text.push_str(rest);
+                    } else if rest == "\n" {
+                    } else {
+                        self.cur.text.push_str(s);
+                    }
+                } else if rest != "\n" {
+                    self.cur.quoted = true;
+                    self.cur.text.push_str(rest);
+                }
+            }
+            WordPiece::ArithmeticExpression(e) => {
+                if e.value.contains("$(") || e.value.contains('`') {
+                    self.out
+                        .opaque
+                        .push("a command substitution inside arithmetic".into());
+                }
+                self.cur.literal = false;
+                self.cur.text.push_str("$((");
+                self.cur.text.push_str(&e.value);
+                self.cur.text.push_str("))");
+            }
+        }
+    }
+
+    fn parameter(&mut self, expr: &ParameterExpr, quoted: bool) {
+        let known = match expr {
+            ParameterExpr::Parameter {
+                parameter: Parameter::Named(name),
+                indirect: false,
+            } => self.lookup(name),
+            _ => None,
+        };
+        match known {
+            Some(value) => {
+                if quoted {
+                    self.cur.text.push_str(&value);
+                } else {
+                    // Unquoted expansion is split on IFS (default: blanks).
+                    for c in value.chars() {
+                        if matches!(c, ' ' | '\t' | '\n') {
+                            if !self.cur.text.is_empty() || self.cur.quoted {
+                                let done = std::mem::replace(&mut self.cur, Field::new());
+                                self.fields.push(done);
+                            }
+                        } else {
+                            if matches!(c, '*' | '?' | '[') {
+                                self.cur.glob = true;
+                            }
+                            self.cur.text.push(c);
+                        }
+                    }
+                }
+            }
+            None => {
+                self.cur.literal = false;
+                self.cur
+                    .text
+                    .push_str(&format!("${{{}}}", param_name(expr)));
+            }
+        }
+    }
+
+    fn lookup(&self, name: &str) -> Option<String> {
+        if let Some(v) = self.vars.get(name) {
+            return Some(v.clone());
+        }
+        match name {
+            "IFS" => Some(" \t\n".to_string()),
+            "HOME" => Some("~".to_string()),
+            _ => None,
+        }
+    }
+}
+
+fn param_name(expr: &ParameterExpr) -> String {
+    let p = match expr {
+        ParameterExpr::Parameter { parameter, .. }
+        | ParameterExpr::UseDefaultValues { parameter, .. }
+        | ParameterExpr::AssignDefaultValues { parameter, .. }
+        | ParameterExpr::IndicateErrorIfNullOrUnset { parameter, .. }
+        | ParameterExpr::UseAlternativeValue { parameter, .. }
+        | ParameterExpr::ParameterLength { parameter, .. }
+        | ParameterExpr::RemoveSmallestSuffixPattern { parameter, .. }
+        | ParameterExpr::RemoveLargestSuffixPattern { parameter, .. }
+        | ParameterExpr::RemoveSmallestPrefixPattern { parameter, .. }
+        | ParameterExpr::RemoveLargestPrefixPattern { parameter, .. }
+        | ParameterExpr::Substring { parameter, .. }
+        | ParameterExpr::Transform { parameter, .. }
+        | ParameterExpr::UppercaseFirstChar { parameter, .. }
+        | ParameterExpr::UppercasePattern { parameter, .. }
+        | ParameterExpr::LowercaseFirstChar { parameter, .. }
+        | ParameterExpr::LowercasePattern { parameter, .. }
+        | ParameterExpr::ReplaceSubstring { parameter, .. } => parameter.to_string(),
+        _ => return "?".to_string(),
+    };
+    p.trim_start_matches('$')
+        .trim_start_matches('{')
+        .trim_end_matches('}')
+        .to_string()
+}
+
+/// Decode the body of a `$'…'` string as bash does.
+pub(crate) fn ansi_c_unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let Some(e) = chars.next() else {
+            out.push('\\');
+            break;
+        };
+        match e {
+            'a' => out.push('\x07'),
+            'b' => out.push('\x08'),
+            'e' | 'E' => out.push('\x1b'),
+            'f' => out.push('\x0c'),
+            'n' => out.push('\n'),
+            'r' => out.push('\r'),
+            't' => out.push('\t'),
+            'v' => out.push('\x0b'),
+            '\\' | '\'' | '"' | '?' => out.push(e),
+            'x' | 'u' | 'U' => {
+                let max = match e {
+                    'x' => 2,
+                    'u' => 4,
+                    _ => 8,
+                };
+                let mut n = 0u32;
+                let mut digits = 0;
+                while digits < max {
+                    match chars.peek().and_then(|d| d.to_digit(16)) {
+                        Some(d) => {
+                            n = n * 16 + d;
+                            digits += 1;
+                            chars.next();
+                        }
+                        None => break,
+                    }
+                }
+                if digits == 0 {
+                    out.push('\\');
+                    out.push(e);
+                } else if let Some(ch) = char::from_u32(n) {
+                    out.push(ch);
+                }
+            }
+            '0'..='7' => {
+                let mut n = e.to_digit(8).unwrap_or(0);
+                for _ in 0..2 {
+                    match chars.peek().and_then(|d| d.to_digit(8)) {
+                        Some(d) => {
+                            n = n * 8 + d;
+                            chars.next();
+                        }
+                        None => break,
+                    }
+                }
+                if let Some(ch) = char::from_u32(n & 0xff) {
+                    out.push(ch);
+                }
+            }
+            'c' => {
+                if let Some(x) = chars.next() {
+                    if let Some(ch) = char::from_u32((x as u32) & 0x1f) {
+                        out.push(ch);
+                    }
+                }
+            }
+            other => {
+                out.push('\\');
+                out.push(other);
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,173 @@
+//! Bash-grade command analysis.
+//!
+//! An agent hands CAVRA a command line as one string. Matching policy patterns
+//! against that string is how guards get bypassed: `r''m`, `"r"m`, `$'\x72m'`,
+//! `sudo`, `sh -c "…"`, `a && b`, `$(…)` all change the text without changing
+//! what bash runs. This crate parses the line with a real bash grammar
+//! (brush-parser), removes quoting the way bash does, resolves literal variable
+//! assignments made earlier on the same line, strips wrappers (`sudo`, `env`,
+//! `xargs`, `find -exec`, …), follows nested scripts (`sh -c`, `eval`,
+//! here-documents and pipes into a shell) and returns every simple command that
+//! would run, each as an argument vector.
+//!
+//! The analysis is total: it never panics and always returns. Anything it
+//! cannot see through is reported as an [`Issue`]; callers must never turn an
+//! analysis with issues into `allow` (see `cavra-policy`).
+
+mod expand;
+mod files;
+mod walk;
+
+pub use files::{FileAccess, FileMode, file_accesses};
+pub use walk::analyze_with_limits;
+
+use serde::Serialize;
+
+/// Bounds that keep analysis fast on hostile input.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Longest command line analysed, in bytes.
+    pub max_bytes: usize,
+    /// Deepest bracket nesting handed to the parser.
+    pub max_nesting: usize,
+    /// Most simple commands collected from one line.
+    pub max_commands: usize,
+    /// Deepest chain of nested scripts (`sh -c`, `eval`, `$(…)`).
+    pub max_recursion: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_bytes: 64 * 1024,
+            max_nesting: 64,
+            max_commands: 512,
+            max_recursion: 12,
+        }
+    }
+}
+
+/// The result of analysing one command line.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Analysis {
+    /// Every simple command that would run, in source order.
+    pub commands: Vec<SimpleCommand>,
+    /// Pipelines of two or more stages, as indices into `commands`.
+    pub pipelines: Vec<Vec<usize>>,
+    /// Everything the analysis could not see through.
+    pub issues: Vec<Issue>,
+}
+
+impl Analysis {
+    /// True when nothing in the line escaped the analysis.
+    pub fn is_clean(&self) -> bool {
+        self.issues.is_empty()
+    }
+}
+
+/// One simple command after quote removal and wrapper stripping.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SimpleCommand {
+    /// Argument vector; `argv[0]` is the program's basename.
+    pub argv: Vec<String>,
+    /// The program as written (may be a path such as `/usr/bin/terraform`).
+    pub program: String,
+    /// Wrappers and contexts this command was found inside, outermost first
+    /// (`sudo`, `bash -c`, `$(…)`, `xargs`, …).
+    pub via: Vec<String>,
+    /// File redirections of this command.
+    pub redirects: Vec<Redirect>,
+    /// Arguments that are not statically known (unresolved `$VAR`, `$(…)`,
+    /// arguments appended by `xargs`).
+    pub dynamic_args: bool,
+    /// Arguments containing unquoted glob characters that bash would expand.
+    pub glob_args: bool,
+    /// Found inside code of another language (`python -c`); the command may or
+    /// may not run.
+    pub speculative: bool,
+}
+
+impl SimpleCommand {
+    /// The program's basename, or `""` for a command that is only redirections.
+    pub fn name(&self) -> &str {
+        self.argv.first().map(String::as_str).unwrap_or("")
+    }
+
+    /// The argument vector joined with single spaces.
+    pub fn line(&self) -> String {
+        self.argv.join(" ")
+    }
+}
+
+/// A file redirection.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Redirect {
+    /// Whether the file is read or written.
+    pub mode: FileMode,
+    /// The target as bash would see it after quote removal.
+    pub path: String,
+    /// False when the target is not statically known.
+    pub literal: bool,
+}
+
+/// Something the analysis could not see through.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Issue {
+    /// The line is not valid bash.
+    Unparseable { message: String },
+    /// The line is longer than the configured limit.
+    TooLong { bytes: usize, limit: usize },
+    /// Brackets nest deeper than the configured limit.
+    TooDeep { limit: usize },
+    /// More simple commands than the configured limit.
+    TooManyCommands { limit: usize },
+    /// Nested scripts (`sh -c`, `eval`, `$(…)`) nest deeper than the limit.
+    RecursionLimit { limit: usize },
+    /// The command name is not a literal (`$X apply`, `$(echo rm)`, `r*`).
+    NonLiteralCommand { word: String },
+    /// A shell reads a script whose text is not statically known
+    /// (`curl … | sh`, `bash -c "$X"`, `eval "$X"`).
+    UnknownScript { shell: String },
+    /// Arithmetic or another construct that may run commands we cannot see.
+    Opaque { construct: String },
+}
+
+impl Issue {
+    /// A short human description.
+    pub fn describe(&self) -> String {
+        match self {
+            Issue::Unparseable { message } => format!("command does not parse: {message}"),
+            Issue::TooLong { bytes, limit } => {
+                format!("command is {bytes} bytes, over the {limit}-byte analysis limit")
+            }
+            Issue::TooDeep { limit } => format!("command nests deeper than {limit} levels"),
+            Issue::TooManyCommands { limit } => {
+                format!("command line holds more than {limit} commands")
+            }
+            Issue::RecursionLimit { limit } => {
+                format!("nested scripts go deeper than {limit} levels")
+            }
+            Issue::NonLiteralCommand { word } => {
+                format!("command name `{word}` is not a literal")
+            }
+            Issue::UnknownScript { shell } => {
+                format!("`{shell}` runs a script whose text is not statically known")
+            }
+            Issue::Opaque { construct } => format!("cannot analyse {construct}"),
+        }
+    }
+}
+
+/// Analyse a command line with the default [`Limits`].
+pub fn analyze(command: &str) -> Analysis {
+    analyze_with_limits(command, &Limits::default())
+}
+
+/// The basename of a program path (`/usr/bin/terraform` → `terraform`).
+pub fn basename(program: &str) -> &str {
+    program.rsplit('/').next().unwrap_or(program)
+}
+
+#[cfg(test)]
+mod tests;

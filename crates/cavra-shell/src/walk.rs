@@ -1,0 +1,1270 @@
+//! The AST walk: lists, pipelines, compound commands, wrappers and nested
+//! scripts down to simple commands.
+
+use std::collections::HashMap;
+use std::io::Cursor;
+
+use brush_parser::ast::{
+    self, AndOr, Command, CommandPrefixOrSuffixItem, CompoundCommand, CompoundList,
+    IoFileRedirectKind, IoFileRedirectTarget, IoRedirect, Pipeline,
+};
+use brush_parser::{Parser, ParserOptions};
+
+use crate::expand::{Field, expand_word};
+use crate::{Analysis, FileMode, Issue, Limits, Redirect, SimpleCommand, basename};
+
+/// Analyse `command` within `limits`.
+pub fn analyze_with_limits(command: &str, limits: &Limits) -> Analysis {
+    let mut w = Walker {
+        limits: *limits,
+        out: Analysis::default(),
+        vars: HashMap::new(),
+        depth: 0,
+    };
+    w.script(command, &[], false);
+    dedup_issues(&mut w.out.issues);
+    w.out
+}
+
+fn dedup_issues(issues: &mut Vec<Issue>) {
+    let mut seen = Vec::new();
+    issues.retain(|i| {
+        if seen.contains(i) {
+            false
+        } else {
+            seen.push(i.clone());
+            true
+        }
+    });
+}
+
+/// What a pipeline stage receives on standard input.
+#[derive(Clone, Debug)]
+enum Stdin {
+    /// The terminal or whatever the agent gave; not produced on this line.
+    Inherited,
+    /// Text produced by an earlier stage that we know statically.
+    Known(String),
+    /// Output of an earlier stage we cannot predict.
+    Unknown,
+}
+
+struct Walker {
+    limits: Limits,
+    out: Analysis,
+    /// Literal assignments seen earlier on the line.
+    vars: HashMap<String, String>,
+    depth: usize,
+}
+
+/// Shells whose `-c` argument, here-document or piped input is a script.
+const SHELLS: &[&str] = &[
+    "sh", "bash", "zsh", "dash", "ksh", "ash", "mksh", "yash", "busybox",
+];
+
+impl Walker {
+    fn issue(&mut self, issue: Issue) {
+        self.out.issues.push(issue);
+    }
+
+    /// Parse and walk a script. `speculative` marks commands found in code of
+    /// other languages.
+    fn script(&mut self, text: &str, via: &[String], speculative: bool) {
+        if self.depth > self.limits.max_recursion {
+            self.issue(Issue::RecursionLimit {
+                limit: self.limits.max_recursion,
+            });
+            return;
+        }
+        if text.len() > self.limits.max_bytes {
+            self.issue(Issue::TooLong {
+                bytes: text.len(),
+                limit: self.limits.max_bytes,
+            });
+            return;
+        }
+        if nesting_depth(text) > self.limits.max_nesting {
+            self.issue(Issue::TooDeep {
+                limit: self.limits.max_nesting,
+            });
+            return;
+        }
+        let options = ParserOptions::default();
+        let mut parser = Parser::new(Cursor::new(text.as_bytes()), &options);
+        let program = match parser.parse_program() {
+            Ok(p) => p,
+            Err(e) => {
+                if !speculative {
+                    self.issue(Issue::Unparseable {
+                        message: e.to_string(),
+                    });
+                }
+                return;
+            }
+        };
+        self.depth += 1;
+        for list in &program.complete_commands {
+            self.compound_list(list, via, speculative);
+        }
+        self.depth -= 1;
+    }
+
+    fn compound_list(&mut self, list: &CompoundList, via: &[String], spec: bool) {
+        for item in &list.0 {
+            self.pipeline(&item.0.first, via, spec);
+            for next in &item.0.additional {
+                match next {
+                    AndOr::And(p) | AndOr::Or(p) => self.pipeline(p, via, spec),
+                }
+            }
+        }
+    }
+
+    fn pipeline(&mut self, p: &Pipeline, via: &[String], spec: bool) {
+        let mut stages = Vec::new();
+        let mut stdin = Stdin::Inherited;
+        for cmd in &p.seq {
+            let before = self.out.commands.len();
+            self.command(cmd, via, spec, &stdin);
+            let produced = self.out.commands.get(before..).unwrap_or(&[]);
+            stdin = match produced.first() {
+                Some(first) if produced.len() == 1 => known_output(first),
+                _ => Stdin::Unknown,
+            };
+            if self.out.commands.len() > before {
+                stages.push(before);
+            }
+        }
+        if stages.len() > 1 {
+            self.out.pipelines.push(stages);
+        }
+    }
+
+    fn command(&mut self, cmd: &Command, via: &[String], spec: bool, stdin: &Stdin) {
+        if self.out.commands.len() >= self.limits.max_commands {
+            self.issue(Issue::TooManyCommands {
+                limit: self.limits.max_commands,
+            });
+            return;
+        }
+        match cmd {
+            Command::Simple(sc) => self.simple(sc, via, spec, stdin),
+            Command::Compound(c, redirects) => {
+                let mut rs = Vec::new();
+                if let Some(list) = redirects {
+                    for r in &list.0 {
+                        self.redirect(r, &mut rs, &mut None, via, spec);
+                    }
+                }
+                if !rs.is_empty() {
+                    self.push(SimpleCommand {
+                        redirects: rs,
+                        via: via.to_vec(),
+                        speculative: spec,
+                        ..SimpleCommand::default()
+                    });
+                }
+                self.compound(c, via, spec);
+            }
+            Command::Function(f) => {
+                // A function body runs when the function is called; analyse it
+                // as if it ran.
+                self.compound(&f.body.0, via, spec);
+            }
+            Command::ExtendedTest(t, _) => self.extended_test(&t.expr, via, spec),
+        }
+    }
+
+    fn extended_test(&mut self, e: &ast::ExtendedTestExpr, via: &[String], spec: bool) {
+        use ast::ExtendedTestExpr as E;
+        match e {
+            E::And(a, b) | E::Or(a, b) => {
+                self.extended_test(a, via, spec);
+                self.extended_test(b, via, spec);
+            }
+            E::Not(a) | E::Parenthesized(a) => self.extended_test(a, via, spec),
+            E::UnaryTest(_, w) => {
+                let _ = self.expand(w, via, spec);
+            }
+            E::BinaryTest(_, a, b) => {
+                let _ = self.expand(a, via, spec);
+                let _ = self.expand(b, via, spec);
+            }
+        }
+    }
+
+    fn compound(&mut self, c: &CompoundCommand, via: &[String], spec: bool) {
+        match c {
+            CompoundCommand::Arithmetic(a) => {
+                if a.expr.value.contains("$(") || a.expr.value.contains('`') {
+                    self.issue(Issue::Opaque {
+                        construct: "a command substitution inside arithmetic".into(),
+                    });
+                }
+            }
+            CompoundCommand::ArithmeticForClause(f) => self.compound_list(&f.body.list, via, spec),
+            CompoundCommand::BraceGroup(b) => self.compound_list(&b.list, via, spec),
+            CompoundCommand::Subshell(s) => self.compound_list(&s.list, via, spec),
+            CompoundCommand::ForClause(f) => {
+                let mut values = Vec::new();
+                let mut all_literal = true;
+                for w in f.values.iter().flatten() {
+                    for field in self.expand(w, via, spec) {
+                        all_literal &= field.literal && !field.glob;
+                        values.push(field.text);
+                    }
+                }
+                // Walk the body once per literal value so `for c in rm; do $c …`
+                // is seen through; otherwise once with the variable unknown.
+                let saved = self.vars.get(&f.variable_name).cloned();
+                if all_literal && !values.is_empty() && values.len() <= 16 {
+                    for v in values {
+                        self.vars.insert(f.variable_name.clone(), v);
+                        self.compound_list(&f.body.list, via, spec);
+                    }
+                } else {
+                    self.vars.remove(&f.variable_name);
+                    self.compound_list(&f.body.list, via, spec);
+                }
+                match saved {
+                    Some(v) => self.vars.insert(f.variable_name.clone(), v),
+                    None => self.vars.remove(&f.variable_name),
+                };
+            }
+            CompoundCommand::CaseClause(c) => {
+                let _ = self.expand(&c.value, via, spec);
+                for item in &c.cases {
+                    if let Some(list) = &item.cmd {
+                        self.compound_list(list, via, spec);
+                    }
+                }
+            }
+            CompoundCommand::IfClause(i) => {
+                self.compound_list(&i.condition, via, spec);
+                self.compound_list(&i.then, via, spec);
+                for e in i.elses.iter().flatten() {
+                    if let Some(c) = &e.condition {
+                        self.compound_list(c, via, spec);
+                    }
+                    self.compound_list(&e.body, via, spec);
+                }
+            }
+            CompoundCommand::WhileClause(w) | CompoundCommand::UntilClause(w) => {
+                self.compound_list(&w.0, via, spec);
+                self.compound_list(&w.1.list, via, spec);
+            }
+            CompoundCommand::Coprocess(c) => self.command(&c.body, via, spec, &Stdin::Unknown),
+        }
+    }
+
+    /// Expand a word and analyse its command substitutions.
+    fn expand(&mut self, w: &ast::Word, via: &[String], spec: bool) -> Vec<Field> {
+        let e = expand_word(&w.value, &self.vars);
+        for s in &e.substitutions {
+            let mut v = via.to_vec();
+            v.push("$(…)".to_string());
+            self.script(s, &v, spec);
+        }
+        for o in e.opaque {
+            self.issue(Issue::Opaque { construct: o });
+        }
+        e.fields
+    }
+
+    fn redirect(
+        &mut self,
+        r: &IoRedirect,
+        out: &mut Vec<Redirect>,
+        input: &mut Option<String>,
+        via: &[String],
+        spec: bool,
+    ) {
+        match r {
+            IoRedirect::File(_, kind, target) => match target {
+                IoFileRedirectTarget::Filename(w) => {
+                    let fields = self.expand(w, via, spec);
+                    let mode = match kind {
+                        IoFileRedirectKind::Read => FileMode::Read,
+                        IoFileRedirectKind::DuplicateInput
+                        | IoFileRedirectKind::DuplicateOutput => {
+                            // `>&file` writes a file when the target is not a number.
+                            if fields
+                                .iter()
+                                .all(|f| f.text.parse::<i32>().is_ok() || f.text == "-")
+                            {
+                                return;
+                            }
+                            FileMode::Write
+                        }
+                        _ => FileMode::Write,
+                    };
+                    push_redirect(out, mode, &fields);
+                }
+                IoFileRedirectTarget::Duplicate(w) => {
+                    let fields = self.expand(w, via, spec);
+                    if !fields
+                        .iter()
+                        .all(|f| f.text.parse::<i32>().is_ok() || f.text == "-")
+                    {
+                        push_redirect(out, FileMode::Write, &fields);
+                    }
+                }
+                IoFileRedirectTarget::Fd(_) => {}
+                IoFileRedirectTarget::ProcessSubstitution(_, sub) => {
+                    let mut v = via.to_vec();
+                    v.push("<(…)".to_string());
+                    self.compound_list(&sub.list, &v, spec);
+                }
+            },
+            IoRedirect::HereDocument(_, doc) => {
+                let text = if doc.requires_expansion {
+                    let e = expand_heredoc(&doc.doc.value, &self.vars);
+                    for s in &e.1 {
+                        let mut v = via.to_vec();
+                        v.push("$(…)".to_string());
+                        self.script(s, &v, spec);
+                    }
+                    e.0
+                } else {
+                    doc.doc.value.clone()
+                };
+                *input = Some(text);
+            }
+            IoRedirect::HereString(_, w) => {
+                let fields = self.expand(w, via, spec);
+                let text: Vec<String> = fields.into_iter().map(|f| f.text).collect();
+                *input = Some(text.join(" ") + "\n");
+            }
+            IoRedirect::OutputAndError(w, _) => {
+                let fields = self.expand(w, via, spec);
+                push_redirect(out, FileMode::Write, &fields);
+            }
+        }
+    }
+
+    fn simple(&mut self, sc: &ast::SimpleCommand, via: &[String], spec: bool, stdin: &Stdin) {
+        let mut words: Vec<Field> = Vec::new();
+        let mut redirects = Vec::new();
+        let mut input: Option<String> = None;
+        let mut assignments: Vec<(String, Option<String>)> = Vec::new();
+        let items = sc
+            .prefix
+            .iter()
+            .flat_map(|p| p.0.iter())
+            .map(Some)
+            .chain(std::iter::once(None))
+            .chain(sc.suffix.iter().flat_map(|s| s.0.iter()).map(Some));
+        for item in items {
+            let Some(item) = item else {
+                if let Some(w) = &sc.word_or_name {
+                    words.extend(self.expand(w, via, spec));
+                }
+                continue;
+            };
+            match item {
+                CommandPrefixOrSuffixItem::IoRedirect(r) => {
+                    self.redirect(r, &mut redirects, &mut input, via, spec)
+                }
+                CommandPrefixOrSuffixItem::Word(w) => words.extend(self.expand(w, via, spec)),
+                CommandPrefixOrSuffixItem::AssignmentWord(a, w) => {
+                    if words.is_empty() {
+                        let value = match &a.value {
+                            ast::AssignmentValue::Scalar(v) => {
+                                let fields = self.expand(v, via, spec);
+                                let literal = fields.iter().all(|f| f.literal);
+                                let text: Vec<String> =
+                                    fields.into_iter().map(|f| f.text).collect();
+                                literal.then(|| text.join(" "))
+                            }
+                            ast::AssignmentValue::Array(_) => None,
+                        };
+                        let name = match &a.name {
+                            ast::AssignmentName::VariableName(n) => n.clone(),
+                            ast::AssignmentName::ArrayElementName(n, _) => n.clone(),
+                        };
+                        let value = if a.append { None } else { value };
+                        assignments.push((name, value));
+                    } else {
+                        // After the command name an assignment word is an argument
+                        // (`export X=1`, `declare X=1`).
+                        words.extend(self.expand(w, via, spec));
+                    }
+                }
+                CommandPrefixOrSuffixItem::ProcessSubstitution(_, sub) => {
+                    let mut v = via.to_vec();
+                    v.push("<(…)".to_string());
+                    self.compound_list(&sub.list, &v, spec);
+                    words.push(Field {
+                        text: "/dev/fd/63".into(),
+                        literal: true,
+                        ..Field::default()
+                    });
+                }
+            }
+        }
+        if words.is_empty() {
+            // Only assignments and redirections: the assignments persist.
+            for (name, value) in assignments {
+                match value {
+                    Some(v) => self.vars.insert(name, v),
+                    None => self.vars.remove(&name),
+                };
+            }
+            if !redirects.is_empty() {
+                self.push(SimpleCommand {
+                    redirects,
+                    via: via.to_vec(),
+                    speculative: spec,
+                    ..SimpleCommand::default()
+                });
+            }
+            return;
+        }
+        // `export X=val` / `declare X=val` / `readonly X=val` also set variables.
+        if let Some(first) = words.first() {
+            if first.literal
+                && matches!(
+                    first.text.as_str(),
+                    "export" | "declare" | "typeset" | "readonly" | "local"
+                )
+            {
+                for f in words.iter().skip(1) {
+                    if let Some((n, v)) = f.text.split_once('=') {
+                        if is_name(n) {
+                            if f.literal {
+                                self.vars.insert(n.to_string(), v.to_string());
+                            } else {
+                                self.vars.remove(n);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let stdin = match input {
+            Some(text) => Stdin::Known(text),
+            None => stdin.clone(),
+        };
+        self.dispatch(words, redirects, via.to_vec(), spec, &stdin, 0);
+    }
+
+    fn push(&mut self, cmd: SimpleCommand) {
+        if self.out.commands.len() >= self.limits.max_commands {
+            self.issue(Issue::TooManyCommands {
+                limit: self.limits.max_commands,
+            });
+            return;
+        }
+        self.out.commands.push(cmd);
+    }
+
+    /// Strip wrappers, follow interpreters, and record the final command.
+    fn dispatch(
+        &mut self,
+        mut argv: Vec<Field>,
+        redirects: Vec<Redirect>,
+        mut via: Vec<String>,
+        spec: bool,
+        stdin: &Stdin,
+        mut extra_dynamic: usize,
+    ) {
+        for _ in 0..32 {
+            let Some(first) = argv.first() else {
+                if !redirects.is_empty() {
+                    self.push(SimpleCommand {
+                        redirects,
+                        via,
+                        speculative: spec,
+                        ..SimpleCommand::default()
+                    });
+                }
+                return;
+            };
+            if !first.literal || first.glob || first.text.is_empty() {
+                if !spec {
+                    self.issue(Issue::NonLiteralCommand {
+                        word: first.text.clone(),
+                    });
+                }
+                self.record(argv, redirects, via, spec, extra_dynamic);
+                return;
+            }
+            let name = basename(&first.text).to_string();
+            match self.unwrap(&name, &argv, &via, spec, stdin) {
+                Unwrap::Inner {
+                    rest,
+                    label,
+                    dynamic,
+                } => {
+                    via.push(label);
+                    extra_dynamic += usize::from(dynamic);
+                    if rest.is_empty() {
+                        // `sudo` alone, `env` alone: the wrapper is the command.
+                        self.record(argv, redirects, via, spec, extra_dynamic);
+                        return;
+                    }
+                    argv = rest;
+                }
+                Unwrap::Also { extra } => {
+                    for (inner, label) in extra {
+                        let mut v = via.clone();
+                        v.push(label);
+                        self.dispatch(inner, Vec::new(), v, spec, &Stdin::Unknown, 1);
+                    }
+                    self.record(argv, redirects, via, spec, extra_dynamic);
+                    return;
+                }
+                Unwrap::Done => {
+                    self.record(argv, redirects, via, spec, extra_dynamic);
+                    return;
+                }
+                Unwrap::Replaced => {
+                    if !redirects.is_empty() {
+                        self.push(SimpleCommand {
+                            redirects,
+                            via,
+                            speculative: spec,
+                            ..SimpleCommand::default()
+                        });
+                    }
+                    return;
+                }
+            }
+        }
+        self.issue(Issue::RecursionLimit { limit: 32 });
+        self.record(argv, redirects, via, spec, extra_dynamic);
+    }
+
+    fn record(
+        &mut self,
+        argv: Vec<Field>,
+        redirects: Vec<Redirect>,
+        via: Vec<String>,
+        spec: bool,
+        extra_dynamic: usize,
+    ) {
+        let program = argv.first().map(|f| f.text.clone()).unwrap_or_default();
+        let dynamic_args = extra_dynamic > 0 || argv.iter().skip(1).any(|f| !f.literal);
+        let glob_args = argv.iter().skip(1).any(|f| f.glob);
+        let mut texts: Vec<String> = argv.into_iter().map(|f| f.text).collect();
+        if let Some(first) = texts.first_mut() {
+            *first = basename(first).to_string();
+        }
+        self.push(SimpleCommand {
+            argv: texts,
+            program,
+            via,
+            redirects,
+            dynamic_args,
+            glob_args,
+            speculative: spec,
+        });
+    }
+
+    fn unwrap(
+        &mut self,
+        name: &str,
+        argv: &[Field],
+        via: &[String],
+        spec: bool,
+        stdin: &Stdin,
+    ) -> Unwrap {
+        let args = argv.get(1..).unwrap_or(&[]);
+        let inner = |rest: &[Field], label: &str| Unwrap::Inner {
+            rest: rest.to_vec(),
+            label: label.to_string(),
+            dynamic: false,
+        };
+        match name {
+            "sudo" => inner(
+                skip_opts(
+                    args,
+                    &[
+                        "-u",
+                        "-g",
+                        "-C",
+                        "-D",
+                        "-h",
+                        "-p",
+                        "-r",
+                        "-t",
+                        "-U",
+                        "-T",
+                        "--user",
+                        "--group",
+                        "--chdir",
+                        "--prompt",
+                        "--host",
+                        "--role",
+                        "--type",
+                        "--other-user",
+                        "--command-timeout",
+                        "--close-from",
+                    ],
+                ),
+                "sudo",
+            ),
+            "doas" => inner(skip_opts(args, &["-u", "-C"]), "doas"),
+            "nohup" | "builtin" | "setsid" | "unbuffer" | "chronic" | "caffeinate" | "torsocks"
+            | "proxychains" | "proxychains4" => inner(skip_opts(args, &[]), name),
+            "exec" => inner(skip_opts(args, &["-a"]), "exec"),
+            "command" => {
+                // `command -v X` / `-V` only looks X up.
+                if args
+                    .iter()
+                    .take_while(|f| f.text.starts_with('-'))
+                    .any(|f| f.text.contains('v') || f.text.contains('V'))
+                {
+                    return Unwrap::Done;
+                }
+                inner(skip_opts(args, &[]), "command")
+            }
+            "nice" => inner(skip_opts(args, &["-n", "--adjustment"]), "nice"),
+            "ionice" => inner(
+                skip_opts(args, &["-c", "-n", "-t", "--class", "--classdata"]),
+                "ionice",
+            ),
+            "chrt" | "taskset" => {
+                let rest = skip_opts(args, &["-p"]);
+                inner(rest.get(1..).unwrap_or(&[]), name)
+            }
+            "stdbuf" => inner(skip_opts(args, &["-i", "-o", "-e"]), "stdbuf"),
+            "time" => inner(
+                skip_opts(args, &["-f", "-o", "--format", "--output"]),
+                "time",
+            ),
+            "timeout" => {
+                let rest = skip_opts(args, &["-s", "-k", "--signal", "--kill-after"]);
+                inner(rest.get(1..).unwrap_or(&[]), "timeout")
+            }
+            "chroot" => {
+                let rest = skip_opts(args, &["--userspec", "--groups"]);
+                inner(rest.get(1..).unwrap_or(&[]), "chroot")
+            }
+            "env" => self.unwrap_env(args),
+            "flock" => {
+                let rest = skip_opts(args, &["-w", "--timeout", "-E", "--conflict-exit-code"]);
+                // flock FILE -c CMD  |  flock FILE CMD…
+                let after_file = rest.get(1..).unwrap_or(&[]);
+                if let Some(script) = flag_value(after_file, &["-c", "--command"]) {
+                    self.nested(&script, via, "flock -c", spec);
+                    return Unwrap::Replaced;
+                }
+                inner(after_file, "flock")
+            }
+            "watch" => {
+                let rest = skip_opts(
+                    args,
+                    &[
+                        "-n",
+                        "--interval",
+                        "-d",
+                        "--differences",
+                        "-q",
+                        "--equexit",
+                        "-s",
+                        "--shotsdir",
+                    ],
+                );
+                let exec_form = args.iter().any(|f| f.text == "-x" || f.text == "--exec");
+                if exec_form {
+                    inner(rest, "watch -x")
+                } else {
+                    let text: Vec<&str> = rest.iter().map(|f| f.text.as_str()).collect();
+                    self.nested(&text.join(" "), via, "watch", spec);
+                    Unwrap::Replaced
+                }
+            }
+            "su" => {
+                if let Some(script) = flag_value(args, &["-c", "--command", "--session-command"]) {
+                    self.nested(&script, via, "su -c", spec);
+                    return Unwrap::Replaced;
+                }
+                Unwrap::Done
+            }
+            "runuser" => {
+                if let Some(script) = flag_value(args, &["-c", "--command"]) {
+                    self.nested(&script, via, "runuser -c", spec);
+                    return Unwrap::Replaced;
+                }
+                match args.iter().position(|f| f.text == "--") {
+                    Some(i) => inner(args.get(i + 1..).unwrap_or(&[]), "runuser"),
+                    None => Unwrap::Done,
+                }
+            }
+            "xargs" => {
+                let rest = skip_opts(
+                    args,
+                    &[
+                        "-I",
+                        "-L",
+                        "-n",
+                        "-P",
+                        "-s",
+                        "-d",
+                        "-E",
+                        "-a",
+                        "--arg-file",
+                        "--delimiter",
+                        "--max-args",
+                        "--max-procs",
+                        "--max-lines",
+                        "--replace",
+                        "--eof",
+                        "--max-chars",
+                        "--process-slot-var",
+                    ],
+                );
+                let rest = if rest.is_empty() {
+                    vec![Field {
+                        text: "echo".into(),
+                        literal: true,
+                        ..Field::default()
+                    }]
+                } else {
+                    rest.to_vec()
+                };
+                Unwrap::Inner {
+                    rest,
+                    label: "xargs".into(),
+                    dynamic: true,
+                }
+            }
+            "parallel" => {
+                let rest = skip_opts(
+                    args,
+                    &[
+                        "-j",
+                        "--jobs",
+                        "-S",
+                        "--sshlogin",
+                        "--delay",
+                        "--timeout",
+                        "--joblog",
+                        "-a",
+                        "--arg-file",
+                        "--colsep",
+                        "-I",
+                        "--results",
+                    ],
+                );
+                let end = rest
+                    .iter()
+                    .position(|f| f.text.starts_with(":::"))
+                    .unwrap_or(rest.len());
+                let cmd = rest.get(..end).unwrap_or(&[]);
+                let text: Vec<&str> = cmd.iter().map(|f| f.text.as_str()).collect();
+                self.nested(&text.join(" "), via, "parallel", spec);
+                Unwrap::Replaced
+            }
+            "find" | "fd" | "fdfind" => {
+                let mut extra = Vec::new();
+                let mut i = 0;
+                while let Some(f) = args.get(i) {
+                    let flag = f.text.as_str();
+                    if matches!(
+                        flag,
+                        "-exec"
+                            | "-execdir"
+                            | "-ok"
+                            | "-okdir"
+                            | "-x"
+                            | "--exec"
+                            | "-X"
+                            | "--exec-batch"
+                    ) {
+                        let start = i + 1;
+                        let mut end = start;
+                        while let Some(g) = args.get(end) {
+                            if g.text == ";"
+                                || g.text == "+"
+                                || (name != "find" && g.text.starts_with('-') && end > start)
+                            {
+                                break;
+                            }
+                            end += 1;
+                        }
+                        let cmd: Vec<Field> = args
+                            .get(start..end)
+                            .unwrap_or(&[])
+                            .iter()
+                            .filter(|g| g.text != "{}")
+                            .cloned()
+                            .collect();
+                        if !cmd.is_empty() {
+                            extra.push((cmd, format!("{name} {flag}")));
+                        }
+                        i = end + 1;
+                    } else {
+                        i += 1;
+                    }
+                }
+                if extra.is_empty() {
+                    Unwrap::Done
+                } else {
+                    Unwrap::Also { extra }
+                }
+            }
+            "eval" => {
+                let text: Vec<&str> = args.iter().map(|f| f.text.as_str()).collect();
+                if args.iter().any(|f| !f.literal) {
+                    self.issue(Issue::UnknownScript {
+                        shell: "eval".into(),
+                    });
+                }
+                self.nested(&text.join(" "), via, "eval", spec);
+                Unwrap::Replaced
+            }
+            _ if SHELLS.contains(&name) => self.unwrap_shell(name, args, via, spec, stdin),
+            "python" | "python2" | "python3" | "node" | "nodejs" | "deno" | "bun" | "perl"
+            | "ruby" | "php" | "lua" | "Rscript" | "osascript" => {
+                let flags: &[&str] = match name {
+                    "perl" => &["-e", "-E"],
+                    "ruby" | "node" | "nodejs" | "lua" | "Rscript" | "osascript" => {
+                        &["-e", "--eval", "-p", "--print"]
+                    }
+                    "php" => &["-r"],
+                    "deno" | "bun" => &["eval", "-e", "--eval"],
+                    _ => &["-c"],
+                };
+                if let Some(code) = flag_value(args, flags) {
+                    self.inline_code(&code, via, name);
+                }
+                Unwrap::Done
+            }
+            _ => Unwrap::Done,
+        }
+    }
+
+    fn unwrap_env(&mut self, args: &[Field]) -> Unwrap {
+        let mut i = 0;
+        let mut split: Option<Vec<Field>> = None;
+        while let Some(f) = args.get(i) {
+            let t = f.text.as_str();
+            if t == "--" {
+                i += 1;
+                break;
+            }
+            if t == "-S" || t == "--split-string" {
+                if let Some(s) = args.get(i + 1) {
+                    split = Some(
+                        s.text
+                            .split_whitespace()
+                            .map(|p| Field {
+                                text: p.into(),
+                                literal: s.literal,
+                                ..Field::default()
+                            })
+                            .collect(),
+                    );
+                }
+                i += 2;
+                break;
+            }
+            if let Some(s) = t
+                .strip_prefix("--split-string=")
+                .or_else(|| t.strip_prefix("-S").filter(|r| !r.is_empty()))
+            {
+                split = Some(
+                    s.split_whitespace()
+                        .map(|p| Field {
+                            text: p.into(),
+                            literal: f.literal,
+                            ..Field::default()
+                        })
+                        .collect(),
+                );
+                i += 1;
+                break;
+            }
+            if matches!(t, "-u" | "--unset" | "-C" | "--chdir") {
+                i += 2;
+                continue;
+            }
+            if t.starts_with('-') || t.split_once('=').is_some_and(|(n, _)| is_name(n)) {
+                i += 1;
+                continue;
+            }
+            break;
+        }
+        let mut rest = split.unwrap_or_default();
+        rest.extend(args.get(i..).unwrap_or(&[]).iter().cloned());
+        Unwrap::Inner {
+            rest,
+            label: "env".into(),
+            dynamic: false,
+        }
+    }
+
+    fn unwrap_shell(
+        &mut self,
+        name: &str,
+        args: &[Field],
+        via: &[String],
+        spec: bool,
+        stdin: &Stdin,
+    ) -> Unwrap {
+        let label = format!("{name} -c");
+        let mut i = 0;
+        let mut has_c = false;
+        // busybox sh -c …
+        let args = if name == "busybox" {
+            match args.first() {
+                Some(f) if SHELLS.contains(&f.text.as_str()) => args.get(1..).unwrap_or(&[]),
+                _ => return Unwrap::Done,
+            }
+        } else {
+            args
+        };
+        while let Some(f) = args.get(i) {
+            let t = f.text.as_str();
+            if t == "--" {
+                i += 1;
+                break;
+            }
+            if (t.starts_with('-') || t.starts_with('+')) && t.len() > 1 {
+                if !t.starts_with("--") && t.contains('c') {
+                    has_c = true;
+                }
+                if matches!(t, "-o" | "+o" | "-O" | "+O" | "--rcfile" | "--init-file") {
+                    i += 1;
+                }
+                i += 1;
+                continue;
+            }
+            break;
+        }
+        if has_c {
+            match args.get(i) {
+                Some(script) => {
+                    if !script.literal {
+                        self.issue(Issue::UnknownScript {
+                            shell: label.clone(),
+                        });
+                    }
+                    self.nested(&script.text, via, &label, spec);
+                }
+                None => self.issue(Issue::UnknownScript {
+                    shell: label.clone(),
+                }),
+            }
+            return Unwrap::Replaced;
+        }
+        if args.get(i).is_some() {
+            // `bash script.sh`: runs a file; the policy judges the command.
+            return Unwrap::Done;
+        }
+        match stdin {
+            Stdin::Known(text) => {
+                let text = text.clone();
+                self.nested(&text, via, &format!("{name} <stdin>"), spec);
+                return Unwrap::Replaced;
+            }
+            Stdin::Unknown => {
+                if !spec {
+                    self.issue(Issue::UnknownScript {
+                        shell: format!("{name} <stdin>"),
+                    });
+                }
+            }
+            Stdin::Inherited => {}
+        }
+        Unwrap::Done
+    }
+
+    fn nested(&mut self, text: &str, via: &[String], label: &str, spec: bool) {
+        let mut v = via.to_vec();
+        v.push(label.to_string());
+        // Variables assigned inside a nested script do not leak out, and the
+        // outer ones are visible only when exported; we keep them visible,
+        // which resolves more, never less.
+        let saved = self.vars.clone();
+        self.script(text, &v, spec);
+        self.vars = saved;
+    }
+
+    /// Code of another language: look for shell commands it may run.
+    fn inline_code(&mut self, code: &str, via: &[String], lang: &str) {
+        const EXEC_HINTS: &[&str] = &[
+            "system",
+            "subprocess",
+            "popen",
+            "spawn",
+            "exec",
+            "child_process",
+            "os.",
+            "`",
+            "%x",
+            "shell",
+            "Command",
+            "run(",
+        ];
+        if !EXEC_HINTS.iter().any(|h| code.contains(h)) {
+            return;
+        }
+        let mut v = via.to_vec();
+        v.push(format!("{lang} inline code"));
+        for s in string_literals(code) {
+            if s.trim().is_empty() {
+                continue;
+            }
+            let saved = self.vars.clone();
+            self.script(&s, &v, true);
+            self.vars = saved;
+        }
+        // Lists of arguments such as subprocess.run(["rm", "-rf", "x"]).
+        for list in argv_literals(code) {
+            let fields = list
+                .into_iter()
+                .map(|t| Field {
+                    text: t,
+                    literal: true,
+                    ..Field::default()
+                })
+                .collect();
+            self.dispatch(fields, Vec::new(), v.clone(), true, &Stdin::Inherited, 0);
+        }
+    }
+}
+
+enum Unwrap {
+    /// The command is a wrapper around `rest`.
+    Inner {
+        rest: Vec<Field>,
+        label: String,
+        dynamic: bool,
+    },
+    /// The command runs these commands too (`find -exec`).
+    Also { extra: Vec<(Vec<Field>, String)> },
+    /// Not a wrapper.
+    Done,
+    /// The command only runs a script that was analysed in its place.
+    Replaced,
+}
+
+fn push_redirect(out: &mut Vec<Redirect>, mode: FileMode, fields: &[Field]) {
+    let literal = fields.len() == 1 && fields.iter().all(|f| f.literal && !f.glob);
+    let text: Vec<&str> = fields.iter().map(|f| f.text.as_str()).collect();
+    out.push(Redirect {
+        mode,
+        path: text.join(" "),
+        literal,
+    });
+}
+
+/// Skip leading options of a wrapper; `with_value` options consume the next word.
+fn skip_opts<'a>(args: &'a [Field], with_value: &[&str]) -> &'a [Field] {
+    let mut i = 0;
+    while let Some(f) = args.get(i) {
+        let t = f.text.as_str();
+        if t == "--" {
+            return args.get(i + 1..).unwrap_or(&[]);
+        }
+        if !t.starts_with('-') || t == "-" {
+            break;
+        }
+        // `nice -10 cmd` and `-n10` forms carry their value inline.
+        if with_value.contains(&t) {
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    args.get(i..).unwrap_or(&[])
+}
+
+/// The value of the first of `flags` (`-c VALUE`, `-cVALUE` not supported).
+fn flag_value(args: &[Field], flags: &[&str]) -> Option<String> {
+    let mut it = args.iter();
+    while let Some(f) = it.next() {
+        if flags.contains(&f.text.as_str()) {
+            return it.next().map(|v| v.text.clone());
+        }
+        for fl in flags {
+            if fl.starts_with("--") {
+                if let Some(v) = f.text.strip_prefix(&format!("{fl}=")) {
+                    return Some(v.to_string());
+                }
+            }
+        }
+    }
+    None
+}
+
+fn is_name(n: &str) -> bool {
+    let mut chars = n.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// What a stage writes to stdout, when it is a literal `echo`/`printf`.
+fn known_output(cmd: &SimpleCommand) -> Stdin {
+    if cmd.dynamic_args || !cmd.redirects.is_empty() {
+        return Stdin::Unknown;
+    }
+    match cmd.name() {
+        "echo" => {
+            let args: Vec<&str> = cmd
+                .argv
+                .iter()
+                .skip(1)
+                .map(String::as_str)
+                .skip_while(|a| matches!(*a, "-n" | "-e" | "-E" | "-ne" | "-en"))
+                .collect();
+            let text = args.join(" ");
+            let escaped = cmd
+                .argv
+                .iter()
+                .any(|a| a == "-e" || a == "-ne" || a == "-en");
+            Stdin::Known(if escaped {
+                crate::expand::ansi_c_unescape(&text)
+            } else {
+                text
+            })
+        }
+        "printf" => {
+            let args: Vec<&str> = cmd.argv.iter().skip(1).map(String::as_str).collect();
+            match args.split_first() {
+                Some((fmt, rest)) if !fmt.contains('%') && rest.is_empty() => {
+                    Stdin::Known(crate::expand::ansi_c_unescape(fmt))
+                }
+                Some((fmt, rest)) if fmt.trim() == "%s" || fmt.trim() == "%s\\n" => {
+                    Stdin::Known(rest.join(""))
+                }
+                _ => Stdin::Unknown,
+            }
+        }
+        _ => Stdin::Unknown,
+    }
+}
+
+/// Crude bracket depth, used to refuse inputs that would exhaust the parser's
+/// stack before handing them over.
+fn nesting_depth(text: &str) -> usize {
+    let mut depth: usize = 0;
+    let mut max = 0;
+    for b in text.bytes() {
+        match b {
+            b'(' | b'{' | b'`' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b')' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    // Backquotes toggle, so the count above overestimates them; that only makes
+    // the refusal more conservative.
+    let keywords = text
+        .split_whitespace()
+        .filter(|w| matches!(*w, "if" | "while" | "until" | "for" | "case"))
+        .count();
+    max.max(keywords / 4)
+}
+
+/// Expand a here-document body: parameters and command substitutions only.
+fn expand_heredoc(body: &str, vars: &HashMap<String, String>) -> (String, Vec<String>) {
+    let options = ParserOptions::default();
+    let Ok(pieces) = brush_parser::word::parse_heredoc(body, &options) else {
+        return (body.to_string(), Vec::new());
+    };
+    let mut subs = Vec::new();
+    let mut text = String::new();
+    for p in pieces {
+        match p.piece {
+            brush_parser::word::WordPiece::CommandSubstitution(s)
+            | brush_parser::word::WordPiece::BackquotedCommandSubstitution(s) => {
+                text.push_str("$(");
+                text.push_str(&s);
+                text.push(')');
+                subs.push(s);
+            }
+            brush_parser::word::WordPiece::ParameterExpansion(
+                brush_parser::word::ParameterExpr::Parameter {
+                    parameter: brush_parser::word::Parameter::Named(n),
+                    indirect: false,
+                },
+            ) => match vars.get(&n) {
+                Some(v) => text.push_str(v),
+                None => {
+                    text.push_str("${");
+                    text.push_str(&n);
+                    text.push('}');
+                }
+            },
+            brush_parser::word::WordPiece::Text(t) => text.push_str(&t),
+            brush_parser::word::WordPiece::EscapeSequence(s) => {
+                text.push_str(s.strip_prefix('\\').unwrap_or(&s))
+            }
+            other => text.push_str(&format!("{other:?}")),
+        }
+    }
+    (text, subs)
+}
+
+/// String literals in code of another language ('…', "…", `…`).
+fn string_literals(code: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut chars = code.chars().peekable();
+    while let Some(c) = chars.next() {
+        if matches!(c, '"' | '\'' | '`') {
+            let mut s = String::new();
+            let mut closed = false;
+            while let Some(d) = chars.next() {
+                if d == '\\' {
+                    if let Some(e) = chars.next() {
+                        match e {
+                            'n' => s.push('\n'),
+                            't' => s.push('\t'),
+                            other => s.push(other),
+                        }
+                    }
+                    continue;
+                }
+                if d == c {
+                    closed = true;
+                    break;
+                }
+                s.push(d);
+            }
+            if closed {
+                out.push(s);
+            }
+        }
+    }
+    out
+}
+
+/// Bracketed lists of string literals (`["rm", "-rf", "x"]`, `('rm', '-rf')`).
+fn argv_literals(code: &str) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    for (open, close) in [('[', ']'), ('(', ')')] {
+        let mut rest = code;
+        while let Some(start) = rest.find(open) {
+            let after = rest.get(start + 1..).unwrap_or("");
+            let Some(end) = after.find(close) else { break };
+            let inner = after.get(..end).unwrap_or("");
+            let items: Vec<&str> = inner
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .collect();
+            if items.len() >= 2
+                && items.iter().all(|s| {
+                    (s.starts_with('"') && s.ends_with('"')
+                        || s.starts_with('\'') && s.ends_with('\''))
+                        && s.len() >= 2
+                })
+            {
+                out.push(
+                    items
+                        .iter()
+                        .map(|s| s.get(1..s.len() - 1).unwrap_or("").to_string())
+                        .collect(),
+                );
+            }
+            rest = after.get(end + 1..).unwrap_or("");
+        }
+    }
+    out
+}
