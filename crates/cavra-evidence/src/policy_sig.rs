@@ -1,0 +1,268 @@
+//! Policy signatures.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
+use ed25519_dalek::{Signer, SigningKey, Verifier, VerifyingKey};
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub const SIGNATURE_SCHEMA: &str = "cavra.policy-signature.v1";
+pub const KEYPAIR_SCHEMA: &str = "cavra.policy-signing-keypair.v1";
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SigError {
+    #[error("policy digest mismatch: the file changed after signing")]
+    DigestMismatch,
+    #[error("signature mismatch")]
+    SignatureMismatch,
+    #[error("public key fingerprint mismatch: the signature was made with another key")]
+    FingerprintMismatch,
+    #[error("signature uses {0}; pass {1}")]
+    KeyRequired(String, &'static str),
+    #[error("invalid key: {0}")]
+    BadKey(String),
+    #[error("invalid signature file: {0}")]
+    BadSignatureFile(String),
+    #[error("unsupported algorithm `{0}`")]
+    Algorithm(String),
+}
+
+/// The content of `<file>.sig.json`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicySignature {
+    pub schema_version: String,
+    /// `Ed25519`, `HS256` or `SHA256`.
+    pub algorithm: String,
+    /// `sha256:<hex>` of the raw file bytes.
+    pub digest: String,
+    /// Base64 signature.
+    pub signature: String,
+    pub signed_at: String,
+    pub signer: String,
+    pub policy_file: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key_sha256: Option<String>,
+}
+
+/// How to sign.
+pub enum SignKey<'a> {
+    Ed25519 {
+        private_pem: &'a str,
+        key_id: Option<&'a str>,
+    },
+    Hmac(&'a [u8]),
+    DigestOnly,
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+pub fn file_digest(bytes: &[u8]) -> String {
+    format!("sha256:{}", sha256_hex(bytes))
+}
+
+fn hmac(key: &[u8], msg: &[u8]) -> Result<Vec<u8>, SigError> {
+    let mut m =
+        <Hmac<Sha256> as Mac>::new_from_slice(key).map_err(|e| SigError::BadKey(e.to_string()))?;
+    m.update(msg);
+    Ok(m.finalize().into_bytes().to_vec())
+}
+
+/// Sign the raw bytes of a policy file.
+pub fn sign(
+    bytes: &[u8],
+    policy_file: &str,
+    signer: &str,
+    key: SignKey<'_>,
+    signed_at: &str,
+) -> Result<PolicySignature, SigError> {
+    let digest = file_digest(bytes);
+    let (algorithm, signature, key_id, fp) = match key {
+        SignKey::Ed25519 {
+            private_pem,
+            key_id,
+        } => {
+            let sk = SigningKey::from_pkcs8_pem(private_pem)
+                .map_err(|e| SigError::BadKey(format!("Ed25519 private key: {e}")))?;
+            let pub_pem = public_pem(&sk.verifying_key())?;
+            let fp = sha256_hex(pub_pem.as_bytes());
+            let sig = sk.sign(bytes);
+            let kid = key_id
+                .map(str::to_string)
+                .unwrap_or_else(|| fp.chars().take(16).collect());
+            ("Ed25519", B64.encode(sig.to_bytes()), Some(kid), Some(fp))
+        }
+        SignKey::Hmac(k) => ("HS256", B64.encode(hmac(k, bytes)?), None, None),
+        SignKey::DigestOnly => (
+            "SHA256",
+            B64.encode(hmac(digest.as_bytes(), bytes)?),
+            None,
+            None,
+        ),
+    };
+    Ok(PolicySignature {
+        schema_version: SIGNATURE_SCHEMA.into(),
+        algorithm: algorithm.into(),
+        digest,
+        signature,
+        signed_at: signed_at.into(),
+        signer: signer.into(),
+        policy_file: policy_file.into(),
+        key_id,
+        public_key_sha256: fp,
+    })
+}
+
+/// Verify `bytes` against a signature. Ed25519 needs `public_pem`; HS256 is
+/// checked when `hmac_key` is given (otherwise only the digest is).
+pub fn verify(
+    bytes: &[u8],
+    sig: &PolicySignature,
+    public_pem: Option<&str>,
+    hmac_key: Option<&[u8]>,
+) -> Result<(), SigError> {
+    if sig.schema_version != SIGNATURE_SCHEMA {
+        return Err(SigError::BadSignatureFile(format!(
+            "schema_version `{}` is not {SIGNATURE_SCHEMA}",
+            sig.schema_version
+        )));
+    }
+    if file_digest(bytes) != sig.digest {
+        return Err(SigError::DigestMismatch);
+    }
+    let raw = B64
+        .decode(sig.signature.as_bytes())
+        .map_err(|e| SigError::BadSignatureFile(format!("signature is not base64: {e}")))?;
+    match sig.algorithm.as_str() {
+        "Ed25519" => {
+            let pem = public_pem.ok_or(SigError::KeyRequired("Ed25519".into(), "--public-key"))?;
+            let vk = VerifyingKey::from_public_key_pem(pem)
+                .map_err(|e| SigError::BadKey(format!("Ed25519 public key: {e}")))?;
+            if let Some(fp) = &sig.public_key_sha256 {
+                if *fp != sha256_hex(pem.as_bytes())
+                    && *fp != sha256_hex(public_pem_of(&vk)?.as_bytes())
+                {
+                    return Err(SigError::FingerprintMismatch);
+                }
+            }
+            let s = ed25519_dalek::Signature::from_slice(&raw)
+                .map_err(|_| SigError::SignatureMismatch)?;
+            vk.verify(bytes, &s)
+                .map_err(|_| SigError::SignatureMismatch)
+        }
+        "HS256" => match hmac_key {
+            Some(k) => {
+                if hmac(k, bytes)? == raw {
+                    Ok(())
+                } else {
+                    Err(SigError::SignatureMismatch)
+                }
+            }
+            None => Ok(()),
+        },
+        "SHA256" => {
+            if hmac(sig.digest.as_bytes(), bytes)? == raw {
+                Ok(())
+            } else {
+                Err(SigError::SignatureMismatch)
+            }
+        }
+        other => Err(SigError::Algorithm(other.into())),
+    }
+}
+
+fn public_pem(vk: &VerifyingKey) -> Result<String, SigError> {
+    public_pem_of(vk)
+}
+
+fn public_pem_of(vk: &VerifyingKey) -> Result<String, SigError> {
+    vk.to_public_key_pem(Default::default())
+        .map_err(|e| SigError::BadKey(e.to_string()))
+}
+
+/// A new Ed25519 key pair as PEM, with its metadata.
+#[derive(Clone, Debug, Serialize)]
+pub struct KeyPair {
+    pub schema_version: String,
+    pub key_id: String,
+    pub algorithm: String,
+    pub public_key_sha256: String,
+    #[serde(skip)]
+    pub private_pem: String,
+    #[serde(skip)]
+    pub public_pem: String,
+}
+
+pub fn keygen(key_id: &str) -> Result<KeyPair, SigError> {
+    let sk = SigningKey::generate(&mut rand::rngs::OsRng);
+    let private_pem = sk
+        .to_pkcs8_pem(Default::default())
+        .map_err(|e| SigError::BadKey(e.to_string()))?
+        .to_string();
+    let public_pem = public_pem(&sk.verifying_key())?;
+    Ok(KeyPair {
+        schema_version: KEYPAIR_SCHEMA.into(),
+        key_id: key_id.into(),
+        algorithm: "Ed25519".into(),
+        public_key_sha256: sha256_hex(public_pem.as_bytes()),
+        private_pem,
+        public_pem,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ed25519_round_trip_and_tamper() {
+        let kp = keygen("k1").unwrap();
+        let sig = sign(
+            b"policy",
+            "policy.yaml",
+            "me",
+            SignKey::Ed25519 {
+                private_pem: &kp.private_pem,
+                key_id: None,
+            },
+            "t",
+        )
+        .unwrap();
+        assert_eq!(verify(b"policy", &sig, Some(&kp.public_pem), None), Ok(()));
+        assert_eq!(
+            verify(b"policy!", &sig, Some(&kp.public_pem), None),
+            Err(SigError::DigestMismatch)
+        );
+        let other = keygen("k2").unwrap();
+        assert_eq!(
+            verify(b"policy", &sig, Some(&other.public_pem), None),
+            Err(SigError::FingerprintMismatch)
+        );
+        assert!(matches!(
+            verify(b"policy", &sig, None, None),
+            Err(SigError::KeyRequired(..))
+        ));
+    }
+
+    #[test]
+    fn hmac_and_digest_modes() {
+        let sig = sign(b"p", "f", "me", SignKey::Hmac(b"secret"), "t").unwrap();
+        assert_eq!(verify(b"p", &sig, None, Some(b"secret")), Ok(()));
+        assert_eq!(
+            verify(b"p", &sig, None, Some(b"wrong")),
+            Err(SigError::SignatureMismatch)
+        );
+        let sig = sign(b"p", "f", "me", SignKey::DigestOnly, "t").unwrap();
+        assert_eq!(verify(b"p", &sig, None, None), Ok(()));
+        assert_eq!(
+            verify(b"q", &sig, None, None),
+            Err(SigError::DigestMismatch)
+        );
+    }
+}

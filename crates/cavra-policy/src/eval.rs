@@ -1,0 +1,1247 @@
+//! Evaluation: one total function from an action to a verdict. Every path
+//! ends in a decision; anything not understood is never `allow`.
+
+use cavra_shell::{Analysis, FileMode, Issue, SimpleCommand};
+
+use crate::compile::{CompiledPolicy, Matcher, Rule};
+use crate::git::{self, Push};
+use crate::mcp::{RegistryServer, registry_ladder};
+use crate::model::{Action, ActionType, Explanation, Match, Outcome, Severity, Verdict};
+use crate::pattern::{NormPath, PathPatterns, normalize_path, wildcard};
+use crate::spec::RequiredField;
+
+/// Context the caller supplies beyond the pack.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct EvalContext<'a> {
+    /// MCP registry records; when given, MCP calls use the registry ladder.
+    pub registry: Option<&'a [RegistryServer]>,
+}
+
+/// Collected rule hits for one action.
+#[derive(Default)]
+struct Hits {
+    v: Vec<Match>,
+    evidence_level: Option<String>,
+    attest: bool,
+}
+
+impl Hits {
+    #[allow(clippy::too_many_arguments)]
+    fn add(
+        &mut self,
+        rule_id: impl Into<String>,
+        decision: Outcome,
+        severity: Severity,
+        pattern: Option<&str>,
+        subject: &str,
+        reason: impl Into<String>,
+        group: Option<String>,
+    ) {
+        self.v.push(Match {
+            rule_id: rule_id.into(),
+            decision,
+            severity,
+            pattern: pattern.map(str::to_string),
+            subject: subject.to_string(),
+            reason: reason.into(),
+            approver_group: group,
+        });
+    }
+
+    fn rule(&mut self, r: &Rule, subject: &str, pattern: Option<&str>, default_sev: Severity) {
+        if r.attest {
+            self.attest = true;
+        }
+        if r.evidence_level.is_some() {
+            self.evidence_level.clone_from(&r.evidence_level);
+        }
+        let reason = r.reason.clone().unwrap_or_else(|| match pattern {
+            Some(p) => format!("Matched rule `{}`: {p}", r.id),
+            None => format!("Matched rule `{}`.", r.id),
+        });
+        let sev = r.severity.unwrap_or(match r.decision {
+            Outcome::Block => Severity::High,
+            Outcome::RequireApproval | Outcome::Warn => Severity::Medium,
+            _ => default_sev,
+        });
+        self.add(
+            r.id.clone(),
+            r.decision,
+            sev,
+            pattern,
+            subject,
+            reason,
+            r.approver_group.clone(),
+        );
+    }
+}
+
+/// Evaluate `action` under `policy`.
+pub fn evaluate(policy: &CompiledPolicy, action: &Action, ctx: &EvalContext<'_>) -> Verdict {
+    let mut hits = Hits::default();
+    let mut ex = Explanation {
+        compliance: policy.compliance.clone(),
+        policy_digest: Some(policy.digest.clone()).filter(|d| !d.is_empty()),
+        ..Explanation::default()
+    };
+    let mut target = action.target.trim().to_string();
+    let mut operation = action.operation.clone().unwrap_or_default();
+
+    if target.is_empty() && !matches!(action.action_type, ActionType::McpToolCall) {
+        hits.add(
+            "input.invalid",
+            Outcome::Block,
+            Severity::High,
+            None,
+            "",
+            "The action has an empty target.",
+            None,
+        );
+    } else if target.contains('\0') {
+        hits.add(
+            "input.invalid",
+            Outcome::Block,
+            Severity::High,
+            None,
+            "",
+            "The target contains a NUL byte.",
+            None,
+        );
+    } else {
+        match &action.action_type {
+            ActionType::ReadFile | ActionType::WriteFile => {
+                let mode = if action.action_type == ActionType::ReadFile {
+                    FileMode::Read
+                } else {
+                    FileMode::Write
+                };
+                operation = mode_name(mode).to_string();
+                if let Some(n) = eval_path(policy, &mut hits, mode, &target, action, false) {
+                    ex.normalized_target = Some(n.display);
+                }
+            }
+            ActionType::ExecuteCommand => {
+                operation = "command".into();
+                eval_command(policy, &mut hits, &mut ex, &target, action);
+            }
+            ActionType::GitOperation => {
+                if operation.is_empty() {
+                    operation = "push".into();
+                }
+                eval_git_operation(policy, &mut hits, &operation, &target, action);
+            }
+            ActionType::McpToolCall => {
+                let server = action
+                    .server
+                    .clone()
+                    .or_else(|| target.split_once(':').map(|(s, _)| s.to_string()))
+                    .unwrap_or_else(|| target.clone());
+                let tool = action
+                    .tool
+                    .clone()
+                    .or_else(|| target.split_once(':').map(|(_, t)| t.to_string()))
+                    .unwrap_or_else(|| "unknown".into());
+                target = format!("{server}:{tool}");
+                operation = action
+                    .capability
+                    .clone()
+                    .filter(|c| !c.is_empty())
+                    .unwrap_or_else(|| tool.clone());
+                eval_mcp(policy, &mut hits, &server, &tool, action, ctx);
+            }
+            ActionType::PullRequest => {
+                if operation.is_empty() {
+                    operation = "create".into();
+                }
+                eval_pull_request(policy, &mut hits, &operation, &target);
+            }
+            ActionType::Generic(t) => {
+                if operation.is_empty() {
+                    operation = t.split('.').nth(1).unwrap_or("").to_string();
+                }
+                let (rule_id, d, sev, group, reason) = crate::generic::evaluate_generic(t);
+                let mut own = Hits::default();
+                rules_of(policy, &action.action_type, &target, &mut own);
+                if own.v.is_empty() {
+                    hits.add(rule_id, d, sev, None, &target, reason, group);
+                } else {
+                    hits.v.extend(own.v);
+                }
+            }
+        }
+    }
+    // Cross-cutting checks.
+    if !policy.allowed_agents.is_empty() {
+        let agent = action.agent_id.as_deref().unwrap_or("unknown-agent");
+        if !policy.allowed_agents.iter().any(|a| wildcard(a, agent)) {
+            hits.add(
+                "actors.agent_not_allowed",
+                Outcome::Block,
+                Severity::High,
+                None,
+                agent,
+                format!("Agent `{agent}` is not among the agents this pack admits."),
+                None,
+            );
+        }
+    }
+    for f in &policy.required_fields {
+        let (name, present) = match f {
+            RequiredField::SessionId => ("session_id", action.session_id.is_some()),
+            RequiredField::AgentId => ("agent_id", action.agent_id.is_some()),
+            RequiredField::Actor => ("actor", action.actor.is_some()),
+            RequiredField::Repository => ("repository", action.repository.is_some()),
+        };
+        if !present {
+            hits.add(
+                "evidence.required_fields.missing",
+                Outcome::RequireApproval,
+                Severity::Medium,
+                None,
+                name,
+                format!(
+                    "The action does not carry `{name}`, which this pack requires for evidence."
+                ),
+                None,
+            );
+        }
+    }
+    finish(policy, hits, ex, action, target, operation)
+}
+
+fn mode_name(m: FileMode) -> &'static str {
+    match m {
+        FileMode::Read => "read",
+        FileMode::Write => "write",
+    }
+}
+
+fn finish(
+    policy: &CompiledPolicy,
+    mut hits: Hits,
+    mut ex: Explanation,
+    action: &Action,
+    target: String,
+    operation: String,
+) -> Verdict {
+    // Most restrictive first; ties keep the first hit.
+    hits.v
+        .sort_by(|a, b| (b.decision, b.severity).cmp(&(a.decision, a.severity)));
+    let winner = hits.v.first().cloned().unwrap_or_else(|| Match {
+        rule_id: "engine.no_decision".into(),
+        decision: Outcome::Block,
+        severity: Severity::High,
+        pattern: None,
+        subject: target.clone(),
+        reason: "No rule produced a decision; failing closed.".into(),
+        approver_group: None,
+    });
+    let mut decision = winner.decision;
+    let mut rule_id = winner.rule_id.clone();
+    let mut reason = winner.reason.clone();
+    if decision == Outcome::Allow && hits.attest {
+        decision = Outcome::AllowWithAttestation;
+        reason = format!("{reason} Attestation required by the rule.");
+    }
+    let sub_count = ex.sub_commands.len();
+    if sub_count > 1 && !winner.subject.is_empty() && decision != Outcome::Allow {
+        reason = format!("{reason} (in `{}`)", winner.subject);
+    }
+    let approver_group = match decision {
+        Outcome::RequireApproval => Some(route_group(policy, &winner, &target)),
+        _ => winner.approver_group.clone(),
+    };
+    if rule_id.is_empty() {
+        rule_id = "engine.unnamed".into();
+    }
+    ex.matches = hits.v;
+    ex.evidence_level = hits.evidence_level;
+    let _ = action;
+    Verdict {
+        action_type: action.action_type.as_str().to_string(),
+        target,
+        requested_operation: operation,
+        policy_pack: policy.name.clone(),
+        rule_id,
+        decision,
+        severity: winner.severity,
+        reason,
+        approver_group,
+        explanation: ex,
+        evidence_required: policy.evidence_required,
+    }
+}
+
+/// Approver group for a require_approval decision: pack routes, then the
+/// rule's group, then the pack default, then Repository Owners.
+fn route_group(policy: &CompiledPolicy, winner: &Match, target: &str) -> String {
+    for r in &policy.routes {
+        let prefix_ok = r
+            .rule_id_prefix
+            .as_deref()
+            .is_none_or(|p| winner.rule_id.starts_with(p));
+        let target_ok = r
+            .target_contains
+            .as_deref()
+            .is_none_or(|t| target.contains(t));
+        if prefix_ok && target_ok {
+            return r.approver_group.clone();
+        }
+    }
+    winner
+        .approver_group
+        .clone()
+        .or_else(|| policy.default_group.clone())
+        .unwrap_or_else(|| "Repository Owners".into())
+}
+
+/// Rules of the rules shape that apply to `subject`.
+fn rules_of(policy: &CompiledPolicy, action: &ActionType, subject: &str, hits: &mut Hits) {
+    for r in &policy.rules {
+        if r.action.as_ref().is_some_and(|a| a != action) {
+            continue;
+        }
+        let m = match &r.matcher {
+            Matcher::Resources(globs) => globs.iter().find(|g| wildcard(g, subject)).cloned(),
+            Matcher::Paths(p) => normalize_path(subject, None, None)
+                .ok()
+                .and_then(|n| p.first_match(&n).map(str::to_string)),
+            Matcher::Commands(_) => None,
+        };
+        let Some(pattern) = m else { continue };
+        let excepted = match &r.unless {
+            Some(Matcher::Resources(globs)) => globs.iter().any(|g| wildcard(g, subject)),
+            Some(Matcher::Paths(p)) => normalize_path(subject, None, None)
+                .ok()
+                .is_some_and(|n| p.first_match(&n).is_some()),
+            _ => false,
+        };
+        if !excepted {
+            hits.rule(r, subject, Some(&pattern), Severity::Low);
+        }
+    }
+}
+
+fn path_rules(
+    policy: &CompiledPolicy,
+    mode: FileMode,
+    path: &NormPath,
+    hits: &mut Hits,
+    allow_hits: bool,
+) {
+    let action = match mode {
+        FileMode::Read => ActionType::ReadFile,
+        FileMode::Write => ActionType::WriteFile,
+    };
+    for r in &policy.rules {
+        if r.action.as_ref().is_some_and(|a| *a != action) {
+            continue;
+        }
+        let Matcher::Paths(p) = &r.matcher else {
+            if r.action.is_none() {
+                if let Matcher::Resources(globs) = &r.matcher {
+                    if let Some(g) = globs.iter().find(|g| wildcard(g, &path.subject)) {
+                        if allow_hits || !r.decision.proceeds() {
+                            hits.rule(r, &path.display, Some(g), Severity::Low);
+                        }
+                    }
+                }
+            }
+            continue;
+        };
+        let Some(pattern) = p.first_match(path) else {
+            continue;
+        };
+        if let Some(Matcher::Paths(u)) = &r.unless {
+            if u.first_match(path).is_some() {
+                continue;
+            }
+        }
+        if allow_hits || !r.decision.proceeds() {
+            hits.rule(r, &path.display, Some(pattern), Severity::Low);
+        }
+    }
+}
+
+/// Evaluate one file access. `from_command` accesses add no `allow` hits:
+/// the command decides those.
+fn eval_path(
+    policy: &CompiledPolicy,
+    hits: &mut Hits,
+    mode: FileMode,
+    raw: &str,
+    action: &Action,
+    from_command: bool,
+) -> Option<NormPath> {
+    let m = mode_name(mode);
+    let root = action.repo_root.as_deref().or(action.cwd.as_deref());
+    let path = match normalize_path(raw, action.cwd.as_deref(), root) {
+        Ok(p) => p,
+        Err(e) => {
+            hits.add(
+                "input.invalid_path",
+                Outcome::Block,
+                Severity::High,
+                None,
+                raw,
+                format!("Invalid path: {e}."),
+                None,
+            );
+            return None;
+        }
+    };
+    let before = hits.v.len();
+    if mode == FileMode::Write && policy.fs.unprotect.first_match(&path).is_none() {
+        if let Some(p) = policy.fs.self_protected.first_match(&path) {
+            hits.add(
+                "self_protection.write.block",
+                Outcome::Block,
+                Severity::Critical,
+                Some(p),
+                &path.display,
+                format!("Agents may not modify CAVRA or agent hook configuration: {p}"),
+                None,
+            );
+        }
+    }
+    let (block, approve) = match mode {
+        FileMode::Read => (&policy.fs.block_read, &policy.fs.approve_read),
+        FileMode::Write => (&policy.fs.block_write, &policy.fs.approve_write),
+    };
+    if let Some(p) = block.first_match(&path) {
+        hits.add(
+            format!("filesystem.{m}.block"),
+            Outcome::Block,
+            Severity::High,
+            Some(p),
+            &path.display,
+            format!("Matched sensitive path policy: {p}"),
+            None,
+        );
+    }
+    if let Some(p) = approve.first_match(&path) {
+        hits.add(
+            format!("filesystem.{m}.require_approval"),
+            Outcome::RequireApproval,
+            Severity::High,
+            Some(p),
+            &path.display,
+            format!("Matched approval-required path policy: {p}"),
+            Some("Platform Security".into()),
+        );
+    }
+    if path.outside_root && policy.fs.allow_outside_root.first_match(&path).is_none() {
+        hits.add(
+            format!("filesystem.{m}.outside_root"),
+            Outcome::RequireApproval,
+            Severity::High,
+            None,
+            &path.display,
+            format!("Path `{}` is outside the repository root.", path.display),
+            Some("Platform Security".into()),
+        );
+    }
+    path_rules(policy, mode, &path, hits, !from_command);
+    if hits.v.len() == before && !from_command {
+        match policy.rules_default.filter(|_| !policy.rules.is_empty()) {
+            Some(d) => hits.add(
+                "defaults.decision",
+                d,
+                if d == Outcome::Block {
+                    Severity::High
+                } else {
+                    Severity::Low
+                },
+                None,
+                &path.display,
+                "No rule matched; the pack default applies.",
+                None,
+            ),
+            None => hits.add(
+                format!("filesystem.{m}.allow"),
+                Outcome::Allow,
+                Severity::Low,
+                None,
+                &path.display,
+                "No sensitive path policy matched.",
+                None,
+            ),
+        }
+    }
+    Some(path)
+}
+
+/// A shell glob operand (`cat .e*`) that could expand to a protected path.
+fn eval_glob_operand(policy: &CompiledPolicy, hits: &mut Hits, mode: FileMode, operand: &str) {
+    let m = mode_name(mode);
+    let lists: Vec<&PathPatterns> = match mode {
+        FileMode::Read => vec![&policy.fs.block_read, &policy.fs.approve_read],
+        FileMode::Write => vec![
+            &policy.fs.block_write,
+            &policy.fs.approve_write,
+            &policy.fs.self_protected,
+        ],
+    };
+    for l in lists {
+        if let Some(p) = l.glob_could_match(operand) {
+            hits.add(
+                format!("filesystem.{m}.glob_operand"),
+                Outcome::RequireApproval,
+                Severity::High,
+                Some(p),
+                operand,
+                format!("Glob `{operand}` may expand to a path matching `{p}`."),
+                Some("Platform Security".into()),
+            );
+            return;
+        }
+    }
+}
+
+fn block_severity(argv: &[String]) -> Severity {
+    if argv
+        .iter()
+        .any(|a| a.contains("apply") || a.contains("delete") || a.contains("destroy"))
+    {
+        Severity::Critical
+    } else {
+        Severity::High
+    }
+}
+
+fn eval_command(
+    policy: &CompiledPolicy,
+    hits: &mut Hits,
+    ex: &mut Explanation,
+    line: &str,
+    action: &Action,
+) {
+    let analysis: Analysis = cavra_shell::analyze(line);
+    ex.sub_commands = analysis
+        .commands
+        .iter()
+        .filter(|c| !c.argv.is_empty())
+        .map(SimpleCommand::line)
+        .collect();
+    ex.analysis_issues = analysis.issues.iter().map(Issue::describe).collect();
+    for cmd in &analysis.commands {
+        eval_simple(policy, hits, cmd, action);
+    }
+    // Pipeline patterns.
+    for stages in &analysis.pipelines {
+        let argvs: Vec<&[String]> = stages
+            .iter()
+            .filter_map(|i| analysis.commands.get(*i))
+            .map(|c| c.argv.as_slice())
+            .collect();
+        let subject: Vec<String> = argvs.iter().map(|a| a.join(" ")).collect();
+        let subject = subject.join(" | ");
+        for (list, rule, decision) in [
+            (&policy.cmd.block, "commands.block", Outcome::Block),
+            (
+                &policy.cmd.require_approval,
+                "commands.require_approval",
+                Outcome::RequireApproval,
+            ),
+            (&policy.cmd.warn, "commands.warn", Outcome::Warn),
+        ] {
+            if let Some(p) = list
+                .iter()
+                .find(|p| p.is_pipeline() && p.matches_pipeline(&argvs))
+            {
+                let sev = if decision == Outcome::Block {
+                    Severity::High
+                } else {
+                    Severity::Medium
+                };
+                hits.add(
+                    rule,
+                    decision,
+                    sev,
+                    Some(&p.raw),
+                    &subject,
+                    format!(
+                        "Matched {} command policy: {}",
+                        policy_word(decision),
+                        p.raw
+                    ),
+                    None,
+                );
+            }
+        }
+    }
+    for issue in &analysis.issues {
+        let (kind, decision) = match issue {
+            Issue::Unparseable { .. } => ("unparseable", Outcome::Block),
+            Issue::TooLong { .. } => ("too_long", Outcome::Block),
+            Issue::TooDeep { .. } => ("too_deep", Outcome::Block),
+            Issue::TooManyCommands { .. } => ("too_many_commands", Outcome::Block),
+            Issue::RecursionLimit { .. } => ("recursion_limit", Outcome::Block),
+            Issue::NonLiteralCommand { .. } => ("non_literal_command", Outcome::RequireApproval),
+            Issue::UnknownScript { .. } => ("unknown_script", Outcome::RequireApproval),
+            Issue::Opaque { .. } => ("opaque", Outcome::RequireApproval),
+        };
+        hits.add(
+            format!("commands.analysis.{kind}"),
+            decision,
+            Severity::High,
+            None,
+            line,
+            format!("Command analysis: {}.", issue.describe()),
+            None,
+        );
+    }
+    if analysis.commands.is_empty() && analysis.issues.is_empty() {
+        hits.add(
+            "input.invalid",
+            Outcome::Block,
+            Severity::High,
+            None,
+            line,
+            "The command line contains no command.",
+            None,
+        );
+    }
+}
+
+fn policy_word(d: Outcome) -> &'static str {
+    match d {
+        Outcome::Block => "blocked",
+        Outcome::RequireApproval => "approval-required",
+        Outcome::Warn => "warned",
+        _ => "allowed",
+    }
+}
+
+fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, action: &Action) {
+    let mut own = Hits::default();
+    let line = cmd.line();
+    if !cmd.argv.is_empty() {
+        let argv = &cmd.argv;
+        for (list, rule, decision) in [
+            (&policy.cmd.block, "commands.block", Outcome::Block),
+            (
+                &policy.cmd.require_approval,
+                "commands.require_approval",
+                Outcome::RequireApproval,
+            ),
+            (&policy.cmd.warn, "commands.warn", Outcome::Warn),
+            (&policy.cmd.allow, "commands.allow", Outcome::Allow),
+        ] {
+            if let Some(p) = list.iter().find(|p| p.matches_argv(argv)) {
+                let sev = match decision {
+                    Outcome::Block => block_severity(argv),
+                    Outcome::RequireApproval => Severity::High,
+                    Outcome::Warn => Severity::Medium,
+                    _ => Severity::Low,
+                };
+                let group =
+                    (decision == Outcome::RequireApproval).then(|| "Repository Owners".to_string());
+                own.add(
+                    rule,
+                    decision,
+                    sev,
+                    Some(&p.raw),
+                    &line,
+                    format!(
+                        "Matched {} command policy: {}",
+                        policy_word(decision),
+                        p.raw
+                    ),
+                    group,
+                );
+            }
+        }
+        for r in &policy.rules {
+            if !matches!(r.action, Some(ActionType::ExecuteCommand)) {
+                continue;
+            }
+            let Matcher::Commands(pats) = &r.matcher else {
+                continue;
+            };
+            let Some(p) = pats.iter().find(|p| p.matches_argv(argv)) else {
+                continue;
+            };
+            if let Some(Matcher::Commands(u)) = &r.unless {
+                if u.iter().any(|p| p.matches_argv(argv)) {
+                    continue;
+                }
+            }
+            own.rule(r, &line, Some(&p.raw), Severity::Low);
+        }
+        if argv.first().map(String::as_str) == Some("git") {
+            if let Some(("push", args)) = git::subcommand(argv) {
+                let push = git::parse_push_args(args);
+                eval_push(policy, &mut own, &push, &line, action.branch.as_deref());
+            }
+        }
+        let has_command_rule = own.v.iter().any(|m| {
+            m.rule_id.starts_with("commands.") || policy.rules.iter().any(|r| r.id == m.rule_id)
+        });
+        if !has_command_rule && !cmd.speculative {
+            let d = policy.cmd.default;
+            let sev = match d {
+                Outcome::Block => Severity::High,
+                Outcome::Allow | Outcome::AllowWithAttestation => Severity::Low,
+                _ => Severity::Medium,
+            };
+            let group = (d == Outcome::RequireApproval).then(|| "Repository Owners".to_string());
+            let reason = if d == Outcome::RequireApproval {
+                "No allow rule matched; review required.".to_string()
+            } else {
+                format!("No command rule matched; the pack default is {d}.")
+            };
+            own.add(
+                format!("commands.default.{d}"),
+                d,
+                sev,
+                None,
+                &line,
+                reason,
+                group,
+            );
+        }
+    }
+    // Files the command reads or writes.
+    for fa in cavra_shell::file_accesses(cmd) {
+        if !fa.literal {
+            let m = mode_name(fa.mode);
+            own.add(
+                format!("filesystem.{m}.dynamic_operand"),
+                Outcome::RequireApproval,
+                Severity::Medium,
+                None,
+                &fa.path,
+                format!(
+                    "`{}` {m}s a path that is not statically known: `{}`.",
+                    if fa.via == "redirect" {
+                        "A redirection"
+                    } else {
+                        fa.via.as_str()
+                    },
+                    fa.path
+                ),
+                None,
+            );
+            continue;
+        }
+        if fa.glob {
+            eval_glob_operand(policy, &mut own, fa.mode, &fa.path);
+            continue;
+        }
+        eval_path(policy, &mut own, fa.mode, &fa.path, action, true);
+    }
+    if cmd.argv.is_empty() && own.v.is_empty() {
+        own.add(
+            "commands.redirect.allow",
+            Outcome::Allow,
+            Severity::Low,
+            None,
+            &line,
+            "Redirection to an unrestricted path.",
+            None,
+        );
+    }
+    if cmd.speculative {
+        // Commands found in code of another language may or may not run:
+        // anything the pack gates needs approval at least.
+        for m in &mut own.v {
+            if matches!(m.decision, Outcome::Block | Outcome::RequireApproval) {
+                m.decision = Outcome::RequireApproval;
+                m.reason = format!("Inline code may run `{line}`: {}", m.reason);
+            }
+        }
+        own.v.retain(|m| m.decision == Outcome::RequireApproval);
+    }
+    hits.attest |= own.attest;
+    if own.evidence_level.is_some() {
+        hits.evidence_level = own.evidence_level;
+    }
+    hits.v.extend(own.v);
+}
+
+fn is_protected(policy: &CompiledPolicy, branch: &str) -> bool {
+    policy
+        .git
+        .protected_branches
+        .iter()
+        .any(|p| wildcard(p, branch))
+}
+
+fn eval_git_operation(
+    policy: &CompiledPolicy,
+    hits: &mut Hits,
+    operation: &str,
+    target: &str,
+    action: &Action,
+) {
+    if operation == "push" {
+        let push = git::parse_target(target);
+        eval_push(policy, hits, &push, target, action.branch.as_deref());
+    } else {
+        hits.add(
+            "git.allow",
+            Outcome::Allow,
+            Severity::Low,
+            None,
+            target,
+            format!("Git operation `{operation}` is not restricted."),
+            None,
+        );
+    }
+    rules_of(policy, &ActionType::GitOperation, target, hits);
+}
+
+fn eval_push(
+    policy: &CompiledPolicy,
+    hits: &mut Hits,
+    push: &Push,
+    subject: &str,
+    current_branch: Option<&str>,
+) {
+    let g = &policy.git;
+    let before = hits.v.len();
+    if push.all_branches {
+        let what = if push.mirror { "--mirror" } else { "--all" };
+        hits.add(
+            "git.protected_branch.block_bulk_push",
+            Outcome::Block,
+            Severity::Critical,
+            None,
+            subject,
+            format!("`git push {what}` updates every branch, protected ones included."),
+            None,
+        );
+        return;
+    }
+    let mut updates = push.updates.clone();
+    if push.implicit {
+        match current_branch {
+            Some(b) => updates.push(git::RefUpdate {
+                branch: b.to_string(),
+                force: false,
+                delete: false,
+                tag: false,
+            }),
+            None => {
+                hits.add(
+                    "git.push.unknown_destination",
+                    Outcome::RequireApproval,
+                    Severity::Medium,
+                    None,
+                    subject,
+                    "The push names no branch and the current branch is unknown.",
+                    Some("Repository Owners".into()),
+                );
+                return;
+            }
+        }
+    }
+    for u in &updates {
+        let b = u.branch.as_str();
+        if u.tag {
+            hits.add(
+                "git.push.tag",
+                Outcome::Allow,
+                Severity::Low,
+                None,
+                b,
+                "Pushing tags is not restricted.",
+                None,
+            );
+            continue;
+        }
+        let protected = b == "HEAD" && current_branch.is_none_or(|c| is_protected(policy, c))
+            || is_protected(policy, b);
+        if protected {
+            if u.delete {
+                hits.add(
+                    "git.protected_branch.block_delete",
+                    Outcome::Block,
+                    Severity::Critical,
+                    None,
+                    b,
+                    format!("Deleting protected branch `{b}` is prohibited."),
+                    None,
+                );
+            } else if u.force {
+                hits.add(
+                    "git.protected_branch.block_force_push",
+                    Outcome::Block,
+                    Severity::Critical,
+                    None,
+                    b,
+                    format!("Force push to protected branch `{b}` is prohibited."),
+                    None,
+                );
+            } else if g.block_direct_push {
+                hits.add(
+                    "git.protected_branch.block_direct_push",
+                    Outcome::Block,
+                    Severity::High,
+                    None,
+                    b,
+                    "Direct push to protected branch is prohibited.",
+                    None,
+                );
+            } else if g.require_pull_request {
+                hits.add(
+                    "git.protected_branch.require_pull_request",
+                    Outcome::RequireApproval,
+                    Severity::Medium,
+                    None,
+                    b,
+                    format!("Changes to protected branch `{b}` go through a pull request."),
+                    Some("Repository Owners".into()),
+                );
+            } else {
+                hits.add(
+                    "git.protected_branch.allow",
+                    Outcome::Allow,
+                    Severity::Low,
+                    None,
+                    b,
+                    "The pack allows direct pushes to protected branches.",
+                    None,
+                );
+            }
+        } else if u.force {
+            if g.block_force_push {
+                hits.add(
+                    "git.force_push.block",
+                    Outcome::Block,
+                    Severity::High,
+                    None,
+                    b,
+                    format!("Force push to `{b}` is prohibited by this pack."),
+                    None,
+                );
+            } else {
+                hits.add(
+                    "git.force_push.warn",
+                    Outcome::Warn,
+                    Severity::Medium,
+                    None,
+                    b,
+                    format!("Force push to unprotected branch `{b}` rewrites history."),
+                    None,
+                );
+            }
+        } else if u.delete {
+            hits.add(
+                "git.branch_delete.warn",
+                Outcome::Warn,
+                Severity::Medium,
+                None,
+                b,
+                format!("Deleting branch `{b}`."),
+                None,
+            );
+        } else {
+            hits.add(
+                "git.allow",
+                Outcome::Allow,
+                Severity::Low,
+                None,
+                b,
+                format!("Push to unprotected branch `{b}`."),
+                None,
+            );
+        }
+        for r in &policy.rules {
+            if matches!(r.action, Some(ActionType::GitOperation)) {
+                if let Matcher::Resources(globs) = &r.matcher {
+                    if let Some(p) = globs.iter().find(|p| wildcard(p, b)) {
+                        hits.rule(r, b, Some(p), Severity::Low);
+                    }
+                }
+            }
+        }
+    }
+    if hits.v.len() == before {
+        hits.add(
+            "git.push.unknown_destination",
+            Outcome::RequireApproval,
+            Severity::Medium,
+            None,
+            subject,
+            "The push destination could not be determined.",
+            Some("Repository Owners".into()),
+        );
+    }
+}
+
+fn eval_pull_request(policy: &CompiledPolicy, hits: &mut Hits, operation: &str, target: &str) {
+    let g = &policy.git;
+    if operation == "merge" && g.require_human_reviewer {
+        hits.add(
+            "git.pull_request.require_human_reviewer",
+            Outcome::RequireApproval,
+            Severity::Medium,
+            None,
+            target,
+            "Merging a pull request requires a human reviewer.",
+            Some("Repository Owners".into()),
+        );
+    }
+    let attest = policy
+        .require_pr_attestation
+        .unwrap_or(g.require_ai_attestation);
+    if attest {
+        hits.add(
+            "git.pull_request.allow_with_attestation",
+            Outcome::AllowWithAttestation,
+            Severity::Medium,
+            None,
+            target,
+            "Pull requests are allowed with an AI attestation.",
+            None,
+        );
+    } else {
+        hits.add(
+            "git.pull_request.allow",
+            Outcome::Allow,
+            Severity::Low,
+            None,
+            target,
+            "Pull requests are allowed.",
+            None,
+        );
+    }
+    rules_of(policy, &ActionType::PullRequest, target, hits);
+}
+
+fn in_list(list: &[String], server: &str) -> bool {
+    list.iter().any(|s| wildcard(s, server))
+}
+
+fn eval_mcp(
+    policy: &CompiledPolicy,
+    hits: &mut Hits,
+    server: &str,
+    tool: &str,
+    action: &Action,
+    ctx: &EvalContext<'_>,
+) {
+    let m = &policy.mcp;
+    let subject = format!("{server}:{tool}");
+    if server.is_empty() {
+        hits.add(
+            "input.invalid",
+            Outcome::Block,
+            Severity::High,
+            None,
+            &subject,
+            "The MCP call names no server.",
+            None,
+        );
+        return;
+    }
+    let capability = action.capability.as_deref();
+    if in_list(&m.blocked_servers, server) {
+        hits.add(
+            "mcp.server.blocked",
+            Outcome::Block,
+            Severity::High,
+            None,
+            &subject,
+            format!("MCP server `{server}` is blocked by policy."),
+            None,
+        );
+    }
+    for (srv, tools) in &m.blocked_tools {
+        if wildcard(srv, server) {
+            if let Some(t) = tools.iter().find(|t| wildcard(t, tool)) {
+                hits.add(
+                    "mcp.tool.blocked",
+                    Outcome::Block,
+                    Severity::High,
+                    Some(t),
+                    &subject,
+                    format!("Tool `{tool}` of `{server}` is blocked by policy."),
+                    None,
+                );
+            }
+        }
+    }
+    for (rule, paths) in &m.argument_rules {
+        if !wildcard(&rule.server, server) || !wildcard(&rule.tool, tool) {
+            continue;
+        }
+        let Some(value) = argument_value(action.arguments.as_ref(), &rule.argument) else {
+            continue;
+        };
+        let matched = match paths {
+            Some(pp) => normalize_path(
+                &value,
+                action.cwd.as_deref(),
+                action.repo_root.as_deref().or(action.cwd.as_deref()),
+            )
+            .ok()
+            .and_then(|n| pp.first_match(&n).map(str::to_string)),
+            None => rule.patterns.iter().find(|p| wildcard(p, &value)).cloned(),
+        };
+        if let Some(p) = matched {
+            let sev = rule.severity.unwrap_or(if rule.decision == Outcome::Block {
+                Severity::High
+            } else {
+                Severity::Medium
+            });
+            let reason = rule.reason.clone().unwrap_or_else(|| {
+                format!("Argument `{}` of `{tool}` matched `{p}`.", rule.argument)
+            });
+            hits.add(
+                format!("mcp.argument.{}", rule.id),
+                rule.decision,
+                sev,
+                Some(&p),
+                &subject,
+                reason,
+                None,
+            );
+        }
+    }
+    let gov = Some("AI Governance".to_string());
+    if let Some(records) = ctx.registry {
+        let r = registry_ladder(records, server, tool, capability);
+        hits.add(
+            r.rule_id,
+            r.decision,
+            r.severity,
+            None,
+            &subject,
+            r.reason,
+            r.approver_group,
+        );
+    } else if !m.allowlist_enabled {
+        if !in_list(&m.blocked_servers, server) {
+            hits.add(
+                "mcp.server.allowlist_disabled.warn",
+                Outcome::Warn,
+                Severity::Medium,
+                None,
+                &subject,
+                format!("The MCP allowlist is disabled; `{server}` is not vetted."),
+                None,
+            );
+        }
+    } else if in_list(&m.allowed_servers, server) || in_list(&m.approval_required_servers, server) {
+        if in_list(&m.approval_required_servers, server) {
+            hits.add(
+                "mcp.server.approval_required",
+                Outcome::RequireApproval,
+                Severity::Medium,
+                None,
+                &subject,
+                format!("Calls to MCP server `{server}` require approval."),
+                gov.clone(),
+            );
+        }
+        if let Some(tools) = m
+            .allowed_tools
+            .iter()
+            .find(|(s, _)| wildcard(s, server))
+            .map(|(_, t)| t)
+        {
+            if !tools.is_empty() && !tools.iter().any(|t| wildcard(t, tool)) {
+                hits.add(
+                    "mcp.tool_scope",
+                    Outcome::RequireApproval,
+                    Severity::Medium,
+                    None,
+                    &subject,
+                    format!("Tool `{tool}` is outside the tools allowed for `{server}`."),
+                    gov.clone(),
+                );
+            }
+        }
+        if let (Some(cap), Some(caps)) = (
+            capability.filter(|c| !c.is_empty()),
+            m.allowed_capabilities
+                .iter()
+                .find(|(s, _)| wildcard(s, server))
+                .map(|(_, c)| c),
+        ) {
+            if !caps.is_empty() && !caps.iter().any(|c| c == cap) {
+                hits.add(
+                    "mcp.capability_scope",
+                    Outcome::RequireApproval,
+                    Severity::Medium,
+                    None,
+                    &subject,
+                    format!(
+                        "Capability `{cap}` is outside the capabilities allowed for `{server}`."
+                    ),
+                    gov.clone(),
+                );
+            }
+        }
+        let risk = m.risk_scoring.get(server).copied();
+        if risk == Some(Severity::Critical) {
+            hits.add(
+                "mcp.server.risk.critical",
+                Outcome::RequireApproval,
+                Severity::Critical,
+                None,
+                &subject,
+                format!("MCP server `{server}` is scored critical; approval required."),
+                gov.clone(),
+            );
+        }
+        hits.add(
+            "mcp.server.trust.allow",
+            Outcome::Allow,
+            risk.unwrap_or(Severity::Low),
+            None,
+            &subject,
+            format!("MCP server `{server}` is trusted by policy."),
+            None,
+        );
+    } else if m.block_unknown_servers {
+        hits.add(
+            "mcp.server.trust.block_unknown",
+            Outcome::Block,
+            Severity::High,
+            None,
+            &subject,
+            "Untrusted MCP server with filesystem/tool capability is not approved.",
+            None,
+        );
+    } else {
+        hits.add(
+            "mcp.server.trust.unknown.require_approval",
+            Outcome::RequireApproval,
+            Severity::Medium,
+            None,
+            &subject,
+            format!("MCP server `{server}` is not on the allowlist; approval required."),
+            gov,
+        );
+    }
+    for r in &policy.rules {
+        if matches!(r.action, Some(ActionType::McpToolCall)) {
+            if let Matcher::Resources(globs) = &r.matcher {
+                if let Some(p) = globs.iter().find(|p| wildcard(p, &subject)) {
+                    let excepted = matches!(&r.unless, Some(Matcher::Resources(u)) if u.iter().any(|g| wildcard(g, &subject)));
+                    if !excepted {
+                        hits.rule(r, &subject, Some(p), Severity::Low);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// An argument by name or JSON pointer, as text.
+fn argument_value(args: Option<&serde_json::Value>, key: &str) -> Option<String> {
+    let args = args?;
+    let v = if key.starts_with('/') {
+        args.pointer(key)?
+    } else {
+        args.get(key)?
+    };
+    Some(match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    })
+}

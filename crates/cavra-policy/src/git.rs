@@ -1,0 +1,209 @@
+//! `git push` analysis: refspecs, force, deletes, `--all`, `--mirror`.
+
+/// One ref a push updates.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefUpdate {
+    /// Destination branch name (`refs/heads/` removed), or the tag ref.
+    pub branch: String,
+    pub force: bool,
+    pub delete: bool,
+    pub tag: bool,
+}
+
+/// What a push does.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Push {
+    pub remote: Option<String>,
+    pub updates: Vec<RefUpdate>,
+    /// `--all` or `--mirror`: every local branch, protected ones included.
+    pub all_branches: bool,
+    pub mirror: bool,
+    /// Pushes the current branch, which is not named on the line.
+    pub implicit: bool,
+}
+
+/// Parse the arguments after `git push`.
+pub fn parse_push_args(args: &[String]) -> Push {
+    let mut push = Push::default();
+    let mut force = false;
+    let mut delete = false;
+    let mut positional: Vec<&str> = Vec::new();
+    let mut tags_only = false;
+    let mut i = 0;
+    while let Some(a) = args.get(i) {
+        let a = a.as_str();
+        match a {
+            "-f" | "--force" | "--force-with-lease" | "--force-if-includes" => force = true,
+            _ if a.starts_with("--force-with-lease=") => force = true,
+            "-d" | "--delete" => delete = true,
+            "--all" | "--branches" => push.all_branches = true,
+            "--mirror" => {
+                push.mirror = true;
+                push.all_branches = true;
+                force = true;
+            }
+            "--tags" | "--follow-tags" => tags_only = true,
+            "-o" | "--push-option" | "--repo" | "--receive-pack" | "--exec" => {
+                if a == "--repo" {
+                    push.remote = args.get(i + 1).cloned();
+                }
+                i += 1;
+            }
+            "--" => {
+                positional.extend(args.get(i + 1..).unwrap_or(&[]).iter().map(String::as_str));
+                break;
+            }
+            _ if a.starts_with('-') => {
+                // Combined short flags such as `-fu`.
+                if !a.starts_with("--") && a.contains('f') {
+                    force = true;
+                }
+                if !a.starts_with("--") && a.contains('d') {
+                    delete = true;
+                }
+            }
+            _ => positional.push(a),
+        }
+        i += 1;
+    }
+    let mut pos = positional.into_iter();
+    if push.remote.is_none() {
+        push.remote = pos.next().map(str::to_string);
+    }
+    let specs: Vec<&str> = pos.collect();
+    if specs.is_empty() && !push.all_branches {
+        if tags_only {
+            push.updates.push(RefUpdate {
+                branch: "refs/tags/*".into(),
+                force,
+                delete: false,
+                tag: true,
+            });
+        } else {
+            push.implicit = true;
+        }
+    }
+    for s in specs {
+        push.updates.push(parse_refspec(s, force, delete));
+    }
+    push
+}
+
+/// Parse one refspec: `main`, `+main`, `HEAD:main`, `src:refs/heads/dst`,
+/// `:main` (delete).
+pub fn parse_refspec(spec: &str, force: bool, delete: bool) -> RefUpdate {
+    let (plus, spec) = match spec.strip_prefix('+') {
+        Some(rest) => (true, rest),
+        None => (false, spec),
+    };
+    let (src, dst) = match spec.split_once(':') {
+        Some((s, d)) => (s, if d.is_empty() { s } else { d }),
+        None => (spec, spec),
+    };
+    let deleting = delete || (spec.starts_with(':') && src.is_empty());
+    let dst = if dst == "HEAD" || dst == "@" {
+        "HEAD"
+    } else {
+        dst
+    };
+    let tag = dst.starts_with("refs/tags/");
+    let branch = dst.strip_prefix("refs/heads/").unwrap_or(dst).to_string();
+    RefUpdate {
+        branch,
+        force: force || plus,
+        delete: deleting,
+        tag,
+    }
+}
+
+/// Interpret the target of a `git_operation` action. Accepted forms:
+/// `origin/main` (remote/branch), `origin main`, `origin HEAD:main`,
+/// `+main`, `:main`, `refs/heads/main`, or a whole `git push …` line.
+pub fn parse_target(target: &str) -> Push {
+    let t = target.trim();
+    let words: Vec<String> = t.split_whitespace().map(str::to_string).collect();
+    if words.first().map(String::as_str) == Some("git") {
+        let rest: Vec<String> = words
+            .iter()
+            .skip_while(|w| *w != "push")
+            .skip(1)
+            .cloned()
+            .collect();
+        return parse_push_args(&rest);
+    }
+    if words.len() >= 2 || words.iter().any(|w| w.starts_with('-')) {
+        return parse_push_args(&words);
+    }
+    let Some(one) = words.first() else {
+        return Push {
+            implicit: true,
+            ..Push::default()
+        };
+    };
+    if one.contains(':') || one.starts_with('+') || one.starts_with("refs/") {
+        return Push {
+            remote: None,
+            updates: vec![parse_refspec(one, false, false)],
+            ..Push::default()
+        };
+    }
+    match one.split_once('/') {
+        Some((remote, branch)) if !branch.is_empty() => Push {
+            remote: Some(remote.to_string()),
+            updates: vec![parse_refspec(branch, false, false)],
+            ..Push::default()
+        },
+        _ => Push {
+            remote: None,
+            updates: vec![parse_refspec(one, false, false)],
+            ..Push::default()
+        },
+    }
+}
+
+/// The subcommand of a `git` argument vector and its arguments, skipping
+/// global options (`-C dir`, `-c k=v`, `--git-dir=…`).
+pub fn subcommand(argv: &[String]) -> Option<(&str, &[String])> {
+    let mut i = 1;
+    while let Some(a) = argv.get(i) {
+        match a.as_str() {
+            "-C" | "-c" | "--git-dir" | "--work-tree" | "--namespace" | "--exec-path"
+            | "--config-env" => i += 2,
+            s if s.starts_with('-') => i += 1,
+            s => return Some((s, argv.get(i + 1..).unwrap_or(&[]))),
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b(t: &str) -> Vec<(String, bool, bool)> {
+        parse_target(t)
+            .updates
+            .into_iter()
+            .map(|u| (u.branch, u.force, u.delete))
+            .collect()
+    }
+
+    #[test]
+    fn targets() {
+        assert_eq!(b("origin/main"), vec![("main".into(), false, false)]);
+        assert_eq!(
+            b("origin/feature/x"),
+            vec![("feature/x".into(), false, false)]
+        );
+        assert_eq!(b("origin HEAD:main"), vec![("main".into(), false, false)]);
+        assert_eq!(b("origin +main"), vec![("main".into(), true, false)]);
+        assert_eq!(b("origin :main"), vec![("main".into(), false, true)]);
+        assert_eq!(b("refs/heads/main"), vec![("main".into(), false, false)]);
+        assert_eq!(
+            b("git push --force origin dev"),
+            vec![("dev".into(), true, false)]
+        );
+        assert!(parse_target("git push --mirror origin").all_branches);
+        assert!(parse_target("git push").implicit);
+    }
+}

@@ -1,0 +1,132 @@
+//! MCP trust: the registry ladder over registry records.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Outcome, Severity};
+
+/// The registry fields the ladder reads (the store keeps more).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RegistryServer {
+    pub server_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// trusted, approved, experimental, blocked, unknown
+    #[serde(default = "unknown")]
+    pub trust_tier: String,
+    /// approved, pending, denied, not_required
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_state: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub capabilities: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_tools: Vec<String>,
+}
+
+fn unknown() -> String {
+    "unknown".to_string()
+}
+
+impl RegistryServer {
+    /// The approval state, defaulting by tier as documented.
+    pub fn effective_state(&self) -> &str {
+        match self.approval_state.as_deref() {
+            Some(s) => s,
+            None if matches!(self.trust_tier.as_str(), "unknown" | "experimental") => "pending",
+            None => "approved",
+        }
+    }
+}
+
+/// One step of the ladder's answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LadderResult {
+    pub decision: Outcome,
+    pub rule_id: &'static str,
+    pub severity: Severity,
+    pub reason: String,
+    pub approver_group: Option<String>,
+}
+
+/// The registry ladder: unknown → block; blocked tier or denied → block;
+/// pending, unknown or experimental tier → require_approval; tool or
+/// capability out of scope → require_approval; else allow.
+pub fn registry_ladder(
+    records: &[RegistryServer],
+    server: &str,
+    tool: &str,
+    capability: Option<&str>,
+) -> LadderResult {
+    let gov = Some("AI Governance".to_string());
+    let Some(rec) = records
+        .iter()
+        .find(|r| r.server_id == server || r.name.as_deref() == Some(server))
+    else {
+        return LadderResult {
+            decision: Outcome::Block,
+            rule_id: "mcp.registry.unknown",
+            severity: Severity::High,
+            reason: format!("MCP server `{server}` is not registered."),
+            approver_group: None,
+        };
+    };
+    let state = rec.effective_state();
+    if rec.trust_tier == "blocked" || state == "denied" {
+        return LadderResult {
+            decision: Outcome::Block,
+            rule_id: "mcp.registry.blocked",
+            severity: Severity::High,
+            reason: format!(
+                "MCP server `{server}` is blocked (tier {}, state {state}).",
+                rec.trust_tier
+            ),
+            approver_group: None,
+        };
+    }
+    if state == "pending" || matches!(rec.trust_tier.as_str(), "unknown" | "experimental") {
+        return LadderResult {
+            decision: Outcome::RequireApproval,
+            rule_id: "mcp.registry.requires_approval",
+            severity: Severity::Medium,
+            reason: format!(
+                "MCP server `{server}` is {} and {state}; approval required.",
+                rec.trust_tier
+            ),
+            approver_group: gov,
+        };
+    }
+    if !rec.allowed_tools.is_empty()
+        && !rec
+            .allowed_tools
+            .iter()
+            .any(|t| crate::pattern::wildcard(t, tool))
+    {
+        return LadderResult {
+            decision: Outcome::RequireApproval,
+            rule_id: "mcp.registry.tool_scope",
+            severity: Severity::Medium,
+            reason: format!("Tool `{tool}` is outside the approved tools of `{server}`."),
+            approver_group: gov,
+        };
+    }
+    if let Some(cap) = capability.filter(|c| !c.is_empty()) {
+        if !rec.capabilities.is_empty() && !rec.capabilities.iter().any(|c| c == cap) {
+            return LadderResult {
+                decision: Outcome::RequireApproval,
+                rule_id: "mcp.registry.capability_scope",
+                severity: Severity::Medium,
+                reason: format!(
+                    "Capability `{cap}` is outside the approved capabilities of `{server}`."
+                ),
+                approver_group: gov,
+            };
+        }
+    }
+    LadderResult {
+        decision: Outcome::Allow,
+        rule_id: "mcp.registry.allow",
+        severity: Severity::Low,
+        reason: format!("MCP server `{server}` is registered and approved for `{tool}`."),
+        approver_group: None,
+    }
+}

@@ -1,0 +1,504 @@
+//! Path normalisation and the two pattern languages: gitignore-style path
+//! globs and token-wise command patterns.
+
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+
+/// A path after normalisation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NormPath {
+    /// What patterns are matched against: relative to the repository root
+    /// when inside it, otherwise the absolute path without its leading `/`
+    /// (or `~/…`).
+    pub subject: String,
+    /// The path as shown to people.
+    pub display: String,
+    /// The path is outside the repository root.
+    pub outside_root: bool,
+}
+
+/// Normalise a path: strip `./`, collapse `//`, resolve `.` and `..`, make
+/// paths inside `root` relative to it. A path that climbs above the root, an
+/// absolute path elsewhere and a `~` path are `outside_root`.
+pub fn normalize_path(
+    raw: &str,
+    cwd: Option<&str>,
+    root: Option<&str>,
+) -> Result<NormPath, String> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err("path is empty".into());
+    }
+    if raw.contains('\0') {
+        return Err("path contains a NUL byte".into());
+    }
+    let p = raw.replace('\\', "/");
+    if p == "~" || p.starts_with("~/") || (p.starts_with('~') && !p.contains('/')) {
+        let rest = lexical(p.trim_start_matches('~').trim_start_matches('/'));
+        let display = if rest.0.is_empty() {
+            "~".to_string()
+        } else {
+            format!("~/{}", rest.0)
+        };
+        return Ok(NormPath {
+            subject: display.clone(),
+            display,
+            outside_root: true,
+        });
+    }
+    let root = root
+        .map(|r| lexical(r.trim_end_matches('/')).0)
+        .filter(|r| !r.is_empty());
+    let absolute = if p.starts_with('/') {
+        Some(lexical(&p).0)
+    } else if let Some(cwd) = cwd.filter(|c| c.starts_with('/')) {
+        Some(lexical(&format!("{cwd}/{p}")).0)
+    } else {
+        None
+    };
+    match absolute {
+        Some(abs) => {
+            if let Some(root) = &root {
+                let root_rel = root.trim_start_matches('/');
+                let abs_rel = abs.trim_start_matches('/');
+                if abs_rel == root_rel {
+                    return Ok(NormPath {
+                        subject: ".".into(),
+                        display: ".".into(),
+                        outside_root: false,
+                    });
+                }
+                if let Some(rest) = abs_rel.strip_prefix(&format!("{root_rel}/")) {
+                    return Ok(NormPath {
+                        subject: rest.to_string(),
+                        display: rest.to_string(),
+                        outside_root: false,
+                    });
+                }
+            }
+            let subject = abs.trim_start_matches('/').to_string();
+            Ok(NormPath {
+                subject,
+                display: abs,
+                outside_root: true,
+            })
+        }
+        None => {
+            let (norm, escaped) = lexical(&p);
+            let subject = if norm.is_empty() {
+                ".".to_string()
+            } else {
+                norm
+            };
+            Ok(NormPath {
+                display: subject.clone(),
+                subject,
+                outside_root: escaped,
+            })
+        }
+    }
+}
+
+/// Lexically resolve `.`, `..` and empty components. Returns the path and
+/// whether `..` climbed above the start.
+fn lexical(p: &str) -> (String, bool) {
+    let absolute = p.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    let mut escaped = false;
+    for c in p.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() {
+                    escaped = true;
+                }
+            }
+            other => parts.push(other),
+        }
+    }
+    let joined = parts.join("/");
+    if absolute {
+        (format!("/{joined}"), false)
+    } else {
+        (joined, escaped)
+    }
+}
+
+/// A list of gitignore-style path patterns compiled into one matcher.
+#[derive(Clone, Debug)]
+pub struct PathPatterns {
+    pub patterns: Vec<String>,
+    anchored: Vec<bool>,
+    set: GlobSet,
+    /// glob index → pattern index
+    owner: Vec<usize>,
+    /// A concrete path each pattern matches, used to ask whether a shell glob
+    /// operand could reach a protected path.
+    pub probes: Vec<String>,
+}
+
+impl PathPatterns {
+    pub fn new(patterns: &[String]) -> Result<PathPatterns, (usize, String)> {
+        let mut b = GlobSetBuilder::new();
+        let mut owner = Vec::new();
+        let mut anchored = Vec::new();
+        let mut probes = Vec::new();
+        for (i, raw) in patterns.iter().enumerate() {
+            let (globs, is_anchored) = translate_path_pattern(raw).map_err(|e| (i, e))?;
+            for g in globs {
+                let glob = GlobBuilder::new(&g)
+                    .literal_separator(true)
+                    .backslash_escape(true)
+                    .build()
+                    .map_err(|e| (i, format!("invalid glob `{raw}`: {}", e.kind())))?;
+                b.add(glob);
+                owner.push(i);
+            }
+            anchored.push(is_anchored);
+            probes.push(probe_for(raw));
+        }
+        let set = b.build().map_err(|e| (0, format!("invalid globs: {e}")))?;
+        Ok(PathPatterns {
+            patterns: patterns.to_vec(),
+            anchored,
+            set,
+            owner,
+            probes,
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.patterns.is_empty()
+    }
+
+    /// The first pattern (in list order) matching `path`.
+    pub fn first_match(&self, path: &NormPath) -> Option<&str> {
+        if self.patterns.is_empty() {
+            return None;
+        }
+        let mut best: Option<usize> = None;
+        for gi in self.set.matches(path.subject.as_str()) {
+            let Some(&pi) = self.owner.get(gi) else {
+                continue;
+            };
+            if path.outside_root
+                && self.anchored.get(pi).copied().unwrap_or(true)
+                && !path.subject.starts_with('~')
+            {
+                // Anchored patterns are relative to the repository root; for
+                // absolute paths outside it only anchored patterns written as
+                // absolute paths apply.
+                let pat = self.patterns.get(pi).map(String::as_str).unwrap_or("");
+                if !pat.starts_with('/') {
+                    continue;
+                }
+            }
+            best = Some(best.map_or(pi, |b| b.min(pi)));
+        }
+        best.and_then(|i| self.patterns.get(i)).map(String::as_str)
+    }
+
+    /// Whether a shell glob operand (`.e*`, `*`) could name a path one of
+    /// these patterns matches; returns that pattern.
+    pub fn glob_could_match(&self, operand: &str) -> Option<&str> {
+        let operand = operand.trim_start_matches("./");
+        let Ok(g) = GlobBuilder::new(operand).literal_separator(true).build() else {
+            return self.patterns.first().map(String::as_str);
+        };
+        let m = g.compile_matcher();
+        for (i, probe) in self.probes.iter().enumerate() {
+            // The operand may be relative to any directory: compare with the
+            // probe and with each of its suffixes.
+            let mut rest = probe.as_str();
+            loop {
+                if m.is_match(rest) {
+                    return self.patterns.get(i).map(String::as_str);
+                }
+                match rest.split_once('/') {
+                    Some((_, r)) => rest = r,
+                    None => break,
+                }
+            }
+        }
+        None
+    }
+}
+
+/// Translate one gitignore-style pattern into globset globs.
+fn translate_path_pattern(raw: &str) -> Result<(Vec<String>, bool), String> {
+    let p = raw.trim();
+    if p.is_empty() {
+        return Err("empty path pattern".into());
+    }
+    if p.starts_with('!') {
+        return Err(format!(
+            "negated pattern `{raw}` is not supported; use `unless` on a rule"
+        ));
+    }
+    if p.contains('\0') {
+        return Err("path pattern contains a NUL byte".into());
+    }
+    let p = p.strip_prefix("./").unwrap_or(p);
+    let trimmed = p.trim_end_matches('/');
+    let inner = trimmed.trim_start_matches('/');
+    let anchored = trimmed.starts_with('/') || inner.contains('/');
+    let base = if p.starts_with('/') && !inner.starts_with("**") {
+        // Absolute pattern: keep it absolute (matched against paths outside
+        // the root without their leading slash) and also relative.
+        inner.to_string()
+    } else if anchored {
+        inner.to_string()
+    } else {
+        format!("**/{inner}")
+    };
+    let mut globs = vec![base.clone()];
+    if !base.ends_with("/**") {
+        globs.push(format!("{base}/**"));
+    }
+    Ok((globs, anchored))
+}
+
+/// A concrete path matched by a pattern: `**/` removed, wildcards filled.
+fn probe_for(raw: &str) -> String {
+    let p = raw
+        .trim()
+        .trim_start_matches("./")
+        .trim_start_matches('/')
+        .trim_end_matches('/');
+    let p = p.replace("**/", "").replace("/**", "/x").replace("**", "x");
+    let mut out = String::new();
+    let mut in_class = false;
+    for c in p.chars() {
+        match c {
+            '*' | '?' if !in_class => out.push('x'),
+            '[' => {
+                in_class = true;
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push('x');
+            }
+            '{' | '}' | ',' if !in_class => {}
+            _ if in_class => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// A command pattern: pipeline stages of token globs.
+#[derive(Clone, Debug)]
+pub struct CommandPattern {
+    pub raw: String,
+    stages: Vec<Vec<String>>,
+}
+
+impl CommandPattern {
+    pub fn new(raw: &str) -> Result<CommandPattern, String> {
+        let raw_t = raw.trim();
+        if raw_t.is_empty() {
+            return Err("empty command pattern".into());
+        }
+        if raw_t.len() > 4096 {
+            return Err("command pattern longer than 4096 bytes".into());
+        }
+        let stages: Vec<Vec<String>> = raw_t
+            .split(" | ")
+            .map(|s| {
+                let mut toks: Vec<String> = s.split_whitespace().map(str::to_string).collect();
+                if let Some(first) = toks.first_mut() {
+                    if !first.contains('*') {
+                        *first = cavra_shell::basename(first).to_string();
+                    }
+                }
+                toks
+            })
+            .collect();
+        if stages.iter().any(Vec::is_empty) {
+            return Err(format!(
+                "command pattern `{raw}` has an empty pipeline stage"
+            ));
+        }
+        Ok(CommandPattern {
+            raw: raw.to_string(),
+            stages,
+        })
+    }
+
+    pub fn is_pipeline(&self) -> bool {
+        self.stages.len() > 1
+    }
+
+    /// Match one simple command (single-stage patterns only).
+    pub fn matches_argv(&self, argv: &[String]) -> bool {
+        match self.stages.as_slice() {
+            [one] => tokens_match(one, argv),
+            _ => false,
+        }
+    }
+
+    /// Match consecutive pipeline stages.
+    pub fn matches_pipeline(&self, stages: &[&[String]]) -> bool {
+        let n = self.stages.len();
+        if n < 2 || stages.len() < n {
+            return false;
+        }
+        stages
+            .windows(n)
+            .any(|w| self.stages.iter().zip(w).all(|(p, a)| tokens_match(p, a)))
+    }
+}
+
+/// Token-wise match: `*`/`**` alone match any number of tokens; a final
+/// token ending in `*` matches its token and any further ones.
+fn tokens_match(pat: &[String], argv: &[String]) -> bool {
+    let (p, a) = (pat.len(), argv.len());
+    // reach[j] = pattern prefix of length i can consume argv prefix j
+    let mut reach = vec![false; a + 1];
+    if let Some(r) = reach.first_mut() {
+        *r = true;
+    }
+    for (i, tok) in pat.iter().enumerate() {
+        let last = i + 1 == p;
+        let mut next = vec![false; a + 1];
+        if tok == "*" || tok == "**" {
+            let mut seen = false;
+            for j in 0..=a {
+                seen |= reach.get(j).copied().unwrap_or(false);
+                if let Some(n) = next.get_mut(j) {
+                    *n = seen;
+                }
+            }
+        } else if last && tok.ends_with('*') {
+            for j in 0..a {
+                if reach.get(j).copied().unwrap_or(false)
+                    && argv.get(j).is_some_and(|t| wildcard(tok, t))
+                {
+                    return true;
+                }
+            }
+            return false;
+        } else {
+            for j in 0..a {
+                if reach.get(j).copied().unwrap_or(false)
+                    && argv.get(j).is_some_and(|t| wildcard(tok, t))
+                {
+                    if let Some(n) = next.get_mut(j + 1) {
+                        *n = true;
+                    }
+                }
+            }
+        }
+        reach = next;
+        if !reach.iter().any(|r| *r) {
+            return false;
+        }
+    }
+    reach.get(a).copied().unwrap_or(false)
+}
+
+/// `*` matches any characters, `?` one character; everything else literal.
+pub fn wildcard(pat: &str, text: &str) -> bool {
+    let p: Vec<char> = pat.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        match p.get(pi) {
+            Some('*') => {
+                star = Some((pi, ti));
+                pi += 1;
+            }
+            Some(c) if *c == '?' || Some(c) == t.get(ti) => {
+                pi += 1;
+                ti += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    pi = sp + 1;
+                    ti = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    while p.get(pi) == Some(&'*') {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn np(p: &str) -> NormPath {
+        normalize_path(p, None, None).unwrap()
+    }
+
+    #[test]
+    fn normalisation() {
+        assert_eq!(np("./a//b/../c/").subject, "a/c");
+        assert!(np("../x").outside_root);
+        let n = normalize_path("/repo/src/../.env", None, Some("/repo")).unwrap();
+        assert_eq!((n.subject.as_str(), n.outside_root), (".env", false));
+        let n = normalize_path("/etc/passwd", None, Some("/repo")).unwrap();
+        assert!(n.outside_root);
+        let n = normalize_path("sub/x", Some("/repo/a"), Some("/repo")).unwrap();
+        assert_eq!(n.subject, "a/sub/x");
+        assert!(normalize_path("a\0b", None, None).is_err());
+    }
+
+    #[test]
+    fn gitignore_globs() {
+        let p = PathPatterns::new(&[
+            ".env".into(),
+            "**/main.tf".into(),
+            "iam/".into(),
+            ".github/workflows/**".into(),
+            "*.pem".into(),
+        ])
+        .unwrap();
+        for (path, want) in [
+            (".env", Some(".env")),
+            ("config/.env", Some(".env")),
+            (".env.local", None),
+            ("main.tf", Some("**/main.tf")),
+            ("infra/main.tf", Some("**/main.tf")),
+            ("iam/role.tf", Some("iam/")),
+            ("svc/iam/role.tf", Some("iam/")),
+            (".github/workflows/ci.yml", Some(".github/workflows/**")),
+            ("x/.github/workflows/ci.yml", None),
+            ("certs/a.pem", Some("*.pem")),
+        ] {
+            assert_eq!(p.first_match(&np(path)), want, "{path}");
+        }
+        let abs = normalize_path("/home/u/.ssh/a.pem", None, Some("/repo")).unwrap();
+        assert_eq!(p.first_match(&abs), Some("*.pem"));
+        assert_eq!(p.glob_could_match(".e*"), Some(".env"));
+        assert_eq!(p.glob_could_match("src/*.rs"), None);
+    }
+
+    #[test]
+    fn command_patterns() {
+        let m = |p: &str, c: &str| {
+            CommandPattern::new(p)
+                .unwrap()
+                .matches_argv(&c.split(' ').map(String::from).collect::<Vec<_>>())
+        };
+        assert!(m("terraform apply*", "terraform apply -auto-approve"));
+        assert!(m("terraform apply*", "terraform apply"));
+        assert!(!m("terraform plan", "terraform plan -out x"));
+        assert!(m("terraform plan *", "terraform plan"));
+        assert!(m("terraform plan *", "terraform plan -out x"));
+        assert!(m("kubectl * delete *", "kubectl -n x delete pod y"));
+        assert!(!m("git push origin main", "git push origin main --force"));
+        assert!(m("/usr/bin/terraform apply*", "terraform apply"));
+        let p = CommandPattern::new("curl * | sh").unwrap();
+        let a: Vec<String> = vec!["curl".into(), "x".into()];
+        let b: Vec<String> = vec!["sh".into()];
+        assert!(p.matches_pipeline(&[&a, &b]));
+        assert!(wildcard("a*b?c", "axxbyc"));
+        assert!(!wildcard("a*b", "ac"));
+    }
+}
