@@ -117,6 +117,9 @@ pub struct CompiledPolicy {
     pub git: GitRules,
     pub mcp: McpRules,
     pub rules: Vec<Rule>,
+    /// Every path pattern of the rules shape in one matcher, with the rule
+    /// each pattern belongs to.
+    pub rule_paths: (PathPatterns, Vec<usize>),
     /// `defaults.decision` of the rules shape.
     pub rules_default: Option<Outcome>,
     pub evidence_required: bool,
@@ -211,6 +214,17 @@ pub fn compile(spec: &PackSpec, name: &str) -> Result<CompiledPolicy, String> {
         });
     }
 
+    let mut all_paths = Vec::new();
+    let mut path_owner = Vec::new();
+    for (i, r) in spec.rules.iter().enumerate() {
+        if matches!(rules.get(i).map(|r| &r.matcher), Some(Matcher::Paths(_))) {
+            for p in &r.resources {
+                all_paths.push(p.clone());
+                path_owner.push(i);
+            }
+        }
+    }
+    let rule_paths = (paths(&all_paths)?, path_owner);
     let (cmd_default, default_explicit) = match (c.default, rules_default) {
         (Some(d), _) => (d, true),
         (None, Some(d)) => (d, true),
@@ -268,6 +282,7 @@ pub fn compile(spec: &PackSpec, name: &str) -> Result<CompiledPolicy, String> {
             argument_rules,
         },
         rules,
+        rule_paths,
         rules_default,
         evidence_required: defaults.evidence_required.unwrap_or(true),
         allowed_agents: actors.allowed_agent_profiles.clone(),

@@ -333,32 +333,38 @@ fn path_rules(
         FileMode::Read => ActionType::ReadFile,
         FileMode::Write => ActionType::WriteFile,
     };
-    for r in &policy.rules {
+    let (index, owner) = &policy.rule_paths;
+    let mut seen: Vec<usize> = Vec::new();
+    for pi in index.all_matches(path) {
+        let Some(&ri) = owner.get(pi) else { continue };
+        if seen.contains(&ri) {
+            continue;
+        }
+        seen.push(ri);
+        let Some(r) = policy.rules.get(ri) else {
+            continue;
+        };
         if r.action.as_ref().is_some_and(|a| *a != action) {
             continue;
         }
-        let Matcher::Paths(p) = &r.matcher else {
-            if r.action.is_none() {
-                if let Matcher::Resources(globs) = &r.matcher {
-                    if let Some(g) = globs.iter().find(|g| wildcard(g, &path.subject)) {
-                        if allow_hits || !r.decision.proceeds() {
-                            hits.rule(r, &path.display, Some(g), Severity::Low);
-                        }
-                    }
-                }
-            }
-            continue;
-        };
-        let Some(pattern) = p.first_match(path) else {
-            continue;
-        };
         if let Some(Matcher::Paths(u)) = &r.unless {
             if u.first_match(path).is_some() {
                 continue;
             }
         }
         if allow_hits || !r.decision.proceeds() {
-            hits.rule(r, &path.display, Some(pattern), Severity::Low);
+            let pattern = index.patterns.get(pi).map(String::as_str);
+            hits.rule(r, &path.display, pattern, Severity::Low);
+        }
+    }
+    // Rules for every action type (`action: "*"`) use resource globs.
+    for r in policy.rules.iter().filter(|r| r.action.is_none()) {
+        if let Matcher::Resources(globs) = &r.matcher {
+            if let Some(g) = globs.iter().find(|g| wildcard(g, &path.subject)) {
+                if allow_hits || !r.decision.proceeds() {
+                    hits.rule(r, &path.display, Some(g), Severity::Low);
+                }
+            }
         }
     }
 }

@@ -172,10 +172,18 @@ impl PathPatterns {
 
     /// The first pattern (in list order) matching `path`.
     pub fn first_match(&self, path: &NormPath) -> Option<&str> {
+        self.all_matches(path)
+            .first()
+            .and_then(|i| self.patterns.get(*i))
+            .map(String::as_str)
+    }
+
+    /// Indices of every pattern matching `path`, ascending.
+    pub fn all_matches(&self, path: &NormPath) -> Vec<usize> {
         if self.patterns.is_empty() {
-            return None;
+            return Vec::new();
         }
-        let mut best: Option<usize> = None;
+        let mut out: Vec<usize> = Vec::new();
         for gi in self.set.matches(path.subject.as_str()) {
             let Some(&pi) = self.owner.get(gi) else {
                 continue;
@@ -185,16 +193,18 @@ impl PathPatterns {
                 && !path.subject.starts_with('~')
             {
                 // Anchored patterns are relative to the repository root; for
-                // absolute paths outside it only anchored patterns written as
-                // absolute paths apply.
+                // absolute paths outside it only patterns written as absolute
+                // paths apply.
                 let pat = self.patterns.get(pi).map(String::as_str).unwrap_or("");
                 if !pat.starts_with('/') {
                     continue;
                 }
             }
-            best = Some(best.map_or(pi, |b| b.min(pi)));
+            out.push(pi);
         }
-        best.and_then(|i| self.patterns.get(i)).map(String::as_str)
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 
     /// Whether a shell glob operand (`.e*`, `*`) could name a path one of
@@ -290,6 +300,8 @@ fn probe_for(raw: &str) -> String {
 pub struct CommandPattern {
     pub raw: String,
     stages: Vec<Vec<String>>,
+    /// The program name when it has no wildcard: a cheap first check.
+    first_literal: Option<String>,
 }
 
 impl CommandPattern {
@@ -318,9 +330,14 @@ impl CommandPattern {
                 "command pattern `{raw}` has an empty pipeline stage"
             ));
         }
+        let first_literal = match stages.as_slice() {
+            [one] => one.first().filter(|t| !t.contains(['*', '?'])).cloned(),
+            _ => None,
+        };
         Ok(CommandPattern {
             raw: raw.to_string(),
             stages,
+            first_literal,
         })
     }
 
@@ -330,6 +347,11 @@ impl CommandPattern {
 
     /// Match one simple command (single-stage patterns only).
     pub fn matches_argv(&self, argv: &[String]) -> bool {
+        if let Some(f) = &self.first_literal {
+            if argv.first() != Some(f) {
+                return false;
+            }
+        }
         match self.stages.as_slice() {
             [one] => tokens_match(one, argv),
             _ => false,

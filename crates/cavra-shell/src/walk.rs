@@ -89,6 +89,29 @@ impl Walker {
             });
             return;
         }
+        if let Some(words) = plain_words(text) {
+            // A line of plain words needs no grammar: bash would split it on
+            // blanks and expand nothing. Same result, a fraction of the cost.
+            let fields = words
+                .into_iter()
+                .map(|w| Field {
+                    text: w.to_string(),
+                    literal: true,
+                    ..Field::default()
+                })
+                .collect();
+            self.depth += 1;
+            self.dispatch(
+                fields,
+                Vec::new(),
+                via.to_vec(),
+                speculative,
+                &Stdin::Inherited,
+                0,
+            );
+            self.depth -= 1;
+            return;
+        }
         let options = ParserOptions::default();
         let mut parser = Parser::new(Cursor::new(text.as_bytes()), &options);
         let program = match parser.parse_program() {
@@ -1267,4 +1290,30 @@ fn argv_literals(code: &str) -> Vec<Vec<String>> {
         }
     }
     out
+}
+
+/// Words of a line made only of characters bash gives no meaning to (letters,
+/// digits, `_-./:,@+=%`, blanks), whose first word is not a reserved word or
+/// an assignment; `None` for anything else.
+fn plain_words(text: &str) -> Option<Vec<&str>> {
+    let safe = |c: char| {
+        c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                '_' | '-' | '.' | '/' | ':' | ',' | '@' | '+' | '=' | '%' | ' ' | '\t'
+            )
+    };
+    if text.len() > 4096 || !text.chars().all(safe) {
+        return None;
+    }
+    let words: Vec<&str> = text.split([' ', '\t']).filter(|w| !w.is_empty()).collect();
+    let first = words.first()?;
+    const RESERVED: &[&str] = &[
+        "if", "then", "else", "elif", "fi", "do", "done", "case", "esac", "while", "until", "for",
+        "in", "function", "select", "time", "coproc",
+    ];
+    if first.contains(['=', '%']) || RESERVED.contains(first) {
+        return None;
+    }
+    Some(words)
 }

@@ -1,0 +1,179 @@
+//! The `cavra` binary end to end: output snapshots and exit codes.
+
+use std::process::{Command, Output};
+
+fn cavra(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cavra"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("CAVRA_POLICY")
+        .env_remove("CAVRA_POLICY_DIR")
+        .output()
+        .expect("cavra runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn demo_before_the_agent_acts() {
+    let o = cavra(&["demo", "before-the-agent-acts"]);
+    assert!(o.status.success());
+    insta::assert_snapshot!(stdout(&o));
+}
+
+#[test]
+fn evaluate_human_lines_and_exit_codes() {
+    let cases = [
+        ("read_file", "config/.env"),
+        ("write_file", "iam/admin-role.tf"),
+        (
+            "execute_command",
+            "cd infra && bash -c 'terraform apply -auto-approve'",
+        ),
+        ("execute_command", "pytest -q"),
+        ("execute_command", "./deploy.sh"),
+        ("git_operation", "origin HEAD:main"),
+        ("crm.update_record", "account/acme"),
+    ];
+    let mut out = String::new();
+    for (a, t) in cases {
+        let o = cavra(&["evaluate", a, t, "--exit-code"]);
+        out.push_str(&format!(
+            "$ cavra evaluate {a} {t:?} --exit-code  => exit {}\n{}",
+            o.status.code().unwrap_or(-1),
+            stdout(&o)
+        ));
+    }
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn evaluate_json_has_every_documented_field() {
+    let o = cavra(&[
+        "evaluate",
+        "execute_command",
+        "terraform apply -auto-approve",
+        "--json",
+    ]);
+    assert!(o.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for f in [
+        "decision_id",
+        "session_id",
+        "agent_id",
+        "actor",
+        "action_type",
+        "target",
+        "requested_operation",
+        "policy_pack",
+        "policy_id",
+        "rule_id",
+        "decision",
+        "severity",
+        "reason",
+        "evidence_refs",
+        "approver_group",
+        "timestamp",
+        "correlation_id",
+        "explanation",
+    ] {
+        assert!(v.get(f).is_some(), "missing {f}");
+    }
+    assert_eq!(v["decision"], "block");
+    assert_eq!(v["severity"], "critical");
+    assert_eq!(
+        v["explanation"]["matches"][0]["pattern"],
+        "terraform apply*"
+    );
+}
+
+#[test]
+fn usage_errors_exit_2_and_name_the_input() {
+    let o = cavra(&["evaluate", "delete_everything", "x"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("`delete_everything`"));
+    let o = cavra(&["evaluate", "read_file", "x", "--policy-mode", "loose"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("`loose`"));
+}
+
+#[test]
+fn validate_reports_file_line_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("policy.yaml");
+    std::fs::write(&p, "metadata:\n  id: cavra-x\n  title: T\n  description: D\n  version: \"1\"\ncommands:\n  blok: [rm]\n").unwrap();
+    let o = cavra(&["policy", "validate", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let s = stdout(&o);
+    assert!(s.contains("policy.yaml:7:3: unknown field `blok`"), "{s}");
+}
+
+#[test]
+fn sign_and_verify_round_trip_detects_tampering() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let p = d.join("policy.yaml");
+    std::fs::write(
+        &p,
+        "metadata:\n  id: cavra-x\n  title: T\n  description: D\n  version: \"1\"\n",
+    )
+    .unwrap();
+    let keys = d.join("keys");
+    assert!(
+        cavra(&[
+            "policy",
+            "keygen",
+            "--output",
+            keys.to_str().unwrap(),
+            "--key-id",
+            "k"
+        ])
+        .status
+        .success()
+    );
+    let sk = keys.join("k.pem");
+    let pk = keys.join("k.pub.pem");
+    assert!(
+        cavra(&[
+            "policy",
+            "sign",
+            p.to_str().unwrap(),
+            "--private-key",
+            sk.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    let ok = cavra(&[
+        "policy",
+        "verify",
+        p.to_str().unwrap(),
+        "--public-key",
+        pk.to_str().unwrap(),
+    ]);
+    assert!(ok.status.success(), "{}", stdout(&ok));
+    std::fs::write(
+        &p,
+        "metadata:\n  id: cavra-y\n  title: T\n  description: D\n  version: \"1\"\n",
+    )
+    .unwrap();
+    let bad = cavra(&[
+        "policy",
+        "verify",
+        p.to_str().unwrap(),
+        "--public-key",
+        pk.to_str().unwrap(),
+    ]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(stdout(&bad).contains("digest mismatch"));
+}
+
+#[test]
+fn schema_is_json_schema() {
+    let o = cavra(&["policy", "schema"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["properties"]["filesystem"].is_object());
+    assert_eq!(v["additionalProperties"], false);
+}

@@ -1,0 +1,280 @@
+//! Bad input: clear errors or fail-closed decisions, never a panic.
+
+use cavra_policy::load::{PackFile, PackSource, parse_pack, resolve, resolve_file};
+use cavra_policy::{Action, ActionType, EvalContext, Outcome, evaluate};
+use rand::{Rng, SeedableRng};
+
+struct Mem(Vec<(&'static str, String)>);
+impl PackSource for Mem {
+    fn get(&self, id: &str) -> Option<PackFile> {
+        self.0
+            .iter()
+            .find(|(i, _)| *i == id)
+            .map(|(i, t)| PackFile {
+                id: i.to_string(),
+                path: format!("{i}/policy.yaml"),
+                text: t.clone(),
+            })
+    }
+    fn ids(&self) -> Vec<String> {
+        self.0.iter().map(|(i, _)| i.to_string()).collect()
+    }
+}
+
+fn pack(id: &str, extra: &str) -> String {
+    format!("metadata:\n  id: {id}\n  title: T\n  description: D\n  version: \"1\"\n{extra}")
+}
+
+fn err(text: &str) -> String {
+    parse_pack("p.yaml", text).unwrap_err().to_string()
+}
+
+#[test]
+fn malformed_yaml_names_file_line_and_column() {
+    let e = err("metadata:\n  id: [\n");
+    assert!(e.starts_with("p.yaml:"), "{e}");
+    assert!(e.contains(":2:") || e.contains(":3:"), "{e}");
+}
+
+#[test]
+fn unknown_fields_are_errors_with_location() {
+    let e = err(&pack("cavra-x", "filesystem:\n  block_reads: [.env]\n"));
+    assert!(e.contains("p.yaml:7:3"), "{e}");
+    assert!(e.contains("unknown field `block_reads`"), "{e}");
+    let e = err(&pack("cavra-x", "surprise: 1\n"));
+    assert!(e.contains("unknown field `surprise`"), "{e}");
+}
+
+#[test]
+fn wrong_types_and_values_are_named() {
+    let e = err(&pack("cavra-x", "git:\n  require_pull_request: maybe\n"));
+    assert!(e.contains("p.yaml:7"), "{e}");
+    let e = err(&pack(
+        "cavra-x",
+        "mcp:\n  risk_scoring: {github: extreme}\n",
+    ));
+    assert!(e.contains("extreme"), "{e}");
+    let e = err(&pack("Bad_Id", ""));
+    assert!(
+        e.contains("metadata.id") && e.contains("`Bad_Id`") && e.contains("p.yaml:2:"),
+        "{e}"
+    );
+    let e = err(&pack("cavra-x", "filesystem:\n  block_read: [\"!x\"]\n"));
+    assert!(
+        e.contains("filesystem.block_read[0]") && e.contains("`!x`"),
+        "{e}"
+    );
+    let e = err(&pack("cavra-x", "commands:\n  default: maybe\n"));
+    assert!(e.contains("maybe"), "{e}");
+}
+
+#[test]
+fn inheritance_cycles_are_detected() {
+    let src = Mem(vec![
+        (
+            "cavra-a",
+            pack("cavra-a", "")
+                .replace("version: \"1\"\n", "version: \"1\"\n  inherits: cavra-b\n"),
+        ),
+        (
+            "cavra-b",
+            pack("cavra-b", "").replace(
+                "version: \"1\"\n",
+                "version: \"1\"\n  inherits: [cavra-c]\n",
+            ),
+        ),
+        (
+            "cavra-c",
+            pack("cavra-c", "").replace(
+                "version: \"1\"\n",
+                "version: \"1\"\n  inherits: [cavra-a]\n",
+            ),
+        ),
+    ]);
+    let e = resolve(&src, "cavra-a").unwrap_err().to_string();
+    assert!(
+        e.contains("inheritance cycle: cavra-a -> cavra-b -> cavra-c -> cavra-a"),
+        "{e}"
+    );
+    let missing = Mem(vec![(
+        "cavra-a",
+        pack("cavra-a", "").replace(
+            "version: \"1\"\n",
+            "version: \"1\"\n  inherits: cavra-nope\n",
+        ),
+    )]);
+    let e = resolve(&missing, "cavra-a").unwrap_err().to_string();
+    assert!(
+        e.contains("`cavra-nope` not found") && e.contains("policy.yaml:6:13"),
+        "{e}"
+    );
+}
+
+#[test]
+fn inheritance_merges_and_normalises() {
+    let src = Mem(vec![
+        ("cavra-parent", pack("cavra-parent", "filesystem:\n  block_read: [.env]\ngit:\n  require_pull_request: false\n")),
+        ("cavra-child", pack("cavra-child", "filesystem:\n  block_read: [\"**/secrets.*\"]\ngit:\n  require_pull_request: true\n").replace("version: \"1\"\n", "version: \"1\"\n  inherits: cavra-parent\n")),
+    ]);
+    let r = resolve(&src, "cavra-child").unwrap();
+    assert_eq!(
+        r.spec.filesystem.as_ref().unwrap().block_read,
+        vec!["**/secrets.*", ".env"]
+    );
+    assert_eq!(
+        r.spec.git.as_ref().unwrap().require_pull_request,
+        Some(true)
+    );
+    let parent = resolve(&src, "cavra-parent").unwrap();
+    let d = cavra_policy::load::diff(&parent.spec, &r.spec);
+    assert!(d.changed.contains(&"metadata.id".to_string()), "{d:?}");
+    assert!(
+        d.changed.contains(&"git.require_pull_request".to_string()),
+        "{d:?}"
+    );
+    // Digest is stable and order-insensitive for pattern lists.
+    let a = resolve_file(
+        &src,
+        &PackFile {
+            id: "x".into(),
+            path: "x".into(),
+            text: pack("cavra-x", "filesystem:\n  block_read: [a, b]\n"),
+        },
+        &[],
+    )
+    .unwrap();
+    let b = resolve_file(
+        &src,
+        &PackFile {
+            id: "x".into(),
+            path: "x".into(),
+            text: pack("cavra-x", "filesystem:\n  block_read: [b, a]\n"),
+        },
+        &[],
+    )
+    .unwrap();
+    assert_eq!(a.digest(), b.digest());
+    assert!(a.digest().starts_with("sha256:"));
+}
+
+fn allow_all() -> cavra_policy::CompiledPolicy {
+    let text = "id: cavra-allow-all\nversion: \"1\"\ncommands:\n  allow: [\"*\"]\n";
+    resolve_file(
+        &Mem(vec![]),
+        &PackFile {
+            id: "a".into(),
+            path: "a".into(),
+            text: text.into(),
+        },
+        &[],
+    )
+    .unwrap()
+    .compile()
+    .unwrap()
+}
+
+#[test]
+fn hostile_commands_fail_closed() {
+    let p = allow_all();
+    let ctx = EvalContext::default();
+    let eval = |c: &str| evaluate(&p, &Action::new(ActionType::ExecuteCommand, c), &ctx).decision;
+    assert_eq!(eval("ls -la"), Outcome::Allow);
+    assert_eq!(
+        eval(&("echo ".to_string() + &"a".repeat(1 << 20))),
+        Outcome::Block
+    );
+    assert_eq!(
+        eval(&("(".repeat(10_000) + &")".repeat(10_000))),
+        Outcome::Block
+    );
+    assert_eq!(eval(&"$(".repeat(10_000)), Outcome::Block);
+    assert_eq!(eval("echo 'unterminated"), Outcome::Block);
+    assert_eq!(eval(""), Outcome::Block);
+    assert_eq!(eval("$X apply"), Outcome::RequireApproval);
+    assert_eq!(
+        evaluate(&p, &Action::new(ActionType::ReadFile, "a\0b"), &ctx).decision,
+        Outcome::Block
+    );
+    assert!(ActionType::parse("delete_everything").is_err());
+}
+
+#[test]
+fn random_command_lines_never_panic_and_issues_never_allow() {
+    let p = allow_all();
+    let ctx = EvalContext::default();
+    let atoms = [
+        "rm",
+        " ",
+        "-rf",
+        "/",
+        "'",
+        "\"",
+        "$",
+        "(",
+        ")",
+        "{",
+        "}",
+        "`",
+        ";",
+        "&&",
+        "|",
+        "<",
+        ">",
+        "<<",
+        "EOF\n",
+        "\\",
+        "$'\\x72'",
+        "sh -c ",
+        "eval ",
+        "sudo ",
+        "x=",
+        "${",
+        "*",
+        "\n",
+        "#",
+        "!",
+        "[[",
+        "]]",
+        "for i in a; do ",
+        "done",
+        "$((",
+        "))",
+    ];
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    for _ in 0..3000 {
+        let n = rng.gen_range(1..24);
+        let s: String = (0..n)
+            .map(|_| atoms[rng.gen_range(0..atoms.len())])
+            .collect();
+        let a = cavra_shell::analyze(&s);
+        let v = evaluate(
+            &p,
+            &Action::new(ActionType::ExecuteCommand, s.clone()),
+            &ctx,
+        );
+        if !a.is_clean() {
+            assert_ne!(v.decision, Outcome::Allow, "{s:?}: {:?}", a.issues);
+        }
+    }
+}
+
+#[test]
+fn random_pack_mutations_never_panic() {
+    let base = include_str!("../../../policies/cavra-ai-agent-baseline/policy.yaml");
+    let lines: Vec<&str> = base.lines().collect();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+    for _ in 0..300 {
+        let mut l = lines.clone();
+        for _ in 0..rng.gen_range(1..4) {
+            let i = rng.gen_range(0..l.len());
+            match rng.gen_range(0..3) {
+                0 => {
+                    l.remove(i);
+                }
+                1 => l.insert(i, lines[rng.gen_range(0..lines.len())]),
+                _ => l[i] = &l[i][..rng.gen_range(0..=l[i].len()).min(l[i].len())],
+            }
+        }
+        let _ = parse_pack("m.yaml", &l.join("\n"));
+    }
+}
