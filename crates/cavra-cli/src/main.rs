@@ -170,7 +170,7 @@ pub fn load_pack(p: &PackArgs) -> Result<CompiledPolicy> {
 }
 
 pub fn pack_file(file: &std::path::Path) -> Result<PackFile> {
-    let text = cavra_packs::read_policy_file(file).map_err(|e| UsageError(e))?;
+    let text = cavra_packs::read_policy_file(file).map_err(UsageError)?;
     let id = file
         .parent()
         .and_then(|d| d.file_name())

@@ -389,8 +389,10 @@ pub fn run(cmd: PolicyCmd) -> Result<ExitCode> {
             std::fs::write(&public, &kp.public_pem)
                 .with_context(|| format!("cannot write {}", public.display()))?;
             let mut v = serde_json::to_value(&kp)?;
-            v["private_key_path"] = serde_json::json!(private);
-            v["public_key_path"] = serde_json::json!(public);
+            if let Some(m) = v.as_object_mut() {
+                m.insert("private_key_path".into(), serde_json::json!(private));
+                m.insert("public_key_path".into(), serde_json::json!(public));
+            }
             println!("{}", serde_json::to_string_pretty(&v)?);
             Ok(ExitCode::SUCCESS)
         }
@@ -497,15 +499,16 @@ fn test(
             let text = crate::read_text(c).map_err(|e| UsageError(format!("{e:#}")))?;
             let file: CaseFile = load::parse_yaml(&c.display().to_string(), &text)
                 .map_err(|e| UsageError(e.to_string()))?;
-            if let Some(p) = file.pack() {
-                if p != policy.name && p != policy.pack_id {
-                    return Err(UsageError(format!(
-                        "{}: cases are for pack `{p}`, not `{}`",
-                        c.display(),
-                        policy.name
-                    ))
-                    .into());
-                }
+            if let Some(p) = file.pack()
+                && p != policy.name
+                && p != policy.pack_id
+            {
+                return Err(UsageError(format!(
+                    "{}: cases are for pack `{p}`, not `{}`",
+                    c.display(),
+                    policy.name
+                ))
+                .into());
             }
             suites.push((c.display().to_string(), file.cases().to_vec()));
         }

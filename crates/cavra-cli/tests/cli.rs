@@ -1,3 +1,9 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 //! The `cavra` binary end to end: output snapshots and exit codes.
 
 use std::process::{Command, Output};

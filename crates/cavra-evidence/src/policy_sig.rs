@@ -144,12 +144,11 @@ pub fn verify(
             let pem = public_pem.ok_or(SigError::KeyRequired("Ed25519".into(), "--public-key"))?;
             let vk = VerifyingKey::from_public_key_pem(pem)
                 .map_err(|e| SigError::BadKey(format!("Ed25519 public key: {e}")))?;
-            if let Some(fp) = &sig.public_key_sha256 {
-                if *fp != sha256_hex(pem.as_bytes())
-                    && *fp != sha256_hex(public_pem_of(&vk)?.as_bytes())
-                {
-                    return Err(SigError::FingerprintMismatch);
-                }
+            if let Some(fp) = &sig.public_key_sha256
+                && *fp != sha256_hex(pem.as_bytes())
+                && *fp != sha256_hex(public_pem_of(&vk)?.as_bytes())
+            {
+                return Err(SigError::FingerprintMismatch);
             }
             let s = ed25519_dalek::Signature::from_slice(&raw)
                 .map_err(|_| SigError::SignatureMismatch)?;

@@ -1,3 +1,9 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 //! Data-driven policy cases: every `tests/cases/**/*.yaml` file of the
 //! repository is a suite, every case in it a named test
 //! (`<file>::<case name>`). Packs come from `policies/` and `tests/packs/`.

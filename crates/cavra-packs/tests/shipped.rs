@@ -1,3 +1,9 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 //! The packs shipped in the binary: all documented packs exist, validate,
 //! carry at least ten embedded tests, and pass them.
 

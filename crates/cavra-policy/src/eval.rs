@@ -347,10 +347,10 @@ fn path_rules(
         if r.action.as_ref().is_some_and(|a| *a != action) {
             continue;
         }
-        if let Some(Matcher::Paths(u)) = &r.unless {
-            if u.first_match(path).is_some() {
-                continue;
-            }
+        if let Some(Matcher::Paths(u)) = &r.unless
+            && u.first_match(path).is_some()
+        {
+            continue;
         }
         if allow_hits || !r.decision.proceeds() {
             let pattern = index.patterns.get(pi).map(String::as_str);
@@ -359,12 +359,11 @@ fn path_rules(
     }
     // Rules for every action type (`action: "*"`) use resource globs.
     for r in policy.rules.iter().filter(|r| r.action.is_none()) {
-        if let Matcher::Resources(globs) = &r.matcher {
-            if let Some(g) = globs.iter().find(|g| wildcard(g, &path.subject)) {
-                if allow_hits || !r.decision.proceeds() {
-                    hits.rule(r, &path.display, Some(g), Severity::Low);
-                }
-            }
+        if let Matcher::Resources(globs) = &r.matcher
+            && let Some(g) = globs.iter().find(|g| wildcard(g, &path.subject))
+            && (allow_hits || !r.decision.proceeds())
+        {
+            hits.rule(r, &path.display, Some(g), Severity::Low);
         }
     }
 }
@@ -397,18 +396,19 @@ fn eval_path(
         }
     };
     let before = hits.v.len();
-    if mode == FileMode::Write && policy.fs.unprotect.first_match(&path).is_none() {
-        if let Some(p) = policy.fs.self_protected.first_match(&path) {
-            hits.add(
-                "self_protection.write.block",
-                Outcome::Block,
-                Severity::Critical,
-                Some(p),
-                &path.display,
-                format!("Agents may not modify CAVRA or agent hook configuration: {p}"),
-                None,
-            );
-        }
+    if mode == FileMode::Write
+        && policy.fs.unprotect.first_match(&path).is_none()
+        && let Some(p) = policy.fs.self_protected.first_match(&path)
+    {
+        hits.add(
+            "self_protection.write.block",
+            Outcome::Block,
+            Severity::Critical,
+            Some(p),
+            &path.display,
+            format!("Agents may not modify CAVRA or agent hook configuration: {p}"),
+            None,
+        );
     }
     let (block, approve) = match mode {
         FileMode::Read => (&policy.fs.block_read, &policy.fs.approve_read),
@@ -668,18 +668,18 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
             let Some(p) = pats.iter().find(|p| p.matches_argv(argv)) else {
                 continue;
             };
-            if let Some(Matcher::Commands(u)) = &r.unless {
-                if u.iter().any(|p| p.matches_argv(argv)) {
-                    continue;
-                }
+            if let Some(Matcher::Commands(u)) = &r.unless
+                && u.iter().any(|p| p.matches_argv(argv))
+            {
+                continue;
             }
             own.rule(r, &line, Some(&p.raw), Severity::Low);
         }
-        if argv.first().map(String::as_str) == Some("git") {
-            if let Some(("push", args)) = git::subcommand(argv) {
-                let push = git::parse_push_args(args);
-                eval_push(policy, &mut own, &push, &line, action.branch.as_deref());
-            }
+        if argv.first().map(String::as_str) == Some("git")
+            && let Some(("push", args)) = git::subcommand(argv)
+        {
+            let push = git::parse_push_args(args);
+            eval_push(policy, &mut own, &push, &line, action.branch.as_deref());
         }
         let has_command_rule = own.v.iter().any(|m| {
             m.rule_id.starts_with("commands.") || policy.rules.iter().any(|r| r.id == m.rule_id)
@@ -955,12 +955,11 @@ fn eval_push(
             );
         }
         for r in &policy.rules {
-            if matches!(r.action, Some(ActionType::GitOperation)) {
-                if let Matcher::Resources(globs) = &r.matcher {
-                    if let Some(p) = globs.iter().find(|p| wildcard(p, b)) {
-                        hits.rule(r, b, Some(p), Severity::Low);
-                    }
-                }
+            if matches!(r.action, Some(ActionType::GitOperation))
+                && let Matcher::Resources(globs) = &r.matcher
+                && let Some(p) = globs.iter().find(|p| wildcard(p, b))
+            {
+                hits.rule(r, b, Some(p), Severity::Low);
             }
         }
     }
@@ -1056,18 +1055,18 @@ fn eval_mcp(
         );
     }
     for (srv, tools) in &m.blocked_tools {
-        if wildcard(srv, server) {
-            if let Some(t) = tools.iter().find(|t| wildcard(t, tool)) {
-                hits.add(
-                    "mcp.tool.blocked",
-                    Outcome::Block,
-                    Severity::High,
-                    Some(t),
-                    &subject,
-                    format!("Tool `{tool}` of `{server}` is blocked by policy."),
-                    None,
-                );
-            }
+        if wildcard(srv, server)
+            && let Some(t) = tools.iter().find(|t| wildcard(t, tool))
+        {
+            hits.add(
+                "mcp.tool.blocked",
+                Outcome::Block,
+                Severity::High,
+                Some(t),
+                &subject,
+                format!("Tool `{tool}` of `{server}` is blocked by policy."),
+                None,
+            );
         }
     }
     for (rule, paths) in &m.argument_rules {
@@ -1148,18 +1147,18 @@ fn eval_mcp(
             .iter()
             .find(|(s, _)| wildcard(s, server))
             .map(|(_, t)| t)
+            && !tools.is_empty()
+            && !tools.iter().any(|t| wildcard(t, tool))
         {
-            if !tools.is_empty() && !tools.iter().any(|t| wildcard(t, tool)) {
-                hits.add(
-                    "mcp.tool_scope",
-                    Outcome::RequireApproval,
-                    Severity::Medium,
-                    None,
-                    &subject,
-                    format!("Tool `{tool}` is outside the tools allowed for `{server}`."),
-                    gov.clone(),
-                );
-            }
+            hits.add(
+                "mcp.tool_scope",
+                Outcome::RequireApproval,
+                Severity::Medium,
+                None,
+                &subject,
+                format!("Tool `{tool}` is outside the tools allowed for `{server}`."),
+                gov.clone(),
+            );
         }
         if let (Some(cap), Some(caps)) = (
             capability.filter(|c| !c.is_empty()),
@@ -1167,20 +1166,18 @@ fn eval_mcp(
                 .iter()
                 .find(|(s, _)| wildcard(s, server))
                 .map(|(_, c)| c),
-        ) {
-            if !caps.is_empty() && !caps.iter().any(|c| c == cap) {
-                hits.add(
-                    "mcp.capability_scope",
-                    Outcome::RequireApproval,
-                    Severity::Medium,
-                    None,
-                    &subject,
-                    format!(
-                        "Capability `{cap}` is outside the capabilities allowed for `{server}`."
-                    ),
-                    gov.clone(),
-                );
-            }
+        ) && !caps.is_empty()
+            && !caps.iter().any(|c| c == cap)
+        {
+            hits.add(
+                "mcp.capability_scope",
+                Outcome::RequireApproval,
+                Severity::Medium,
+                None,
+                &subject,
+                format!("Capability `{cap}` is outside the capabilities allowed for `{server}`."),
+                gov.clone(),
+            );
         }
         let risk = m.risk_scoring.get(server).copied();
         if risk == Some(Severity::Critical) {
@@ -1225,14 +1222,13 @@ fn eval_mcp(
         );
     }
     for r in &policy.rules {
-        if matches!(r.action, Some(ActionType::McpToolCall)) {
-            if let Matcher::Resources(globs) = &r.matcher {
-                if let Some(p) = globs.iter().find(|p| wildcard(p, &subject)) {
-                    let excepted = matches!(&r.unless, Some(Matcher::Resources(u)) if u.iter().any(|g| wildcard(g, &subject)));
-                    if !excepted {
-                        hits.rule(r, &subject, Some(p), Severity::Low);
-                    }
-                }
+        if matches!(r.action, Some(ActionType::McpToolCall))
+            && let Matcher::Resources(globs) = &r.matcher
+            && let Some(p) = globs.iter().find(|p| wildcard(p, &subject))
+        {
+            let excepted = matches!(&r.unless, Some(Matcher::Resources(u)) if u.iter().any(|g| wildcard(g, &subject)));
+            if !excepted {
+                hits.rule(r, &subject, Some(p), Severity::Low);
             }
         }
     }

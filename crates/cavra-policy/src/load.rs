@@ -138,10 +138,10 @@ fn strip_location_prefix(msg: &str) -> String {
     let first = msg.lines().next().unwrap_or(msg).trim();
     let first = first.strip_prefix("error: ").unwrap_or(first);
     // "line 4 column 3: unknown field …"
-    if let Some(rest) = first.strip_prefix("line ") {
-        if let Some((_, after)) = rest.split_once(": ") {
-            return after.to_string();
-        }
+    if let Some(rest) = first.strip_prefix("line ")
+        && let Some((_, after)) = rest.split_once(": ")
+    {
+        return after.to_string();
     }
     first.to_string()
 }
@@ -393,16 +393,16 @@ pub fn normalise(mut v: Value) -> Value {
 }
 
 fn sort_string_list(list: &mut Value) {
-    if let Value::Array(items) = list {
-        if items.iter().all(Value::is_string) {
-            items.sort_by(|a, b| {
-                a.as_str()
-                    .unwrap_or("")
-                    .as_bytes()
-                    .cmp(b.as_str().unwrap_or("").as_bytes())
-            });
-            items.dedup();
-        }
+    if let Value::Array(items) = list
+        && items.iter().all(Value::is_string)
+    {
+        items.sort_by(|a, b| {
+            a.as_str()
+                .unwrap_or("")
+                .as_bytes()
+                .cmp(b.as_str().unwrap_or("").as_bytes())
+        });
+        items.dedup();
     }
 }
 

@@ -109,18 +109,19 @@ pub fn registry_ladder(
             approver_group: gov,
         };
     }
-    if let Some(cap) = capability.filter(|c| !c.is_empty()) {
-        if !rec.capabilities.is_empty() && !rec.capabilities.iter().any(|c| c == cap) {
-            return LadderResult {
-                decision: Outcome::RequireApproval,
-                rule_id: "mcp.registry.capability_scope",
-                severity: Severity::Medium,
-                reason: format!(
-                    "Capability `{cap}` is outside the approved capabilities of `{server}`."
-                ),
-                approver_group: gov,
-            };
-        }
+    if let Some(cap) = capability.filter(|c| !c.is_empty())
+        && !rec.capabilities.is_empty()
+        && !rec.capabilities.iter().any(|c| c == cap)
+    {
+        return LadderResult {
+            decision: Outcome::RequireApproval,
+            rule_id: "mcp.registry.capability_scope",
+            severity: Severity::Medium,
+            reason: format!(
+                "Capability `{cap}` is outside the approved capabilities of `{server}`."
+            ),
+            approver_group: gov,
+        };
     }
     LadderResult {
         decision: Outcome::Allow,

@@ -50,10 +50,9 @@ pub fn normalize_path(
         .filter(|r| !r.is_empty());
     let absolute = if p.starts_with('/') {
         Some(lexical(&p).0)
-    } else if let Some(cwd) = cwd.filter(|c| c.starts_with('/')) {
-        Some(lexical(&format!("{cwd}/{p}")).0)
     } else {
-        None
+        cwd.filter(|c| c.starts_with('/'))
+            .map(|cwd| lexical(&format!("{cwd}/{p}")).0)
     };
     match absolute {
         Some(abs) => {
@@ -317,10 +316,10 @@ impl CommandPattern {
             .split(" | ")
             .map(|s| {
                 let mut toks: Vec<String> = s.split_whitespace().map(str::to_string).collect();
-                if let Some(first) = toks.first_mut() {
-                    if !first.contains('*') {
-                        *first = cavra_shell::basename(first).to_string();
-                    }
+                if let Some(first) = toks.first_mut()
+                    && !first.contains('*')
+                {
+                    *first = cavra_shell::basename(first).to_string();
                 }
                 toks
             })
@@ -347,10 +346,10 @@ impl CommandPattern {
 
     /// Match one simple command (single-stage patterns only).
     pub fn matches_argv(&self, argv: &[String]) -> bool {
-        if let Some(f) = &self.first_literal {
-            if argv.first() != Some(f) {
-                return false;
-            }
+        if let Some(f) = &self.first_literal
+            && argv.first() != Some(f)
+        {
+            return false;
         }
         match self.stages.as_slice() {
             [one] => tokens_match(one, argv),
@@ -403,10 +402,9 @@ fn tokens_match(pat: &[String], argv: &[String]) -> bool {
             for j in 0..a {
                 if reach.get(j).copied().unwrap_or(false)
                     && argv.get(j).is_some_and(|t| wildcard(tok, t))
+                    && let Some(n) = next.get_mut(j + 1)
                 {
-                    if let Some(n) = next.get_mut(j + 1) {
-                        *n = true;
-                    }
+                    *n = true;
                 }
             }
         }

@@ -64,28 +64,28 @@ pub fn run_case(policy: &CompiledPolicy, case: &TestCase) -> CaseResult {
         ));
     }
     if let Expect::Full(f) = &case.expect {
-        if let Some(r) = &f.rule_id {
-            if *r != v.rule_id {
-                failures.push(format!("rule_id: expected {r}, got {}", v.rule_id));
-            }
+        if let Some(r) = &f.rule_id
+            && *r != v.rule_id
+        {
+            failures.push(format!("rule_id: expected {r}, got {}", v.rule_id));
         }
-        if let Some(s) = f.severity {
-            if s != v.severity {
-                failures.push(format!("severity: expected {s}, got {}", v.severity));
-            }
+        if let Some(s) = f.severity
+            && s != v.severity
+        {
+            failures.push(format!("severity: expected {s}, got {}", v.severity));
         }
-        if let Some(g) = &f.approver_group {
-            if Some(g) != group.as_ref() {
-                failures.push(format!(
-                    "approver_group: expected {g}, got {}",
-                    group.as_deref().unwrap_or("none")
-                ));
-            }
+        if let Some(g) = &f.approver_group
+            && Some(g) != group.as_ref()
+        {
+            failures.push(format!(
+                "approver_group: expected {g}, got {}",
+                group.as_deref().unwrap_or("none")
+            ));
         }
-        if let Some(b) = f.base_decision {
-            if b != v.decision {
-                failures.push(format!("base_decision: expected {b}, got {}", v.decision));
-            }
+        if let Some(b) = f.base_decision
+            && b != v.decision
+        {
+            failures.push(format!("base_decision: expected {b}, got {}", v.decision));
         }
     }
     CaseResult {

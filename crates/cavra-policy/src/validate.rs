@@ -212,14 +212,14 @@ pub fn validate(spec: &PackSpec, file: &str, text: &str) -> Vec<Diagnostic> {
                     "needs at least one pattern",
                 );
             }
-            if r.path {
-                if let Err((j, msg)) = PathPatterns::new(&r.patterns) {
-                    v.err(
-                        format!("{field}.patterns[{j}]"),
-                        r.patterns.get(j).map(String::as_str).unwrap_or(""),
-                        msg,
-                    );
-                }
+            if r.path
+                && let Err((j, msg)) = PathPatterns::new(&r.patterns)
+            {
+                v.err(
+                    format!("{field}.patterns[{j}]"),
+                    r.patterns.get(j).map(String::as_str).unwrap_or(""),
+                    msg,
+                );
             }
         }
     }
@@ -237,14 +237,14 @@ pub fn validate(spec: &PackSpec, file: &str, text: &str) -> Vec<Diagnostic> {
             }
         }
     }
-    if let Some(e) = &spec.evidence {
-        if e.retention_days == Some(0) {
-            v.err(
-                "evidence.retention_days",
-                "retention_days:",
-                "must be at least 1",
-            );
-        }
+    if let Some(e) = &spec.evidence
+        && e.retention_days == Some(0)
+    {
+        v.err(
+            "evidence.retention_days",
+            "retention_days:",
+            "must be at least 1",
+        );
     }
     let mut ids = BTreeSet::new();
     for (i, r) in spec.rules.iter().enumerate() {
@@ -258,14 +258,14 @@ pub fn validate(spec: &PackSpec, file: &str, text: &str) -> Vec<Diagnostic> {
         }
     }
     for (name, route) in &spec.approval_routes {
-        if let Some(e) = &route.expires_after {
-            if parse_duration_hours(e).is_none() {
-                v.err(
-                    format!("approval_routes.{name}.expires_after"),
-                    e,
-                    format!("`{e}` is not a duration: use a number followed by m, h or d (`8h`)"),
-                );
-            }
+        if let Some(e) = &route.expires_after
+            && parse_duration_hours(e).is_none()
+        {
+            v.err(
+                format!("approval_routes.{name}.expires_after"),
+                e,
+                format!("`{e}` is not a duration: use a number followed by m, h or d (`8h`)"),
+            );
         }
         if route.required_approvers == Some(0) {
             v.err(
@@ -363,14 +363,14 @@ fn rule(v: &mut V<'_>, spec: &PackSpec, i: usize, r: &RuleSpec) {
             v.paths(&format!("{field}.unless"), &r.unless);
         }
     }
-    if let Some(route) = &r.approval_route {
-        if !spec.approval_routes.contains_key(route) {
-            v.err(
-                format!("{field}.approval_route"),
-                route,
-                format!("approval route `{route}` is not defined in `approval_routes`"),
-            );
-        }
+    if let Some(route) = &r.approval_route
+        && !spec.approval_routes.contains_key(route)
+    {
+        v.err(
+            format!("{field}.approval_route"),
+            route,
+            format!("approval route `{route}` is not defined in `approval_routes`"),
+        );
     }
 }
 

@@ -440,10 +440,10 @@ pub(crate) fn ansi_c_unescape(s: &str) -> String {
                 }
             }
             'c' => {
-                if let Some(x) = chars.next() {
-                    if let Some(ch) = char::from_u32((x as u32) & 0x1f) {
-                        out.push(ch);
-                    }
+                if let Some(x) = chars.next()
+                    && let Some(ch) = char::from_u32((x as u32) & 0x1f)
+                {
+                    out.push(ch);
                 }
             }
             other => {

@@ -299,10 +299,10 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
         "truncate" => out.extend(operands.iter().map(|p| mk(FileMode::Write, p))),
         "curl" | "wget" => {
             for (i, a) in args.iter().enumerate() {
-                if matches!(*a, "-o" | "--output" | "-O" | "--output-document") {
-                    if let Some(p) = args.get(i + 1) {
-                        out.push(mk(FileMode::Write, p));
-                    }
+                if matches!(*a, "-o" | "--output" | "-O" | "--output-document")
+                    && let Some(p) = args.get(i + 1)
+                {
+                    out.push(mk(FileMode::Write, p));
                 }
                 if let Some(d) = a.strip_prefix('@').or_else(|| {
                     args.get(i + 1)
@@ -311,15 +311,13 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
                 }) {
                     out.push(mk(FileMode::Read, d));
                 }
-                if matches!(*a, "-d" | "--data" | "--data-binary" | "-F" | "--form") {
-                    if let Some(v) = args.get(i + 1) {
-                        if let Some(p) = v
-                            .strip_prefix('@')
-                            .or_else(|| v.split_once("=@").map(|(_, p)| p))
-                        {
-                            out.push(mk(FileMode::Read, p));
-                        }
-                    }
+                if matches!(*a, "-d" | "--data" | "--data-binary" | "-F" | "--form")
+                    && let Some(v) = args.get(i + 1)
+                    && let Some(p) = v
+                        .strip_prefix('@')
+                        .or_else(|| v.split_once("=@").map(|(_, p)| p))
+                {
+                    out.push(mk(FileMode::Read, p));
                 }
             }
         }
@@ -372,10 +370,10 @@ fn split_operands<'a>(
                 values.push((*a, *v));
             }
             i += 1;
-        } else if let Some((o, v)) = a.split_once('=') {
-            if value_opts.contains(&o) {
-                values.push((o, v));
-            }
+        } else if let Some((o, v)) = a.split_once('=')
+            && value_opts.contains(&o)
+        {
+            values.push((o, v));
         }
         i += 1;
     }

@@ -444,22 +444,21 @@ impl Walker {
             return;
         }
         // `export X=val` / `declare X=val` / `readonly X=val` also set variables.
-        if let Some(first) = words.first() {
-            if first.literal
-                && matches!(
-                    first.text.as_str(),
-                    "export" | "declare" | "typeset" | "readonly" | "local"
-                )
-            {
-                for f in words.iter().skip(1) {
-                    if let Some((n, v)) = f.text.split_once('=') {
-                        if is_name(n) {
-                            if f.literal {
-                                self.vars.insert(n.to_string(), v.to_string());
-                            } else {
-                                self.vars.remove(n);
-                            }
-                        }
+        if let Some(first) = words.first()
+            && first.literal
+            && matches!(
+                first.text.as_str(),
+                "export" | "declare" | "typeset" | "readonly" | "local"
+            )
+        {
+            for f in words.iter().skip(1) {
+                if let Some((n, v)) = f.text.split_once('=')
+                    && is_name(n)
+                {
+                    if f.literal {
+                        self.vars.insert(n.to_string(), v.to_string());
+                    } else {
+                        self.vars.remove(n);
                     }
                 }
             }
@@ -1104,10 +1103,10 @@ fn flag_value(args: &[Field], flags: &[&str]) -> Option<String> {
             return it.next().map(|v| v.text.clone());
         }
         for fl in flags {
-            if fl.starts_with("--") {
-                if let Some(v) = f.text.strip_prefix(&format!("{fl}=")) {
-                    return Some(v.to_string());
-                }
+            if fl.starts_with("--")
+                && let Some(v) = f.text.strip_prefix(&format!("{fl}="))
+            {
+                return Some(v.to_string());
             }
         }
     }
