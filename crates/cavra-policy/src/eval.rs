@@ -125,6 +125,7 @@ pub fn evaluate(policy: &CompiledPolicy, action: &Action, ctx: &EvalContext<'_>)
                 eval_command(policy, &mut hits, &mut ex, &target, action);
             }
             ActionType::GitOperation => {
+                operation = operation.trim().to_ascii_lowercase();
                 if operation.is_empty() {
                     operation = "push".into();
                 }
@@ -782,6 +783,18 @@ fn eval_git_operation(
     action: &Action,
 ) {
     if operation == "push" {
+        if target.contains(['$', '`']) {
+            hits.add(
+                "git.push.unknown_destination",
+                Outcome::RequireApproval,
+                Severity::Medium,
+                None,
+                target,
+                "The push destination is not statically known.",
+                Some("Repository Owners".into()),
+            );
+            return;
+        }
         let push = git::parse_target(target);
         eval_push(policy, hits, &push, target, action.branch.as_deref());
     } else {
@@ -845,6 +858,18 @@ fn eval_push(
     }
     for u in &updates {
         let b = u.branch.as_str();
+        if b.is_empty() {
+            hits.add(
+                "git.push.unknown_destination",
+                Outcome::RequireApproval,
+                Severity::Medium,
+                None,
+                subject,
+                "The push names an empty branch.",
+                Some("Repository Owners".into()),
+            );
+            continue;
+        }
         if u.tag {
             hits.add(
                 "git.push.tag",

@@ -147,13 +147,28 @@ pub fn parse_target(target: &str) -> Push {
             ..Push::default()
         };
     }
-    match one.split_once('/') {
-        Some((remote, branch)) if !branch.is_empty() => Push {
-            remote: Some(remote.to_string()),
-            updates: vec![parse_refspec(branch, false, false)],
+    if matches!(one.as_str(), "origin" | "upstream") {
+        return Push {
+            remote: Some(one.clone()),
+            implicit: true,
             ..Push::default()
-        },
-        _ => Push {
+        };
+    }
+    match one.split_once('/') {
+        // `remote/branch` by convention; `release/1.2` may also be a branch
+        // name, so both readings are checked and the stricter one wins.
+        Some((remote, branch)) => {
+            let mut updates = vec![parse_refspec(branch, false, false)];
+            if !matches!(remote, "origin" | "upstream") {
+                updates.push(parse_refspec(one, false, false));
+            }
+            Push {
+                remote: Some(remote.to_string()),
+                updates,
+                ..Push::default()
+            }
+        }
+        None => Push {
             remote: None,
             updates: vec![parse_refspec(one, false, false)],
             ..Push::default()

@@ -70,8 +70,15 @@ pub fn registry_ladder(
             approver_group: None,
         };
     };
-    let state = rec.effective_state();
-    if rec.trust_tier == "blocked" || state == "denied" {
+    let state = rec.effective_state().trim().to_ascii_lowercase();
+    let state = state.as_str();
+    let tier = rec.trust_tier.trim().to_ascii_lowercase();
+    let known_tier = matches!(
+        tier.as_str(),
+        "trusted" | "approved" | "experimental" | "blocked" | "unknown"
+    );
+    let known_state = matches!(state, "approved" | "pending" | "denied" | "not_required");
+    if tier == "blocked" || state == "denied" {
         return LadderResult {
             decision: Outcome::Block,
             rule_id: "mcp.registry.blocked",
@@ -83,7 +90,11 @@ pub fn registry_ladder(
             approver_group: None,
         };
     }
-    if state == "pending" || matches!(rec.trust_tier.as_str(), "unknown" | "experimental") {
+    if !known_tier
+        || !known_state
+        || state == "pending"
+        || matches!(tier.as_str(), "unknown" | "experimental")
+    {
         return LadderResult {
             decision: Outcome::RequireApproval,
             rule_id: "mcp.registry.requires_approval",

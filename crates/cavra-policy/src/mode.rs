@@ -18,7 +18,25 @@ pub struct BreakGlass {
 ///   `require_approval`.
 /// - `break_glass`: without both an actor and a reason the action is blocked;
 ///   with both it is `allow_with_attestation`.
-pub fn apply_mode(base: Outcome, mode: Mode, bg: &BreakGlass) -> (Outcome, Option<String>) {
+///
+/// Blocks from self-protection, invalid input and unanalysable commands are
+/// never loosened by a mode: no mode may turn them into an allowed action.
+pub fn apply_mode(
+    base: Outcome,
+    rule_id: &str,
+    mode: Mode,
+    bg: &BreakGlass,
+) -> (Outcome, Option<String>) {
+    let fixed = ["self_protection.", "input.", "commands.analysis."];
+    if base == Outcome::Block
+        && mode != Mode::Enforce
+        && fixed.iter().any(|p| rule_id.starts_with(p))
+    {
+        return (
+            base,
+            Some(format!("`{rule_id}` blocks in every policy mode")),
+        );
+    }
     match mode {
         Mode::Enforce => (base, None),
         Mode::AuditOnly => match base {
@@ -107,7 +125,7 @@ pub fn decide(
     bg: &BreakGlass,
     stamp: Stamp,
 ) -> Decision {
-    let (effective, mode_reason) = apply_mode(verdict.decision, mode, bg);
+    let (effective, mode_reason) = apply_mode(verdict.decision, &verdict.rule_id, mode, bg);
     let session_id = action
         .session_id
         .clone()

@@ -141,6 +141,7 @@ impl FromStr for Severity {
 pub enum Mode {
     #[default]
     Enforce,
+    #[serde(alias = "shadow")]
     AuditOnly,
     #[serde(alias = "strict_regulated")]
     Strict,

@@ -31,7 +31,19 @@ pub fn normalize_path(
     if raw.contains('\0') {
         return Err("path contains a NUL byte".into());
     }
-    let p = raw.replace('\\', "/");
+    let mut p = raw.replace('\\', "/");
+    // `C:/x` (Windows drive paths) are absolute: `/c/x`.
+    let bytes = p.as_bytes();
+    if bytes.len() >= 2
+        && bytes.first().is_some_and(u8::is_ascii_alphabetic)
+        && bytes.get(1) == Some(&b':')
+    {
+        let drive = p.get(..1).unwrap_or("").to_ascii_lowercase();
+        p = format!(
+            "/{drive}/{}",
+            p.get(2..).unwrap_or("").trim_start_matches('/')
+        );
+    }
     if p == "~" || p.starts_with("~/") || (p.starts_with('~') && !p.contains('/')) {
         let rest = lexical(p.trim_start_matches('~').trim_start_matches('/'));
         let display = if rest.0.is_empty() {
