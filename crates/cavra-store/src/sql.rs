@@ -1,0 +1,855 @@
+//! The SQL backends (sqlx): SQLite per store (`CAVRA_*_DB`) and PostgreSQL
+//! for all stores (`CAVRA_DATABASE_URL`).
+//!
+//! One table per kind: the key, one indexed column per filter and sort
+//! field, and the full record as `payload` (TEXT in SQLite, JSONB in
+//! PostgreSQL). Writes from many tasks are grouped into one transaction by
+//! a writer task. SQLite runs in WAL mode with a busy timeout and takes the
+//! write lock up front (`BEGIN IMMEDIATE`); PostgreSQL runs its migrations
+//! under an advisory lock.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde_json::Value;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{AssertSqlSafe, Row};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::error::{Result, StoreError};
+use crate::kinds::{ColType, FilterOp, Kind, StoreName};
+use crate::query::{FilterValue, Page, Query};
+use crate::records::{PutContext, Record, canonical, plan_put, session_of, text};
+
+/// Most requests grouped into one transaction.
+const MAX_GROUP: usize = 512;
+/// The current schema version of every store's tables.
+const SCHEMA_VERSION: i64 = 1;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone, Debug)]
+pub enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// One store on a SQL database.
+#[derive(Clone)]
+pub struct SqlStore {
+    name: StoreName,
+    /// Where it lives, for messages (a path, or a URL without password).
+    location: String,
+    pool: Pool,
+    tx: mpsc::UnboundedSender<Request>,
+}
+
+enum Request {
+    Put {
+        records: Vec<(Kind, Record)>,
+        raw: bool,
+        reply: oneshot::Sender<Result<Vec<Record>>>,
+    },
+    Clear {
+        reply: oneshot::Sender<Result<()>>,
+    },
+}
+
+macro_rules! on_pool {
+    ($pool:expr, $p:ident => $body:expr) => {
+        match $pool {
+            Pool::Sqlite($p) => $body,
+            Pool::Postgres($p) => $body,
+        }
+    };
+}
+
+fn q(ident: &str) -> String {
+    format!("\"{ident}\"")
+}
+
+impl Pool {
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Pool::Sqlite(_) => Dialect::Sqlite,
+            Pool::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, p => p.close().await)
+    }
+}
+
+/// Removes a password from a database URL for messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let (head, tail) = url.split_at(at);
+            let creds = head.get(scheme + 3..).unwrap_or("");
+            let user = creds.split(':').next().unwrap_or("");
+            let prefix = url.get(..scheme + 3).unwrap_or("");
+            if creds.contains(':') {
+                format!("{prefix}{user}:***{tail}")
+            } else {
+                format!("{prefix}{user}{tail}")
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Opens a SQLite database file (created if missing) in WAL mode.
+pub async fn open_sqlite(path: &std::path::Path) -> Result<Pool> {
+    if let Some(dir) = path.parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
+    }
+    let opts = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(Duration::from_secs(30));
+    let pool = SqlitePoolOptions::new()
+        .max_connections(4)
+        .acquire_timeout(Duration::from_secs(30))
+        .connect_with(opts)
+        .await
+        .map_err(|e| StoreError::Database {
+            store: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+    Ok(Pool::Sqlite(pool))
+}
+
+/// Connects to PostgreSQL. `schema` (tests) sets the search path.
+pub async fn open_postgres(url: &str, schema: Option<&str>) -> Result<Pool> {
+    let shown = redact_url(url);
+    let mut opts = PgConnectOptions::from_str(url).map_err(|e| {
+        StoreError::Config(format!(
+            "CAVRA_DATABASE_URL {shown} is not a valid URL: {e}"
+        ))
+    })?;
+    if let Some(schema) = schema {
+        opts = opts.options([("search_path", schema)]);
+    }
+    let pool = PgPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(opts)
+        .await
+        .map_err(|e| StoreError::Database {
+            store: shown.clone(),
+            message: format!("cannot connect: {e}"),
+        })?;
+    Ok(Pool::Postgres(pool))
+}
+
+fn db_err(location: &str) -> impl Fn(sqlx::Error) -> StoreError + '_ {
+    move |e| StoreError::Database {
+        store: location.to_string(),
+        message: e.to_string(),
+    }
+}
+
+/// The DDL for one store's tables and indexes.
+fn ddl(dialect: Dialect, store: StoreName) -> Vec<String> {
+    let mut out = Vec::new();
+    for kind in store.kinds() {
+        let spec = kind.spec();
+        let t = spec.table;
+        let mut cols = Vec::new();
+        for c in spec.columns {
+            let ty = match (c.ty, dialect) {
+                (ColType::Text, _) => "TEXT",
+                (ColType::Int, Dialect::Sqlite) => "INTEGER",
+                (ColType::Int, Dialect::Postgres) => "BIGINT",
+            };
+            if c.name == spec.key {
+                cols.push(format!("{} {ty} PRIMARY KEY", q(c.name)));
+            } else {
+                cols.push(format!("{} {ty}", q(c.name)));
+            }
+        }
+        let payload = match dialect {
+            Dialect::Sqlite => "payload TEXT NOT NULL",
+            Dialect::Postgres => "payload JSONB NOT NULL",
+        };
+        cols.push(payload.into());
+        out.push(format!(
+            "CREATE TABLE IF NOT EXISTS {t} ({})",
+            cols.join(", ")
+        ));
+        // One index per filter column, ending with the sort column so a
+        // filtered page is an index range scan.
+        let order: Vec<String> = spec
+            .order
+            .iter()
+            .map(|(c, desc)| format!("{} {}", q(c), if *desc { "DESC" } else { "ASC" }))
+            .collect();
+        let mut indexed = Vec::new();
+        for f in spec.filters {
+            match f.op {
+                FilterOp::Member => {
+                    if dialect == Dialect::Postgres {
+                        out.push(format!(
+                            "CREATE INDEX IF NOT EXISTS {t}_{}_gin ON {t} USING GIN ((payload->'{}'))",
+                            f.field, f.field
+                        ));
+                    }
+                }
+                _ => {
+                    if indexed.contains(&f.field) {
+                        continue;
+                    }
+                    indexed.push(f.field);
+                    let mut parts = vec![q(f.field)];
+                    parts.extend(order.iter().cloned());
+                    out.push(format!(
+                        "CREATE INDEX IF NOT EXISTS {t}_{}_idx ON {t} ({})",
+                        f.field,
+                        parts.join(", ")
+                    ));
+                }
+            }
+        }
+        if !order.is_empty() {
+            out.push(format!(
+                "CREATE INDEX IF NOT EXISTS {t}_order_idx ON {t} ({}, {})",
+                order.join(", "),
+                q(spec.key)
+            ));
+        }
+        if *kind == Kind::Decision {
+            // Sessions are rebuilt from their decisions.
+            out.push(format!(
+                "CREATE INDEX IF NOT EXISTS {t}_session_id_idx ON {t} (\"session_id\")"
+            ));
+        }
+    }
+    out
+}
+
+impl SqlStore {
+    /// Migrates `name`'s tables on `pool` and starts its writer.
+    pub async fn open(name: StoreName, pool: Pool, location: String) -> Result<SqlStore> {
+        migrate(&pool, name, &location).await?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        let store = SqlStore {
+            name,
+            location,
+            pool,
+            tx,
+        };
+        let writer = store.clone_for_writer();
+        tokio::spawn(writer_loop(writer, rx));
+        Ok(store)
+    }
+
+    fn clone_for_writer(&self) -> Writer {
+        Writer {
+            name: self.name,
+            location: self.location.clone(),
+            pool: self.pool.clone(),
+        }
+    }
+
+    pub fn name(&self) -> StoreName {
+        self.name
+    }
+
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.pool.dialect()
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    pub async fn put(&self, records: Vec<(Kind, Record)>, raw: bool) -> Result<Vec<Record>> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Request::Put {
+                records,
+                raw,
+                reply,
+            })
+            .map_err(|_| StoreError::Closed(self.name.as_str().into()))?;
+        rx.await
+            .map_err(|_| StoreError::Closed(self.name.as_str().into()))?
+    }
+
+    /// Deletes every record of this store (restore with `--overwrite`).
+    pub async fn clear(&self) -> Result<()> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Request::Clear { reply })
+            .map_err(|_| StoreError::Closed(self.name.as_str().into()))?;
+        rx.await
+            .map_err(|_| StoreError::Closed(self.name.as_str().into()))?
+    }
+
+    fn payload_expr(&self) -> &'static str {
+        match self.dialect() {
+            Dialect::Sqlite => "payload",
+            Dialect::Postgres => "payload::text",
+        }
+    }
+
+    pub async fn get(&self, kind: Kind, id: &str) -> Result<Option<Value>> {
+        let spec = kind.spec();
+        let mut sql = format!(
+            "SELECT {} AS payload FROM {} WHERE {} = $1",
+            self.payload_expr(),
+            spec.table,
+            q(spec.key)
+        );
+        let mut found =
+            fetch_payloads(&self.pool, &self.location, &sql, &[Bind::Text(id.into())]).await?;
+        if found.is_empty()
+            && let Some(alt) = spec.alt_key
+        {
+            sql = format!(
+                "SELECT {} AS payload FROM {} WHERE {} = $1 ORDER BY {} LIMIT 1",
+                self.payload_expr(),
+                spec.table,
+                q(alt),
+                q(spec.key)
+            );
+            found =
+                fetch_payloads(&self.pool, &self.location, &sql, &[Bind::Text(id.into())]).await?;
+        }
+        Ok(found
+            .into_iter()
+            .next()
+            .map(|r| canonical(Value::Object(r))))
+    }
+
+    fn where_clause(&self, query: &Query, binds: &mut Vec<Bind>) -> String {
+        let dialect = self.dialect();
+        let mut conds = Vec::new();
+        for f in &query.filters {
+            let col = q(f.def.field);
+            let mut bind = |v: Bind| {
+                binds.push(v);
+                format!("${}", binds.len())
+            };
+            let cond = match (&f.def.op, &f.value) {
+                (FilterOp::Eq, FilterValue::Text(v)) => {
+                    format!("{col} = {}", bind(Bind::Text(v.clone())))
+                }
+                (FilterOp::Contains, FilterValue::Text(v)) => {
+                    let p = bind(Bind::Text(v.clone()));
+                    match dialect {
+                        Dialect::Sqlite => format!("instr({col}, {p}) > 0"),
+                        Dialect::Postgres => format!("strpos({col}, {p}) > 0"),
+                    }
+                }
+                (FilterOp::Min, FilterValue::Int(n)) => {
+                    format!("COALESCE({col}, 0) >= {}", bind(Bind::Int(*n)))
+                }
+                (FilterOp::Positive, FilterValue::Bool(true)) => format!("COALESCE({col}, 0) > 0"),
+                (FilterOp::Positive, FilterValue::Bool(false)) => format!("COALESCE({col}, 0) = 0"),
+                (FilterOp::Member, FilterValue::Text(v)) => {
+                    let p = bind(Bind::Text(v.clone()));
+                    match dialect {
+                        Dialect::Sqlite => format!(
+                            "EXISTS (SELECT 1 FROM json_each(payload, '$.{}') WHERE json_each.value = {p})",
+                            f.def.field
+                        ),
+                        Dialect::Postgres => {
+                            format!("jsonb_exists(payload->'{}', {p})", f.def.field)
+                        }
+                    }
+                }
+                _ => "1 = 0".to_string(),
+            };
+            conds.push(cond);
+        }
+        if conds.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", conds.join(" AND "))
+        }
+    }
+
+    fn order_clause(&self, kind: Kind) -> String {
+        let spec = kind.spec();
+        let pg = self.dialect() == Dialect::Postgres;
+        let collate = if pg { " COLLATE \"C\"" } else { "" };
+        let mut parts: Vec<String> = spec
+            .order
+            .iter()
+            .map(|(c, desc)| {
+                let dir = match (desc, pg) {
+                    (true, true) => "DESC NULLS LAST",
+                    (false, true) => "ASC NULLS FIRST",
+                    (true, false) => "DESC",
+                    (false, false) => "ASC",
+                };
+                format!("{}{collate} {dir}", q(c))
+            })
+            .collect();
+        parts.push(format!("{}{collate} ASC", q(spec.key)));
+        format!(" ORDER BY {}", parts.join(", "))
+    }
+
+    pub async fn list(&self, query: Query) -> Result<Page> {
+        let spec = query.kind.spec();
+        let mut binds = Vec::new();
+        let wher = self.where_clause(&query, &mut binds);
+        let count_sql = format!("SELECT COUNT(*) AS n FROM {}{wher}", spec.table);
+        let total = fetch_count(&self.pool, &self.location, &count_sql, &binds).await?;
+        let mut page_binds = binds.clone();
+        page_binds.push(Bind::Int(query.limit));
+        page_binds.push(Bind::Int(query.offset));
+        let sql = format!(
+            "SELECT {} AS payload FROM {}{wher}{} LIMIT ${} OFFSET ${}",
+            self.payload_expr(),
+            spec.table,
+            self.order_clause(query.kind),
+            page_binds.len() - 1,
+            page_binds.len()
+        );
+        let rows = fetch_payloads(&self.pool, &self.location, &sql, &page_binds).await?;
+        Ok(Page {
+            items: rows
+                .into_iter()
+                .map(|r| canonical(Value::Object(r)))
+                .collect(),
+            total,
+            limit: query.limit,
+            offset: query.offset,
+        })
+    }
+
+    /// Every record of `kind`, in key order, `batch` at a time.
+    pub async fn export_page(
+        &self,
+        kind: Kind,
+        after: Option<&str>,
+        batch: i64,
+    ) -> Result<Vec<Record>> {
+        let spec = kind.spec();
+        let collate = if self.dialect() == Dialect::Postgres {
+            " COLLATE \"C\""
+        } else {
+            ""
+        };
+        let (cond, mut binds) = match after {
+            Some(k) => (
+                format!(" WHERE {}{collate} > $1", q(spec.key)),
+                vec![Bind::Text(k.into())],
+            ),
+            None => (String::new(), Vec::new()),
+        };
+        binds.push(Bind::Int(batch));
+        let sql = format!(
+            "SELECT {} AS payload FROM {}{cond} ORDER BY {}{collate} ASC LIMIT ${}",
+            self.payload_expr(),
+            spec.table,
+            q(spec.key),
+            binds.len()
+        );
+        fetch_payloads(&self.pool, &self.location, &sql, &binds).await
+    }
+
+    pub async fn count(&self, kind: Kind) -> Result<i64> {
+        let sql = format!("SELECT COUNT(*) AS n FROM {}", kind.spec().table);
+        fetch_count(&self.pool, &self.location, &sql, &[]).await
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Bind {
+    Text(String),
+    OptText(Option<String>),
+    Int(i64),
+    OptInt(Option<i64>),
+}
+
+macro_rules! bind_all {
+    ($query:expr, $binds:expr) => {{
+        let mut query = $query;
+        for b in $binds {
+            query = match b {
+                Bind::Text(s) => query.bind(s.clone()),
+                Bind::OptText(s) => query.bind(s.clone()),
+                Bind::Int(n) => query.bind(*n),
+                Bind::OptInt(n) => query.bind(*n),
+            };
+        }
+        query
+    }};
+}
+
+fn parse_payload(location: &str, raw: &str) -> Result<Record> {
+    match serde_json::from_str::<Value>(raw) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(StoreError::Database {
+            store: location.into(),
+            message: "a stored payload is not a JSON object".into(),
+        }),
+        Err(e) => Err(StoreError::Database {
+            store: location.into(),
+            message: format!("a stored payload is not JSON: {e}"),
+        }),
+    }
+}
+
+async fn fetch_payloads(
+    pool: &Pool,
+    location: &str,
+    sql: &str,
+    binds: &[Bind],
+) -> Result<Vec<Record>> {
+    let rows: Vec<String> = on_pool!(pool, p => {
+        let query = bind_all!(sqlx::query(AssertSqlSafe(sql.to_string())), binds);
+        let rows = query.fetch_all(p).await.map_err(db_err(location))?;
+        rows.iter()
+            .map(|r| r.try_get::<String, _>("payload"))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(db_err(location))?
+    });
+    rows.iter()
+        .map(|raw| parse_payload(location, raw))
+        .collect()
+}
+
+async fn fetch_count(pool: &Pool, location: &str, sql: &str, binds: &[Bind]) -> Result<i64> {
+    on_pool!(pool, p => {
+        let query = bind_all!(sqlx::query(AssertSqlSafe(sql.to_string())), binds);
+        let row = query.fetch_one(p).await.map_err(db_err(location))?;
+        row.try_get::<i64, _>("n").map_err(db_err(location))
+    })
+}
+
+async fn migrate(pool: &Pool, name: StoreName, location: &str) -> Result<()> {
+    let err = db_err(location);
+    match pool {
+        Pool::Sqlite(p) => {
+            let mut tx = p.begin_with("BEGIN IMMEDIATE").await.map_err(&err)?;
+            sqlx::query(
+                "CREATE TABLE IF NOT EXISTS cavra_migrations (store TEXT PRIMARY KEY, version INTEGER NOT NULL)",
+            )
+            .execute(&mut *tx)
+            .await
+            .map_err(&err)?;
+            let current: Option<i64> =
+                sqlx::query_scalar("SELECT version FROM cavra_migrations WHERE store = $1")
+                    .bind(name.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(&err)?;
+            if current.unwrap_or(0) < SCHEMA_VERSION {
+                for stmt in ddl(Dialect::Sqlite, name) {
+                    sqlx::query(AssertSqlSafe(stmt))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(&err)?;
+                }
+                sqlx::query(
+                    "INSERT INTO cavra_migrations (store, version) VALUES ($1, $2) \
+                     ON CONFLICT (store) DO UPDATE SET version = excluded.version",
+                )
+                .bind(name.as_str())
+                .bind(SCHEMA_VERSION)
+                .execute(&mut *tx)
+                .await
+                .map_err(&err)?;
+            }
+            tx.commit().await.map_err(&err)?;
+        }
+        Pool::Postgres(p) => {
+            let mut tx = p.begin().await.map_err(&err)?;
+            // Several API instances may start at once: one migrates, the
+            // others wait for the lock and find the work done.
+            sqlx::query(
+                "SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':cavra-migrations'))",
+            )
+            .execute(&mut *tx)
+            .await
+            .map_err(&err)?;
+            sqlx::query(
+                "CREATE TABLE IF NOT EXISTS cavra_migrations (store TEXT PRIMARY KEY, version BIGINT NOT NULL)",
+            )
+            .execute(&mut *tx)
+            .await
+            .map_err(&err)?;
+            let current: Option<i64> =
+                sqlx::query_scalar("SELECT version FROM cavra_migrations WHERE store = $1")
+                    .bind(name.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(&err)?;
+            if current.unwrap_or(0) < SCHEMA_VERSION {
+                for stmt in ddl(Dialect::Postgres, name) {
+                    sqlx::query(AssertSqlSafe(stmt))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(&err)?;
+                }
+                sqlx::query(
+                    "INSERT INTO cavra_migrations (store, version) VALUES ($1, $2) \
+                     ON CONFLICT (store) DO UPDATE SET version = excluded.version",
+                )
+                .bind(name.as_str())
+                .bind(SCHEMA_VERSION)
+                .execute(&mut *tx)
+                .await
+                .map_err(&err)?;
+            }
+            tx.commit().await.map_err(&err)?;
+        }
+    }
+    Ok(())
+}
+
+struct Writer {
+    name: StoreName,
+    location: String,
+    pool: Pool,
+}
+
+async fn writer_loop(w: Writer, mut rx: mpsc::UnboundedReceiver<Request>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(r) => batch.push(r),
+                Err(_) => break,
+            }
+        }
+        let mut puts = Vec::new();
+        for req in batch {
+            match req {
+                Request::Put {
+                    records,
+                    raw,
+                    reply,
+                } => puts.push((records, raw, reply)),
+                Request::Clear { reply } => {
+                    let _ = reply.send(w.clear().await);
+                }
+            }
+        }
+        if puts.is_empty() {
+            continue;
+        }
+        let work: Vec<(Vec<(Kind, Record)>, bool)> =
+            puts.iter().map(|(r, raw, _)| (r.clone(), *raw)).collect();
+        match w.commit(work).await {
+            Ok(stored) => {
+                for ((_, _, reply), s) in puts.into_iter().zip(stored) {
+                    let _ = reply.send(Ok(s));
+                }
+            }
+            Err(e) => {
+                // One bad request must not fail the others it was grouped
+                // with: retry each on its own.
+                let msg = e.to_string();
+                if puts.len() == 1 {
+                    for (_, _, reply) in puts {
+                        let _ = reply.send(Err(StoreError::Database {
+                            store: w.location.clone(),
+                            message: msg.clone(),
+                        }));
+                    }
+                    continue;
+                }
+                for (records, raw, reply) in puts {
+                    let r = w
+                        .commit(vec![(records, raw)])
+                        .await
+                        .map(|mut v| v.pop().unwrap_or_default());
+                    let _ = reply.send(r);
+                }
+            }
+        }
+    }
+}
+
+macro_rules! txn_body {
+    ($self:ident, $tx:ident, $work:ident) => {{
+        let mut out = Vec::with_capacity($work.len());
+        for (records, raw) in $work {
+            let mut stored = Vec::new();
+            for (kind, record) in records {
+                let planned = if raw {
+                    vec![(kind, record)]
+                } else {
+                    let ctx = txn_context!($self, $tx, kind, &record);
+                    plan_put(kind, record, ctx)
+                };
+                for (i, (k, r)) in planned.into_iter().enumerate() {
+                    let (sql, binds) = $self.upsert_sql(k, &r)?;
+                    let query = bind_all!(sqlx::query(AssertSqlSafe(sql)), &binds);
+                    query
+                        .execute(&mut *$tx)
+                        .await
+                        .map_err(db_err(&$self.location))?;
+                    if i == 0 {
+                        stored.push(r);
+                    }
+                }
+            }
+            out.push(stored);
+        }
+        out
+    }};
+}
+
+macro_rules! fetch_one_payload {
+    ($self:ident, $tx:ident, $kind:expr, $key:expr) => {{
+        let spec = $kind.spec();
+        let sql = format!(
+            "SELECT {} AS payload FROM {} WHERE {} = $1",
+            $self.payload_expr(),
+            spec.table,
+            q(spec.key)
+        );
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind($key.to_string())
+            .fetch_optional(&mut *$tx)
+            .await
+            .map_err(db_err(&$self.location))?;
+        match row {
+            Some(row) => {
+                let raw: String = row.try_get("payload").map_err(db_err(&$self.location))?;
+                Some(parse_payload(&$self.location, &raw)?)
+            }
+            None => None,
+        }
+    }};
+}
+
+macro_rules! txn_context {
+    ($self:ident, $tx:ident, $kind:expr, $record:expr) => {{
+        let kind: Kind = $kind;
+        let record: &Record = $record;
+        let key = text(record, kind.spec().key).unwrap_or_default();
+        let existing = fetch_one_payload!($self, $tx, kind, key);
+        let mut ctx = PutContext {
+            existing,
+            ..PutContext::default()
+        };
+        if let Some(sid) = session_of(kind, record) {
+            let row = sqlx::query(
+                "SELECT 1 AS one FROM activity_decisions WHERE \"session_id\" = $1 LIMIT 1",
+            )
+            .bind(sid.clone())
+            .fetch_optional(&mut *$tx)
+            .await
+            .map_err(db_err(&$self.location))?;
+            ctx.session_has_decisions = row.is_some();
+            if kind == Kind::Decision {
+                ctx.session = fetch_one_payload!($self, $tx, Kind::Session, sid);
+                if let Some(old_sid) = ctx.existing.as_ref().and_then(|e| text(e, "session_id"))
+                    && old_sid != sid
+                {
+                    ctx.old_session = fetch_one_payload!($self, $tx, Kind::Session, old_sid);
+                }
+            }
+        }
+        ctx
+    }};
+}
+
+impl Writer {
+    fn payload_expr(&self) -> &'static str {
+        match self.pool.dialect() {
+            Dialect::Sqlite => "payload",
+            Dialect::Postgres => "payload::text",
+        }
+    }
+
+    fn upsert_sql(&self, kind: Kind, r: &Record) -> Result<(String, Vec<Bind>)> {
+        let spec = kind.spec();
+        let mut names = Vec::new();
+        let mut binds = Vec::new();
+        for c in spec.columns {
+            names.push(q(c.name));
+            binds.push(match c.ty {
+                ColType::Text => Bind::OptText(text(r, c.name)),
+                ColType::Int => Bind::OptInt(r.get(c.name).and_then(Value::as_i64)),
+            });
+        }
+        let payload =
+            serde_json::to_string(&Value::Object(r.clone())).map_err(|e| StoreError::Database {
+                store: self.location.clone(),
+                message: e.to_string(),
+            })?;
+        binds.push(Bind::Text(payload));
+        names.push("payload".into());
+        let placeholders: Vec<String> = (1..=binds.len())
+            .map(|i| {
+                if i == binds.len() && self.pool.dialect() == Dialect::Postgres {
+                    format!("${i}::jsonb")
+                } else {
+                    format!("${i}")
+                }
+            })
+            .collect();
+        let updates: Vec<String> = names
+            .iter()
+            .filter(|n| **n != q(spec.key))
+            .map(|n| format!("{n} = excluded.{n}"))
+            .collect();
+        let sql = format!(
+            "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}",
+            spec.table,
+            names.join(", "),
+            placeholders.join(", "),
+            q(spec.key),
+            updates.join(", ")
+        );
+        Ok((sql, binds))
+    }
+
+    async fn commit(&self, work: Vec<(Vec<(Kind, Record)>, bool)>) -> Result<Vec<Vec<Record>>> {
+        match &self.pool {
+            Pool::Sqlite(p) => {
+                let mut tx = p
+                    .begin_with("BEGIN IMMEDIATE")
+                    .await
+                    .map_err(db_err(&self.location))?;
+                let out = txn_body!(self, tx, work);
+                tx.commit().await.map_err(db_err(&self.location))?;
+                Ok(out)
+            }
+            Pool::Postgres(p) => {
+                let mut tx = p.begin().await.map_err(db_err(&self.location))?;
+                let out = txn_body!(self, tx, work);
+                tx.commit().await.map_err(db_err(&self.location))?;
+                Ok(out)
+            }
+        }
+    }
+
+    /// Deletes every record of this writer's store, in one transaction.
+    async fn clear(&self) -> Result<()> {
+        let err = db_err(&self.location);
+        on_pool!(&self.pool, p => {
+            let mut tx = p.begin().await.map_err(&err)?;
+            for kind in self.name.kinds() {
+                let sql = format!("DELETE FROM {}", kind.spec().table);
+                sqlx::query(AssertSqlSafe(sql)).execute(&mut *tx).await.map_err(&err)?;
+            }
+            tx.commit().await.map_err(&err)?;
+        });
+        Ok(())
+    }
+}
