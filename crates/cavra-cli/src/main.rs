@@ -6,6 +6,7 @@
 //! status: 0 proceed (allow, allow_with_attestation, warn, audit_only),
 //! 3 requires approval, 4 blocked.
 
+mod ops_cmd;
 mod policy_cmd;
 
 use std::path::PathBuf;
@@ -39,6 +40,9 @@ enum Cmd {
     /// Run a scripted demonstration
     #[command(subcommand)]
     Demo(DemoCmd),
+    /// Persistent stores: status, backup, restore, retention plan, migration
+    #[command(subcommand)]
+    Ops(ops_cmd::OpsCmd),
 }
 
 #[derive(Subcommand)]
@@ -152,6 +156,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Cmd::Evaluate(a) => evaluate_cmd(&a),
         Cmd::Policy(p) => policy_cmd::run(p),
         Cmd::Demo(DemoCmd::BeforeTheAgentActs { policy_pack, json }) => demo(policy_pack, json),
+        Cmd::Ops(o) => ops_cmd::run(o),
     }
 }
 

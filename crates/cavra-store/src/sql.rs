@@ -142,6 +142,31 @@ pub async fn open_postgres(url: &str, schema: Option<&str>) -> Result<Pool> {
     if let Some(schema) = schema {
         opts = opts.options([("search_path", schema)]);
     }
+    // One direct connection first, so that a refused or misconfigured
+    // server fails at once instead of after the pool's acquire timeout.
+    let probe = tokio::time::timeout(
+        Duration::from_secs(10),
+        <sqlx::PgConnection as sqlx::Connection>::connect_with(&opts),
+    )
+    .await;
+    match probe {
+        Ok(Ok(conn)) => {
+            let conn: sqlx::PgConnection = conn;
+            let _ = sqlx::Connection::close(conn).await;
+        }
+        Ok(Err(e)) => {
+            return Err(StoreError::Database {
+                store: shown,
+                message: format!("cannot connect: {e}"),
+            });
+        }
+        Err(_) => {
+            return Err(StoreError::Database {
+                store: shown,
+                message: "cannot connect: no answer within 10 s".into(),
+            });
+        }
+    }
     let pool = PgPoolOptions::new()
         .max_connections(16)
         .acquire_timeout(Duration::from_secs(10))
