@@ -43,6 +43,16 @@ enum Cmd {
     /// Persistent stores: status, backup, restore, retention plan, migration
     #[command(subcommand)]
     Ops(ops_cmd::OpsCmd),
+    /// Run the HTTP API (stores from CAVRA_*_STORE / CAVRA_*_DB / CAVRA_DATABASE_URL)
+    Serve {
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        #[arg(long, default_value_t = 8000)]
+        port: u16,
+        /// Print the OpenAPI document and exit
+        #[arg(long)]
+        print_openapi: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -157,6 +167,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Cmd::Policy(p) => policy_cmd::run(p),
         Cmd::Demo(DemoCmd::BeforeTheAgentActs { policy_pack, json }) => demo(policy_pack, json),
         Cmd::Ops(o) => ops_cmd::run(o),
+        Cmd::Serve {
+            host,
+            port,
+            print_openapi,
+        } => {
+            if print_openapi {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&cavra_api::openapi::document())?
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
+            rt.block_on(cavra_api::run(&host, port))?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

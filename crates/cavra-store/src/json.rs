@@ -33,7 +33,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Result, StoreError};
 use crate::kinds::{Kind, StoreName};
-use crate::query::{Page, Query, sort};
+use crate::query::{Page, Query};
 use crate::records::{PutContext, Record, canonical, plan_put, session_of, text};
 
 /// Fold the journal into the store file once it exceeds this many bytes
@@ -78,6 +78,9 @@ struct FileSig {
 struct Collection {
     records: Vec<Record>,
     index: HashMap<String, usize>,
+    /// Each record's indexed column values (the kind's `columns`), so a
+    /// scan compares strings instead of looking fields up in maps.
+    cols: Vec<Box<[Option<Box<str>>]>>,
 }
 
 #[derive(Default)]
@@ -145,16 +148,26 @@ impl State {
             }
             *self.decisions_per_session.entry(new_sid).or_default() += 1;
         }
+        let cols: Box<[Option<Box<str>>]> = kind
+            .spec()
+            .columns
+            .iter()
+            .map(|col| text(&record, col.name).map(String::into_boxed_str))
+            .collect();
         let c = self.coll(kind);
         match c.index.get(&key) {
             Some(&i) => {
                 if let Some(slot) = c.records.get_mut(i) {
                     *slot = record;
                 }
+                if let Some(slot) = c.cols.get_mut(i) {
+                    *slot = cols;
+                }
             }
             None => {
                 c.index.insert(key, c.records.len());
                 c.records.push(record);
+                c.cols.push(cols);
             }
         }
     }
@@ -267,17 +280,59 @@ impl JsonStore {
 
     pub async fn list(&self, q: Query) -> Result<Page> {
         self.read(move |s| {
-            let mut matched: Vec<&Record> = s
-                .collections
-                .get(&q.kind)
-                .map(|c| c.records.iter().filter(|r| q.matches(r)).collect())
-                .unwrap_or_default();
-            sort(q.kind, &mut matched);
+            let spec = q.kind.spec();
+            let empty = Collection::default();
+            let c = s.collections.get(&q.kind).unwrap_or(&empty);
+            let pos = |name: &str| spec.columns.iter().position(|col| col.name == name);
+            let filter_cols: Vec<Option<usize>> =
+                q.filters.iter().map(|f| pos(f.def.field)).collect();
+            let cell = |i: usize, ci: usize| -> Option<&str> {
+                c.cols
+                    .get(i)
+                    .and_then(|row| row.get(ci))
+                    .and_then(|v| v.as_deref())
+            };
+            let mut matched: Vec<usize> = (0..c.records.len())
+                .filter(|&i| {
+                    q.filters.iter().zip(&filter_cols).all(|(f, ci)| match ci {
+                        Some(ci) => f.matches_text(cell(i, *ci)),
+                        None => c.records.get(i).is_some_and(|r| f.matches(r)),
+                    })
+                })
+                .collect();
+            let order: Vec<(usize, bool)> = spec
+                .order
+                .iter()
+                .filter_map(|(name, desc)| pos(name).map(|ci| (ci, *desc)))
+                .chain(pos(spec.key).map(|ci| (ci, false)))
+                .collect();
+            let cmp = |a: &usize, b: &usize| {
+                for (ci, desc) in &order {
+                    let o = cell(*a, *ci).cmp(&cell(*b, *ci));
+                    let o = if *desc { o.reverse() } else { o };
+                    if o.is_ne() {
+                        return o;
+                    }
+                }
+                std::cmp::Ordering::Equal
+            };
+            let offset = usize::try_from(q.offset).unwrap_or(usize::MAX);
+            let limit = usize::try_from(q.limit).unwrap_or(0);
+            let need = offset.saturating_add(limit);
+            if need > 0 && need < matched.len() {
+                matched.select_nth_unstable_by(need - 1, cmp);
+                if let Some(prefix) = matched.get_mut(..need) {
+                    prefix.sort_by(cmp);
+                }
+            } else {
+                matched.sort_by(cmp);
+            }
             let total = matched.len() as i64;
             let items = matched
                 .into_iter()
-                .skip(usize::try_from(q.offset).unwrap_or(usize::MAX))
-                .take(usize::try_from(q.limit).unwrap_or(0))
+                .skip(offset)
+                .take(limit)
+                .filter_map(|i| c.records.get(i))
                 .map(|r| canonical(Value::Object(r.clone())))
                 .collect();
             Page {

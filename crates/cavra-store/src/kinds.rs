@@ -284,6 +284,14 @@ pub enum FilterOp {
     Positive,
     /// The value is a member of the record's list field.
     Member,
+    /// Timestamp column at or after the value.
+    Since,
+    /// Timestamp column at or before the value.
+    Until,
+    /// Severity column at or above the value (`low < medium < high < critical`).
+    MinSeverity,
+    /// `true`: a risk event — blocked, approval-gated, or high/critical severity.
+    Risky,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -408,6 +416,30 @@ static DECISION: KindSpec = KindSpec {
         eqe("decision", OUTCOMES),
         eqe("severity", SEVERITIES),
         eq("action_type"),
+        FilterDef {
+            param: "since",
+            field: "timestamp",
+            op: FilterOp::Since,
+            values: None,
+        },
+        FilterDef {
+            param: "until",
+            field: "timestamp",
+            op: FilterOp::Until,
+            values: None,
+        },
+        FilterDef {
+            param: "min_severity",
+            field: "severity",
+            op: FilterOp::MinSeverity,
+            values: Some(SEVERITIES),
+        },
+        FilterDef {
+            param: "risky",
+            field: "risky",
+            op: FilterOp::Risky,
+            values: None,
+        },
     ],
     order: &[("timestamp", true)],
     timestamps: false,

@@ -413,6 +413,12 @@ impl Stores {
         }
     }
 
+    /// The SQL pool behind a store, if it is on SQLite or PostgreSQL
+    /// (benchmarks measure a raw baseline on it).
+    pub fn sql_pool(&self, name: StoreName) -> Option<&Pool> {
+        self.sql_store(name).map(SqlStore::pool)
+    }
+
     pub(crate) fn sql_store(&self, name: StoreName) -> Option<&SqlStore> {
         match self.backends.get(&name) {
             Some((Backend::Sql(s), _)) => Some(s),

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::error::{Result, StoreError};
 use crate::kinds::{FilterDef, FilterOp, Kind};
-use crate::records::{Record, int, text};
+use crate::records::{Record, int};
 
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 500;
@@ -131,17 +131,22 @@ impl Filter {
     pub fn parse(def: FilterDef, raw: &str) -> Result<Filter> {
         let value = match def.op {
             FilterOp::Min => FilterValue::Int(parse_int(def.param, raw)?),
-            FilterOp::Positive => match raw.trim().to_ascii_lowercase().as_str() {
-                "true" | "1" | "yes" => FilterValue::Bool(true),
-                "false" | "0" | "no" => FilterValue::Bool(false),
-                _ => {
-                    return Err(StoreError::invalid(
-                        def.param,
-                        format!("{raw:?} is not a boolean (true or false)"),
-                    ));
+            FilterOp::Since | FilterOp::Until => {
+                FilterValue::Text(crate::records::normalize_timestamp(def.param, raw)?)
+            }
+            FilterOp::Positive | FilterOp::Risky => {
+                match raw.trim().to_ascii_lowercase().as_str() {
+                    "true" | "1" | "yes" => FilterValue::Bool(true),
+                    "false" | "0" | "no" => FilterValue::Bool(false),
+                    _ => {
+                        return Err(StoreError::invalid(
+                            def.param,
+                            format!("{raw:?} is not a boolean (true or false)"),
+                        ));
+                    }
                 }
-            },
-            FilterOp::Eq | FilterOp::Contains | FilterOp::Member => {
+            }
+            FilterOp::Eq | FilterOp::Contains | FilterOp::Member | FilterOp::MinSeverity => {
                 if let Some(values) = def.values {
                     let norm = raw.trim().to_ascii_lowercase().replace('-', "_");
                     if !values.contains(&norm.as_str()) {
@@ -159,17 +164,55 @@ impl Filter {
         Ok(Filter { def, value })
     }
 
+    /// Matches a column value (as the SQL backends store it).
+    pub fn matches_text(&self, v: Option<&str>) -> bool {
+        let as_int = || v.and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
+        match (&self.def.op, &self.value) {
+            (FilterOp::Eq, FilterValue::Text(want)) => v == Some(want.as_str()),
+            (FilterOp::Contains, FilterValue::Text(want)) => {
+                v.is_some_and(|s| s.contains(want.as_str()))
+            }
+            (FilterOp::Min, FilterValue::Int(n)) => as_int() >= *n,
+            (FilterOp::Positive, FilterValue::Bool(b)) => (as_int() > 0) == *b,
+            (FilterOp::Since, FilterValue::Text(t)) => v.is_some_and(|s| s >= t.as_str()),
+            (FilterOp::Until, FilterValue::Text(t)) => v.is_some_and(|s| s <= t.as_str()),
+            (FilterOp::MinSeverity, FilterValue::Text(t)) => {
+                v.is_some_and(|s| severity_rank(s) >= severity_rank(t))
+            }
+            _ => false,
+        }
+    }
+
+    /// Severities at or above `min` (for SQL `IN` lists).
+    pub fn severities_from(min: &str) -> Vec<&'static str> {
+        crate::kinds::SEVERITIES
+            .iter()
+            .copied()
+            .filter(|s| severity_rank(s) >= severity_rank(min))
+            .collect()
+    }
+
     pub fn matches(&self, r: &Record) -> bool {
         match (&self.def.op, &self.value) {
             (FilterOp::Eq, FilterValue::Text(v)) => {
-                text(r, self.def.field).as_deref() == Some(v.as_str())
+                str_of(r, self.def.field).as_deref() == Some(v.as_str())
             }
             (FilterOp::Contains, FilterValue::Text(v)) => {
-                text(r, self.def.field).is_some_and(|s| s.contains(v.as_str()))
+                str_of(r, self.def.field).is_some_and(|s| s.contains(v.as_str()))
             }
             (FilterOp::Min, FilterValue::Int(n)) => int(r, self.def.field).unwrap_or(0) >= *n,
             (FilterOp::Positive, FilterValue::Bool(b)) => {
                 (int(r, self.def.field).unwrap_or(0) > 0) == *b
+            }
+            (FilterOp::Since | FilterOp::Until | FilterOp::MinSeverity, _) => {
+                self.matches_text(str_of(r, self.def.field).as_deref())
+            }
+            (FilterOp::Risky, FilterValue::Bool(b)) => {
+                let d = str_of(r, "decision");
+                let s = str_of(r, "severity");
+                let risky = matches!(d.as_deref(), Some("block" | "require_approval"))
+                    || matches!(s.as_deref(), Some("high" | "critical"));
+                risky == *b
             }
             (FilterOp::Member, FilterValue::Text(v)) => match r.get(self.def.field) {
                 Some(Value::Array(items)) => items.iter().any(|i| i.as_str() == Some(v.as_str())),
@@ -180,11 +223,40 @@ impl Filter {
     }
 }
 
+/// Position on the severity scale (unknown values rank lowest).
+pub fn severity_rank(s: &str) -> usize {
+    crate::kinds::SEVERITIES
+        .iter()
+        .position(|x| *x == s)
+        .map_or(0, |i| i + 1)
+}
+
 /// Sorts records in the kind's documented order (the same on every backend):
 /// the order columns, then the key ascending.
 pub fn sort(kind: Kind, records: &mut [&Record]) {
+    records.sort_by(|a, b| compare(kind, a, b));
+}
+
+/// Orders only the first `n` records (a page needs `offset + limit`):
+/// linear selection, then a sort of the selected prefix.
+pub fn sort_prefix(kind: Kind, records: &mut [&Record], n: usize) {
+    if n == 0 {
+        return;
+    }
+    if n < records.len() {
+        records.select_nth_unstable_by(n - 1, |a, b| compare(kind, a, b));
+        if let Some(prefix) = records.get_mut(..n) {
+            prefix.sort_by(|a, b| compare(kind, a, b));
+        }
+    } else {
+        records.sort_by(|a, b| compare(kind, a, b));
+    }
+}
+
+/// The documented order of two records of `kind`.
+pub fn compare(kind: Kind, a: &Record, b: &Record) -> std::cmp::Ordering {
     let spec = kind.spec();
-    records.sort_by(|a, b| {
+    {
         for (col, desc) in spec.order {
             let ord = cmp_col(a, b, col);
             let ord = if *desc { ord.reverse() } else { ord };
@@ -192,11 +264,22 @@ pub fn sort(kind: Kind, records: &mut [&Record]) {
                 return ord;
             }
         }
-        text(a, spec.key).cmp(&text(b, spec.key))
-    });
+        str_of(a, spec.key).cmp(&str_of(b, spec.key))
+    }
 }
 
 fn cmp_col(a: &Record, b: &Record, col: &str) -> std::cmp::Ordering {
     // NULLs sort first ascending (as in SQLite and as we ask PostgreSQL to).
-    text(a, col).cmp(&text(b, col))
+    str_of(a, col).cmp(&str_of(b, col))
+}
+
+/// A field as text, borrowed when it is a string (no allocation on the
+/// hot path of filtering and sorting).
+fn str_of<'a>(r: &'a Record, name: &str) -> Option<std::borrow::Cow<'a, str>> {
+    match r.get(name) {
+        Some(Value::String(s)) => Some(std::borrow::Cow::Borrowed(s.as_str())),
+        Some(Value::Number(n)) => Some(std::borrow::Cow::Owned(n.to_string())),
+        Some(Value::Bool(b)) => Some(std::borrow::Cow::Owned(b.to_string())),
+        _ => None,
+    }
 }

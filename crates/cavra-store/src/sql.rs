@@ -224,6 +224,7 @@ fn ddl(dialect: Dialect, store: StoreName) -> Vec<String> {
         let mut indexed = Vec::new();
         for f in spec.filters {
             match f.op {
+                FilterOp::Risky => {}
                 FilterOp::Member => {
                     if dialect == Dialect::Postgres {
                         out.push(format!(
@@ -233,7 +234,8 @@ fn ddl(dialect: Dialect, store: StoreName) -> Vec<String> {
                     }
                 }
                 _ => {
-                    if indexed.contains(&f.field) {
+                    let is_order = spec.order.iter().any(|(c, _)| *c == f.field);
+                    if indexed.contains(&f.field) || is_order {
                         continue;
                     }
                     indexed.push(f.field);
@@ -388,6 +390,31 @@ impl SqlStore {
                 }
                 (FilterOp::Positive, FilterValue::Bool(true)) => format!("COALESCE({col}, 0) > 0"),
                 (FilterOp::Positive, FilterValue::Bool(false)) => format!("COALESCE({col}, 0) = 0"),
+                (FilterOp::Since, FilterValue::Text(v)) => {
+                    format!("{col} >= {}", bind(Bind::Text(v.clone())))
+                }
+                (FilterOp::Until, FilterValue::Text(v)) => {
+                    format!("{col} <= {}", bind(Bind::Text(v.clone())))
+                }
+                (FilterOp::MinSeverity, FilterValue::Text(v)) => {
+                    let set: Vec<String> = crate::query::Filter::severities_from(v)
+                        .into_iter()
+                        .map(|s| bind(Bind::Text(s.to_string())))
+                        .collect();
+                    if set.is_empty() {
+                        "1 = 0".to_string()
+                    } else {
+                        format!("{col} IN ({})", set.join(", "))
+                    }
+                }
+                (FilterOp::Risky, FilterValue::Bool(b)) => {
+                    let risky = "(\"decision\" IN ('block', 'require_approval') OR \"severity\" IN ('high', 'critical'))";
+                    if *b {
+                        risky.to_string()
+                    } else {
+                        format!("NOT {risky}")
+                    }
+                }
                 (FilterOp::Member, FilterValue::Text(v)) => {
                     let p = bind(Bind::Text(v.clone()));
                     match dialect {
@@ -712,6 +739,38 @@ macro_rules! txn_body {
         let mut out = Vec::with_capacity($work.len());
         for (records, raw) in $work {
             let mut stored = Vec::new();
+            if raw {
+                // Imports: multi-row statements, 100 records at a time.
+                for run in records.chunk_by(|a, b| a.0 == b.0) {
+                    let Some((kind, _)) = run.first() else {
+                        continue;
+                    };
+                    let kind = *kind;
+                    let mut last: std::collections::HashMap<String, usize> =
+                        std::collections::HashMap::new();
+                    for (i, (_, r)) in run.iter().enumerate() {
+                        last.insert(text(r, kind.spec().key).unwrap_or_default(), i);
+                    }
+                    let rows: Vec<Record> = run
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, (_, r))| {
+                            last.get(&text(r, kind.spec().key).unwrap_or_default()) == Some(i)
+                        })
+                        .map(|(_, (_, r))| r.clone())
+                        .collect();
+                    for chunk in rows.chunks(100) {
+                        let (sql, binds) = $self.upsert_many_sql(kind, chunk)?;
+                        let query = bind_all!(sqlx::query(AssertSqlSafe(sql)), &binds);
+                        query
+                            .execute(&mut *$tx)
+                            .await
+                            .map_err(db_err(&$self.location))?;
+                    }
+                }
+                out.push(records.into_iter().map(|(_, r)| r).collect());
+                continue;
+            }
             for (kind, record) in records {
                 let planned = if raw {
                     vec![(kind, record)]
@@ -802,42 +861,51 @@ impl Writer {
     }
 
     fn upsert_sql(&self, kind: Kind, r: &Record) -> Result<(String, Vec<Bind>)> {
+        self.upsert_many_sql(kind, std::slice::from_ref(r))
+    }
+
+    /// One multi-row `INSERT … ON CONFLICT DO UPDATE` for `rows` (whose
+    /// keys must be distinct).
+    fn upsert_many_sql(&self, kind: Kind, rows: &[Record]) -> Result<(String, Vec<Bind>)> {
         let spec = kind.spec();
-        let mut names = Vec::new();
-        let mut binds = Vec::new();
-        for c in spec.columns {
-            names.push(q(c.name));
-            binds.push(match c.ty {
-                ColType::Text => Bind::OptText(text(r, c.name)),
-                ColType::Int => Bind::OptInt(r.get(c.name).and_then(Value::as_i64)),
-            });
-        }
-        let payload =
-            serde_json::to_string(&Value::Object(r.clone())).map_err(|e| StoreError::Database {
-                store: self.location.clone(),
-                message: e.to_string(),
-            })?;
-        binds.push(Bind::Text(payload));
+        let pg = self.pool.dialect() == Dialect::Postgres;
+        let mut names: Vec<String> = spec.columns.iter().map(|c| q(c.name)).collect();
         names.push("payload".into());
-        let placeholders: Vec<String> = (1..=binds.len())
-            .map(|i| {
-                if i == binds.len() && self.pool.dialect() == Dialect::Postgres {
-                    format!("${i}::jsonb")
-                } else {
-                    format!("${i}")
+        let mut binds = Vec::new();
+        let mut tuples = Vec::new();
+        for r in rows {
+            let mut ph = Vec::new();
+            for c in spec.columns {
+                binds.push(match c.ty {
+                    ColType::Text => Bind::OptText(text(r, c.name)),
+                    ColType::Int => Bind::OptInt(r.get(c.name).and_then(Value::as_i64)),
+                });
+                ph.push(format!("${}", binds.len()));
+            }
+            let payload = serde_json::to_string(&Value::Object(r.clone())).map_err(|e| {
+                StoreError::Database {
+                    store: self.location.clone(),
+                    message: e.to_string(),
                 }
-            })
-            .collect();
+            })?;
+            binds.push(Bind::Text(payload));
+            ph.push(if pg {
+                format!("${}::jsonb", binds.len())
+            } else {
+                format!("${}", binds.len())
+            });
+            tuples.push(format!("({})", ph.join(", ")));
+        }
         let updates: Vec<String> = names
             .iter()
             .filter(|n| **n != q(spec.key))
             .map(|n| format!("{n} = excluded.{n}"))
             .collect();
         let sql = format!(
-            "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}",
+            "INSERT INTO {} ({}) VALUES {} ON CONFLICT ({}) DO UPDATE SET {}",
             spec.table,
             names.join(", "),
-            placeholders.join(", "),
+            tuples.join(", "),
             q(spec.key),
             updates.join(", ")
         );

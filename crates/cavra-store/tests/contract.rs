@@ -189,6 +189,25 @@ async fn decision_filters_order_paging(s: Stores) {
             &["dec_d"],
         ),
         (&[("agent_id", "nobody")], &[]),
+        (
+            &[("since", "2026-01-01T00:00:02Z")],
+            &["dec_b", "dec_c", "dec_d"],
+        ),
+        (
+            &[("until", "2026-01-01T00:00:02+00:00")],
+            &["dec_c", "dec_d", "dec_a"],
+        ),
+        (
+            &[
+                ("since", "2026-01-01T00:00:02Z"),
+                ("until", "2026-01-01T00:00:02Z"),
+            ],
+            &["dec_c", "dec_d"],
+        ),
+        (&[("min_severity", "high")], &["dec_d", "dec_a"]),
+        (&[("min_severity", "medium")], &["dec_c", "dec_d", "dec_a"]),
+        (&[("risky", "true")], &["dec_c", "dec_d", "dec_a"]),
+        (&[("risky", "false")], &["dec_b"]),
     ];
     for (params, want) in cases {
         let (items, total) = list(&s, Kind::Decision, params).await;

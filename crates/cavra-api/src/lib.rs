@@ -1,0 +1,415 @@
+//! The CAVRA HTTP API (`cavra serve`): axum on tokio, over the stores of
+//! `cavra-store` and the engine of `cavra-policy`.
+//!
+//! The route table in [`routes`] is the single source of both the router
+//! and the OpenAPI 3.1 document ([`openapi`]). Every error is
+//! `{"detail": "…"}`. Only this crate knows HTTP.
+
+pub mod error;
+pub mod metrics;
+pub mod openapi;
+pub mod routes;
+mod static_data;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use cavra_policy::CompiledPolicy;
+use cavra_policy::load::PackSource;
+use cavra_store::Stores;
+use serde_json::json;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+pub use error::{ApiError, ApiResult};
+
+/// Largest accepted request body (documented: 1 MiB).
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+pub fn body_limit() -> usize {
+    BODY_LIMIT
+}
+
+/// Server settings, read from the documented `CAVRA_*` variables.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub api_base_url: String,
+    pub cors_origins: Vec<String>,
+    /// Whole-request timeout (slow clients are cut off): 408.
+    pub request_timeout: Duration,
+    /// Time allowed for a client to send its request headers.
+    pub header_timeout: Duration,
+    pub oidc_config: Option<String>,
+    pub rbac_file: Option<String>,
+    pub artifact_root: Option<String>,
+    pub connector_config: Option<String>,
+    pub approval_provider_config: Option<String>,
+    pub policy_signing_key: bool,
+}
+
+impl Config {
+    pub fn from_env() -> Config {
+        Config::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    pub fn from_lookup(env: impl Fn(&str) -> Option<String>) -> Config {
+        let get = |k: &str| env(k).filter(|v| !v.trim().is_empty());
+        let secs = |k: &str, default: u64| {
+            get(k)
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .filter(|v| v.is_finite() && *v > 0.0)
+                .map_or(Duration::from_secs(default), Duration::from_secs_f64)
+        };
+        Config {
+            api_base_url: get("CAVRA_PUBLIC_API_BASE_URL").unwrap_or_default(),
+            cors_origins: get("CAVRA_CORS_ORIGINS")
+                .map(|v| {
+                    v.split(',')
+                        .map(|o| o.trim().trim_end_matches('/').to_string())
+                        .filter(|o| !o.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            request_timeout: secs("CAVRA_REQUEST_TIMEOUT_SECONDS", 30),
+            header_timeout: secs("CAVRA_HEADER_TIMEOUT_SECONDS", 10),
+            oidc_config: get("CAVRA_APPROVAL_OIDC_CONFIG"),
+            rbac_file: get("CAVRA_APPROVAL_RBAC_FILE"),
+            artifact_root: get("CAVRA_EVIDENCE_ARTIFACT_ROOT"),
+            connector_config: get("CAVRA_CONNECTOR_CONFIG"),
+            approval_provider_config: get("CAVRA_APPROVAL_PROVIDER_CONFIG"),
+            policy_signing_key: get("CAVRA_POLICY_SIGNING_KEY").is_some(),
+        }
+    }
+}
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub stores: Stores,
+    pub config: Config,
+    pub metrics: metrics::Metrics,
+    packs: Mutex<HashMap<String, Arc<CompiledPolicy>>>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(stores: Stores, config: Config) -> AppState {
+        AppState(Arc::new(Inner {
+            stores,
+            config,
+            metrics: metrics::Metrics::new(),
+            packs: Mutex::new(HashMap::new()),
+        }))
+    }
+
+    /// The compiled pack `id`, cached. Packs come from `CAVRA_POLICY_DIR`,
+    /// `./policies` or the packs built into the binary.
+    pub fn pack(&self, id: &str) -> Result<Arc<CompiledPolicy>, ApiError> {
+        if let Some(p) = self.packs.lock().unwrap_or_else(|e| e.into_inner()).get(id) {
+            return Ok(p.clone());
+        }
+        let source = cavra_packs::default_source();
+        if !source.ids().iter().any(|i| i == id) {
+            return Err(ApiError::field(
+                "policy_pack",
+                format!("{id:?} is not an installed policy pack"),
+            ));
+        }
+        let compiled = cavra_policy::load::resolve(&source, id)
+            .and_then(|r| r.compile())
+            .map_err(|e| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("policy pack {id} does not load: {e}"),
+                )
+            })?;
+        let compiled = Arc::new(compiled);
+        self.packs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.to_string(), compiled.clone());
+        Ok(compiled)
+    }
+}
+
+/// Replaces empty or non-JSON error bodies (405 from the router, 413 from
+/// the body limit, 408 from the timeout) with `{"detail": …}`.
+async fn json_errors(req: Request, next: Next) -> Response {
+    let resp = next.run(req).await;
+    let status = resp.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return resp;
+    }
+    let detail = match status {
+        StatusCode::METHOD_NOT_ALLOWED => "method not allowed on this path".to_string(),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            format!("the request body is larger than the limit of {BODY_LIMIT} bytes")
+        }
+        StatusCode::REQUEST_TIMEOUT => "the request took too long and was cut off".to_string(),
+        s => s.canonical_reason().unwrap_or("error").to_string(),
+    };
+    let (mut parts, _) = resp.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let body = json!({"detail": detail}).to_string();
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Response::from_parts(parts, Body::from(body))
+}
+
+/// Counts requests and their latency per route.
+async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = req.method().to_string();
+    let start = std::time::Instant::now();
+    let resp = next.run(req).await;
+    state
+        .metrics
+        .observe(&method, &route, resp.status().as_u16(), start.elapsed());
+    resp
+}
+
+async fn not_found(req: Request) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        format!("no route {} {}", req.method(), req.uri().path()),
+    )
+}
+
+/// The complete application: routes, OpenAPI, metrics, limits, CORS.
+pub fn app(state: AppState) -> Router {
+    let mut router = Router::new();
+    for (ep, handler) in routes::endpoints() {
+        router = router.route(&ep.axum_path(), handler);
+    }
+    let router = router
+        .route("/openapi.json", axum::routing::get(openapi_json))
+        .route("/metrics", axum::routing::get(metrics_text))
+        .fallback(not_found)
+        .route_layer(middleware::from_fn_with_state(state.clone(), track))
+        .with_state(state.clone());
+    let mut router = router
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            state.config.request_timeout,
+        ));
+    if !state.config.cors_origins.is_empty() {
+        let origins: Vec<HeaderValue> = state
+            .config
+            .cors_origins
+            .iter()
+            .filter_map(|o| HeaderValue::from_str(o).ok())
+            .collect();
+        router = router.layer(
+            CorsLayer::new()
+                .allow_origin(AllowOrigin::list(origins))
+                .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+                .allow_headers(tower_http::cors::Any)
+                .allow_credentials(false),
+        );
+    }
+    router
+        .layer(middleware::from_fn(json_errors))
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                })
+                .on_response(
+                    |resp: &Response, latency: Duration, _span: &tracing::Span| {
+                        tracing::info!(
+                            status = resp.status().as_u16(),
+                            latency_ms = latency.as_secs_f64() * 1e3,
+                            "response"
+                        );
+                    },
+                ),
+        )
+}
+
+async fn openapi_json() -> impl IntoResponse {
+    axum::Json(openapi::document())
+}
+
+async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+}
+
+/// Installs the tracing subscriber: JSON lines when
+/// `CAVRA_LOG_FORMAT=json`, else human-readable. `RUST_LOG` filters.
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let json = std::env::var("CAVRA_LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder.json().flatten_event(true).try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+/// A running server (tests bind 127.0.0.1:0).
+pub struct Server {
+    pub addr: SocketAddr,
+    shutdown: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Server {
+    /// Stops accepting, finishes in-flight requests, flushes the stores.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(true);
+        self.task.await?
+    }
+}
+
+/// Binds and serves in the background.
+pub async fn start(addr: SocketAddr, state: AppState) -> anyhow::Result<Server> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(serve_on(listener, state, rx));
+    Ok(Server {
+        addr,
+        shutdown: tx,
+        task,
+    })
+}
+
+/// The accept loop: HTTP/1.1 and HTTP/2, a header-read timeout against slow
+/// clients, graceful shutdown when `stop` turns true.
+async fn serve_on(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto::Builder;
+    use hyper_util::service::TowerToHyperService;
+
+    let app = app(state.clone());
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(state.config.header_timeout);
+    builder.http2().timer(TokioTimer::new());
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, _) = match accepted {
+                    Ok(s) => s,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let service = TowerToHyperService::new(app.clone());
+                let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                let conn = graceful.watch(conn.into_owned());
+                tokio::spawn(async move {
+                    if let Err(e) = conn.await {
+                        tracing::debug!(error = %e, "connection ended with an error");
+                    }
+                });
+            }
+            changed = stop.changed() => {
+                if changed.is_err() || *stop.borrow() {
+                    break;
+                }
+            }
+        }
+    }
+    drop(listener);
+    tracing::info!("shutting down: finishing in-flight requests");
+    if tokio::time::timeout(Duration::from_secs(30), graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("in-flight requests did not finish within 30 s");
+    }
+    state.stores.close().await?;
+    tracing::info!("stores flushed; bye");
+    Ok(())
+}
+
+/// `cavra serve`: runs until SIGTERM or SIGINT.
+pub async fn run(host: &str, port: u16) -> anyhow::Result<()> {
+    init_logging();
+    let stores = Stores::from_env().await?;
+    let state = AppState::new(stores, Config::from_env());
+    let addr: SocketAddr = format!("{host}:{port}")
+        .parse()
+        .or_else(|_| {
+            std::net::ToSocketAddrs::to_socket_addrs(&(host, port))
+                .ok()
+                .and_then(|mut a| a.next())
+                .ok_or(())
+        })
+        .map_err(|_| anyhow::anyhow!("--host {host}: not an address"))?;
+    let server = start(addr, state).await?;
+    tracing::info!(addr = %server.addr, "CAVRA API listening");
+    eprintln!("CAVRA API listening on http://{}", server.addr);
+    shutdown_signal().await;
+    server.stop().await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,375 @@
+//! Store benchmark (run by `bench/store.sh`): loads N decisions, then
+//! measures acknowledged single inserts (sequential and from 16 concurrent
+//! writers), batched inserts, and filtered pages of 50. A raw baseline on
+//! the same database (or file system) is measured in the same run.
+//!
+//! cargo run --release -p cavra-store --example store_bench -- \
+//!     --backend sqlite|postgres|json [--rows 1000000] [--dir DIR] [--url URL]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use cavra_store::sql::Pool;
+use cavra_store::{Kind, Location, Query, Record, StoreName, Stores, plan_at};
+use serde_json::{Value, json};
+
+const AGENTS: usize = 50;
+const SESSIONS: usize = 10_000;
+const OUTCOMES: [&str; 6] = [
+    "allow",
+    "block",
+    "require_approval",
+    "warn",
+    "audit_only",
+    "allow_with_attestation",
+];
+const SEVERITIES: [&str; 4] = ["low", "medium", "high", "critical"];
+
+fn arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+fn ts(i: usize) -> String {
+    // One decision per 10 ms from 2026-01-01.
+    let t = time::OffsetDateTime::from_unix_timestamp(1_767_225_600).unwrap()
+        + time::Duration::milliseconds(i as i64 * 10);
+    cavra_store::records::normalize_timestamp(
+        "timestamp",
+        &t.format(&time::format_description::well_known::Rfc3339)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+fn decision(i: usize, prefix: &str) -> Value {
+    json!({
+        "decision_id": format!("{prefix}{i:08}"),
+        "session_id": format!("sess-{:05}", i % SESSIONS),
+        "agent_id": format!("agent-{:02}", i % AGENTS),
+        "repository": format!("org/repo-{}", i % 200),
+        "action_type": "execute_command",
+        "target": format!("terraform plan -var n={i}"),
+        "decision": OUTCOMES[i % OUTCOMES.len()],
+        "severity": SEVERITIES[(i / 7) % SEVERITIES.len()],
+        "rule_id": "commands.default.require_approval",
+        "reason": "bench",
+        "timestamp": ts(i),
+        "evidence_refs": [format!("evidence://sess-{:05}/{prefix}{i:08}", i % SESSIONS)],
+    })
+}
+
+fn pct(v: &mut [Duration], p: f64) -> f64 {
+    v.sort();
+    let idx = ((v.len() as f64 - 1.0) * p).round() as usize;
+    v[idx.min(v.len() - 1)].as_secs_f64() * 1e3
+}
+
+async fn raw_insert_rate(pool: &Pool, n: usize) -> f64 {
+    match pool {
+        Pool::Sqlite(p) => {
+            sqlx::query(
+                "CREATE TABLE IF NOT EXISTS bench_baseline (id TEXT PRIMARY KEY, payload TEXT)",
+            )
+            .execute(p)
+            .await
+            .unwrap();
+            sqlx::query("DELETE FROM bench_baseline")
+                .execute(p)
+                .await
+                .unwrap();
+            let start = Instant::now();
+            for i in 0..n {
+                sqlx::query("INSERT INTO bench_baseline (id, payload) VALUES ($1, $2)")
+                    .bind(format!("b{i}"))
+                    .bind(decision(i, "b").to_string())
+                    .execute(p)
+                    .await
+                    .unwrap();
+            }
+            n as f64 / start.elapsed().as_secs_f64()
+        }
+        Pool::Postgres(p) => {
+            sqlx::query(
+                "CREATE TABLE IF NOT EXISTS bench_baseline (id TEXT PRIMARY KEY, payload JSONB)",
+            )
+            .execute(p)
+            .await
+            .unwrap();
+            sqlx::query("DELETE FROM bench_baseline")
+                .execute(p)
+                .await
+                .unwrap();
+            let start = Instant::now();
+            for i in 0..n {
+                sqlx::query("INSERT INTO bench_baseline (id, payload) VALUES ($1, $2::jsonb)")
+                    .bind(format!("b{i}"))
+                    .bind(decision(i, "b").to_string())
+                    .execute(p)
+                    .await
+                    .unwrap();
+            }
+            n as f64 / start.elapsed().as_secs_f64()
+        }
+    }
+}
+
+async fn raw_select_p99(pool: &Pool, n: usize) -> f64 {
+    let mut lat = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        match pool {
+            Pool::Sqlite(p) => {
+                sqlx::query("SELECT 1").execute(p).await.unwrap();
+            }
+            Pool::Postgres(p) => {
+                sqlx::query("SELECT 1").execute(p).await.unwrap();
+            }
+        }
+        lat.push(t.elapsed());
+    }
+    pct(&mut lat, 0.99)
+}
+
+fn raw_fsync_append_rate(dir: &std::path::Path, n: usize) -> f64 {
+    let path = dir.join("baseline.log");
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .unwrap();
+    let line = format!("{}\n", decision(0, "b"));
+    let start = Instant::now();
+    for _ in 0..n {
+        f.write_all(line.as_bytes()).unwrap();
+        f.sync_data().unwrap();
+    }
+    let r = n as f64 / start.elapsed().as_secs_f64();
+    let _ = std::fs::remove_file(path);
+    r
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let backend = arg("--backend").unwrap_or_else(|| "sqlite".into());
+    let rows: usize = arg("--rows")
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(if backend == "json" { 10_000 } else { 1_000_000 });
+    let singles: usize = arg("--singles")
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(2_000);
+    let queries: usize = arg("--queries")
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(1_000);
+    let dir = arg("--dir").map(PathBuf::from).unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("cavra-store-bench-{}", std::process::id()))
+    });
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut locations = BTreeMap::new();
+    let mut schema = None;
+    for name in StoreName::ALL {
+        let loc = match backend.as_str() {
+            "json" => Location::Json(dir.join(name.default_file())),
+            "sqlite" => Location::Sqlite(dir.join("bench.db")),
+            "postgres" => {
+                let url = arg("--url")
+                    .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/test".into());
+                if schema.is_none() {
+                    let s = format!("cavra_bench_{}", std::process::id());
+                    let pool = sqlx::postgres::PgPoolOptions::new()
+                        .max_connections(1)
+                        .connect(&url)
+                        .await
+                        .unwrap();
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "CREATE SCHEMA IF NOT EXISTS {s}"
+                    )))
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+                    pool.close().await;
+                    schema = Some(s);
+                }
+                Location::Postgres {
+                    url,
+                    schema: schema.clone(),
+                }
+            }
+            other => panic!("unknown backend {other}"),
+        };
+        locations.insert(name, loc);
+    }
+    let stores = Stores::open(plan_at(&locations, "bench")).await.unwrap();
+    eprintln!(
+        "backend {backend}, {rows} decisions, store at {}",
+        locations[&StoreName::Activity].display()
+    );
+
+    // 1. Load: batched imports of prepared records (decisions + sessions).
+    let load_start = Instant::now();
+    let batch = 2_000;
+    let mut i = 0;
+    while i < rows {
+        let end = (i + batch).min(rows);
+        let records: Vec<Record> = (i..end)
+            .map(|k| cavra_store::records::normalize(Kind::Decision, &decision(k, "d")).unwrap())
+            .collect();
+        stores.import(Kind::Decision, records).await.unwrap();
+        i = end;
+        if i % 100_000 == 0 {
+            eprintln!("  loaded {i}");
+        }
+    }
+    let sessions: Vec<Record> = (0..SESSIONS.min(rows))
+        .map(|s| {
+            cavra_store::records::normalize(
+                Kind::Session,
+                &json!({"session_id": format!("sess-{s:05}"), "decision_count": rows / SESSIONS}),
+            )
+            .unwrap()
+        })
+        .collect();
+    stores.import(Kind::Session, sessions).await.unwrap();
+    let load_secs = load_start.elapsed().as_secs_f64();
+    let batched_rate = rows as f64 / load_secs;
+
+    // 2. Acknowledged single inserts through the full path (validate,
+    //    merge the session, upsert both), one at a time.
+    let start = Instant::now();
+    for k in 0..singles {
+        stores
+            .put(Kind::Decision, &decision(rows + k, "s"))
+            .await
+            .unwrap();
+    }
+    let single_rate = singles as f64 / start.elapsed().as_secs_f64();
+
+    // 3. The same from 16 concurrent writers (grouped commits).
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..16 {
+        let stores = stores.clone();
+        tasks.push(tokio::spawn(async move {
+            for k in 0..singles / 16 {
+                stores
+                    .put(
+                        Kind::Decision,
+                        &decision(rows + singles + w * 100_000 + k, "c"),
+                    )
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let concurrent_rate = (singles / 16 * 16) as f64 / start.elapsed().as_secs_f64();
+
+    // 4. Filtered pages of 50.
+    let mut page_results = BTreeMap::new();
+    let filters: Vec<(&str, Box<dyn Fn(usize) -> Vec<(String, String)>>)> = vec![
+        (
+            "session",
+            Box::new(|k| {
+                vec![(
+                    "session_id".into(),
+                    format!("sess-{:05}", (k * 7919) % SESSIONS),
+                )]
+            }),
+        ),
+        (
+            "agent",
+            Box::new(|k| vec![("agent_id".into(), format!("agent-{:02}", k % AGENTS))]),
+        ),
+        (
+            "decision",
+            Box::new(|k| vec![("decision".into(), OUTCOMES[k % 6].to_string())]),
+        ),
+        (
+            "severity",
+            Box::new(|k| vec![("severity".into(), SEVERITIES[k % 4].to_string())]),
+        ),
+        (
+            "agent+decision+severity",
+            Box::new(|k| {
+                vec![
+                    ("agent_id".into(), format!("agent-{:02}", k % AGENTS)),
+                    ("decision".into(), OUTCOMES[k % 6].to_string()),
+                    ("severity".into(), SEVERITIES[k % 4].to_string()),
+                ]
+            }),
+        ),
+    ];
+    for (label, make) in &filters {
+        let mut lat = Vec::with_capacity(queries);
+        for k in 0..queries {
+            let params = make(k);
+            let mut p: Vec<(&str, &str)> = params
+                .iter()
+                .map(|(a, b)| (a.as_str(), b.as_str()))
+                .collect();
+            p.push(("limit", "50"));
+            let q = Query::from_params(Kind::Decision, p).unwrap();
+            let t = Instant::now();
+            let page = stores.list(q).await.unwrap();
+            lat.push(t.elapsed());
+            assert!(page.items.len() <= 50);
+        }
+        let p50 = pct(&mut lat, 0.50);
+        let p99 = pct(&mut lat, 0.99);
+        page_results.insert(label.to_string(), json!({"p50_ms": p50, "p99_ms": p99}));
+    }
+
+    // 5. Baselines in the same run.
+    let baseline = match stores.sql_pool(StoreName::Activity) {
+        Some(pool) => json!({
+            "raw_single_insert_per_s": raw_insert_rate(pool, singles).await,
+            "raw_select1_p99_ms": raw_select_p99(pool, queries).await,
+        }),
+        None => json!({"raw_fsync_append_per_s": raw_fsync_append_rate(&dir, singles)}),
+    };
+    let floor = baseline
+        .get("raw_single_insert_per_s")
+        .or(baseline.get("raw_fsync_append_per_s"))
+        .and_then(Value::as_f64)
+        .unwrap_or(1.0);
+    let report = json!({
+        "backend": backend,
+        "rows": rows,
+        "batched_insert_per_s": batched_rate,
+        "load_seconds": load_secs,
+        "single_insert_ack_per_s": single_rate,
+        "concurrent16_insert_ack_per_s": concurrent_rate,
+        "single_vs_raw_baseline": single_rate / floor,
+        "concurrent_vs_raw_baseline": concurrent_rate / floor,
+        "pages_of_50": page_results,
+        "baseline": baseline,
+    });
+    println!("{}", serde_json::to_string_pretty(&report).unwrap());
+    stores.close().await.unwrap();
+    if let Some(s) = schema {
+        let url = arg("--url").unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/test".into());
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .connect(&url)
+            .await
+            .unwrap();
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {s} CASCADE")))
+            .execute(&pool)
+            .await;
+    }
+    if arg("--dir").is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
