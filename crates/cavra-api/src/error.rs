@@ -176,3 +176,17 @@ pub fn body_object(body: &Value) -> Result<&serde_json::Map<String, Value>, ApiE
     body.as_object()
         .ok_or_else(|| ApiError::bad_request("body: must be a JSON object"))
 }
+
+/// A field of a JSON value (`Null` when absent): indexing without the
+/// possibility of a panic.
+pub fn at<'a>(v: &'a Value, key: &str) -> &'a Value {
+    static NULL: Value = Value::Null;
+    v.get(key).unwrap_or(&NULL)
+}
+
+/// Sets a field of a JSON object (no effect on other values).
+pub fn set(v: &mut Value, key: &str, value: Value) {
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert(key.to_string(), value);
+    }
+}

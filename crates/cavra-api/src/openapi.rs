@@ -187,12 +187,23 @@ pub fn document() -> Value {
         .paths(paths)
         .build();
     let mut v = serde_json::to_value(&doc).unwrap_or_default();
-    v["x-cavra-api-versioning"] = json!({
+    let versioning = json!({
         "contract": "cavra.api.v1",
         "stable": ["/decisions", "/evidence", "/health", "/version", "/console/config"],
         "server_version": env!("CARGO_PKG_VERSION"),
     });
-    v["paths"]["/openapi.json"] = json!({"get": {"summary": "This document", "tags": ["system"], "responses": {"200": {"description": "OpenAPI 3.1"}}}});
-    v["paths"]["/metrics"] = json!({"get": {"summary": "Prometheus metrics", "tags": ["system"], "responses": {"200": {"description": "Prometheus text format"}}}});
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("x-cavra-api-versioning".into(), versioning);
+        if let Some(paths) = obj.get_mut("paths").and_then(Value::as_object_mut) {
+            paths.insert(
+                "/openapi.json".into(),
+                json!({"get": {"summary": "This document", "tags": ["system"], "responses": {"200": {"description": "OpenAPI 3.1"}}}}),
+            );
+            paths.insert(
+                "/metrics".into(),
+                json!({"get": {"summary": "Prometheus metrics", "tags": ["system"], "responses": {"200": {"description": "Prometheus text format"}}}}),
+            );
+        }
+    }
     v
 }

@@ -13,7 +13,7 @@ use cavra_store::records::check_id;
 use cavra_store::{Kind, Query, StoreName, ops};
 use serde_json::{Map, Value, json};
 
-use crate::error::{ApiError, ApiResult, JsonBody, Params, body_object, body_str};
+use crate::error::{ApiError, ApiResult, JsonBody, Params, at, body_object, body_str, set};
 use crate::{AppState, static_data};
 
 /// How a route's query string is documented.
@@ -638,29 +638,29 @@ async fn risk_events(State(state): State<AppState>, params: Params) -> ApiResult
         .items
         .iter()
         .map(|d| {
-            let decision = d["decision"].as_str().unwrap_or("");
+            let decision = at(d, "decision").as_str().unwrap_or("");
             let event_type = match decision {
                 "block" => "decision.blocked",
                 "require_approval" => "decision.approval_required",
                 _ => "decision.high_severity",
             };
             json!({
-                "event_id": format!("risk_{}", d["decision_id"].as_str().unwrap_or("")),
+                "event_id": format!("risk_{}", at(d, "decision_id").as_str().unwrap_or("")),
                 "event_type": event_type,
-                "timestamp": d["timestamp"],
-                "severity": d["severity"],
-                "decision": d["decision"],
-                "decision_id": d["decision_id"],
-                "session_id": d["session_id"],
-                "agent_id": d["agent_id"],
-                "repository": d["repository"],
-                "action_type": d["action_type"],
-                "target": d["target"],
-                "rule_id": d["rule_id"],
-                "reason": d["reason"],
-                "policy_pack": d["policy_pack"],
+                "timestamp": at(d, "timestamp"),
+                "severity": at(d, "severity"),
+                "decision": at(d, "decision"),
+                "decision_id": at(d, "decision_id"),
+                "session_id": at(d, "session_id"),
+                "agent_id": at(d, "agent_id"),
+                "repository": at(d, "repository"),
+                "action_type": at(d, "action_type"),
+                "target": at(d, "target"),
+                "rule_id": at(d, "rule_id"),
+                "reason": at(d, "reason"),
+                "policy_pack": at(d, "policy_pack"),
                 "approver_group": d.get("approver_group").cloned().unwrap_or(Value::Null),
-                "evidence_refs": d["evidence_refs"],
+                "evidence_refs": at(d, "evidence_refs"),
             })
         })
         .collect();
@@ -816,10 +816,22 @@ async fn post_decision(State(state): State<AppState>, JsonBody(body): JsonBody) 
     let decision = cavra_policy::decide_now(&policy, &action, &ctx, mode, &bg);
     let mut record = serde_json::to_value(&decision).unwrap_or_default();
     let sid = decision.session_id.clone();
-    record["repository"] = json!(action.repository.clone().unwrap_or_else(|| "local".into()));
-    record["policy_pack"] = json!(pack_id);
-    record["evidence_refs"] = json!([format!("evidence://{sid}/{}", decision.decision_id)]);
-    record["policy_mode"] = json!(decision.policy_mode.as_str());
+    set(
+        &mut record,
+        "repository",
+        json!(action.repository.clone().unwrap_or_else(|| "local".into())),
+    );
+    set(&mut record, "policy_pack", json!(pack_id));
+    set(
+        &mut record,
+        "evidence_refs",
+        json!([format!("evidence://{sid}/{}", decision.decision_id)]),
+    );
+    set(
+        &mut record,
+        "policy_mode",
+        json!(decision.policy_mode.as_str()),
+    );
     let stored = state.stores.put(Kind::Decision, &record).await?;
     state.metrics.decision(decision.decision.as_str());
     Ok(Json(stored))
@@ -857,7 +869,10 @@ async fn tool_classifications(params: Params) -> ApiResult {
         None => Ok(Json(json!({"total": all.len(), "items": all}))),
         Some(cap) => {
             let cap_l = cap.trim().to_ascii_lowercase();
-            match all.into_iter().find(|c| c["capability"] == cap_l.as_str()) {
+            match all
+                .into_iter()
+                .find(|c| at(c, "capability") == cap_l.as_str())
+            {
                 Some(c) => Ok(Json(c)),
                 None => Err(ApiError::not_found("MCP capability class", cap)),
             }
@@ -931,13 +946,13 @@ async fn plan_change(state: &AppState, body: &Value) -> Result<Value, ApiError> 
     };
     let mut after_input = before.clone().unwrap_or_else(|| json!({}));
     if let Some(id) = rollout_id {
-        after_input["rollout_id"] = json!(id);
+        set(&mut after_input, "rollout_id", json!(id));
     }
     for (k, v) in &changes {
         if matches!(k.as_str(), "schema_version" | "created_at" | "updated_at") {
             continue;
         }
-        after_input[k] = v.clone();
+        set(&mut after_input, k.as_str(), v.clone());
     }
     // Validate the result exactly as the store will.
     let after = cavra_store::records::normalize(Kind::Rollout, &after_input)?;
@@ -957,10 +972,10 @@ async fn plan_change(state: &AppState, body: &Value) -> Result<Value, ApiError> 
     }
     let before_mode = before
         .as_ref()
-        .and_then(|b| b["mode"].as_str())
+        .and_then(|b| at(b, "mode").as_str())
         .unwrap_or("");
-    let after_mode = after["mode"].as_str().unwrap_or("");
-    let after_state = after["state"].as_str().unwrap_or("");
+    let after_mode = at(&after, "mode").as_str().unwrap_or("");
+    let after_state = at(&after, "state").as_str().unwrap_or("");
     let mode_changed = before.is_none() || before_mode != after_mode;
     let risk = if after_mode == "break_glass" && mode_changed {
         "critical"
@@ -968,7 +983,7 @@ async fn plan_change(state: &AppState, body: &Value) -> Result<Value, ApiError> 
         "high"
     } else if (after_mode == "strict" && mode_changed)
         || (after_state == "active"
-            && before.as_ref().and_then(|b| b["state"].as_str()) != Some("active"))
+            && before.as_ref().and_then(|b| at(b, "state").as_str()) != Some("active"))
         || field_changes.len() > 3
     {
         "medium"
@@ -979,7 +994,7 @@ async fn plan_change(state: &AppState, body: &Value) -> Result<Value, ApiError> 
         matches!(risk, "high" | "critical") || matches!(after_mode, "strict" | "break_glass");
     Ok(json!({
         "operation": if before.is_some() { "update" } else { "create" },
-        "rollout_id": after["rollout_id"],
+        "rollout_id": at(&after, "rollout_id"),
         "risk": risk,
         "approval_required": approval_required,
         "before": before,
@@ -998,7 +1013,7 @@ async fn apply_change(State(state): State<AppState>, JsonBody(body): JsonBody) -
         .ok_or_else(|| ApiError::field("actor", "is required to apply a rollout change"))?
         .to_string();
     let plan = plan_change(&state, &body).await?;
-    let rollout = state.stores.put(Kind::Rollout, &plan["after"]).await?;
+    let rollout = state.stores.put(Kind::Rollout, at(&plan, "after")).await?;
     Ok(Json(
         json!({"actor": actor, "plan": plan, "rollout": rollout}),
     ))
@@ -1067,8 +1082,14 @@ async fn rollout_details(State(state): State<AppState>, Path(id): Path<String>) 
         .get(Kind::Rollout, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("policy rollout", &id))?;
-    let repo_name = rollout["repository"].as_str().unwrap_or("").to_string();
-    let pack_id = rollout["policy_pack"].as_str().unwrap_or("").to_string();
+    let repo_name = at(&rollout, "repository")
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    let pack_id = at(&rollout, "policy_pack")
+        .as_str()
+        .unwrap_or("")
+        .to_string();
     let repository = if repo_name.is_empty() {
         None
     } else {
@@ -1099,10 +1120,10 @@ async fn rollout_details(State(state): State<AppState>, Path(id): Path<String>) 
     let mut by_severity: BTreeMap<String, i64> = BTreeMap::new();
     for d in &page.items {
         *by_outcome
-            .entry(d["decision"].as_str().unwrap_or("").to_string())
+            .entry(at(d, "decision").as_str().unwrap_or("").to_string())
             .or_default() += 1;
         *by_severity
-            .entry(d["severity"].as_str().unwrap_or("").to_string())
+            .entry(at(d, "severity").as_str().unwrap_or("").to_string())
             .or_default() += 1;
     }
     let recent: Vec<Value> = page.items.iter().take(10).cloned().collect();
@@ -1114,13 +1135,13 @@ async fn rollout_details(State(state): State<AppState>, Path(id): Path<String>) 
     let mut by_health: BTreeMap<String, i64> = BTreeMap::new();
     for i in &integrations.items {
         *by_category
-            .entry(i["category"].as_str().unwrap_or("").to_string())
+            .entry(at(i, "category").as_str().unwrap_or("").to_string())
             .or_default() += 1;
         *by_health
-            .entry(i["health_status"].as_str().unwrap_or("").to_string())
+            .entry(at(i, "health_status").as_str().unwrap_or("").to_string())
             .or_default() += 1;
     }
-    let coverage = rollout["coverage_percent"].as_f64().unwrap_or(0.0);
+    let coverage = at(&rollout, "coverage_percent").as_f64().unwrap_or(0.0);
     let has_cat = |c: &str| by_category.get(c).copied().unwrap_or(0) > 0;
     let checks = vec![
         json!({"check": "repository_registered", "passed": repository.is_some(),
@@ -1132,7 +1153,7 @@ async fn rollout_details(State(state): State<AppState>, Path(id): Path<String>) 
         json!({"check": "siem_or_storage_integration", "passed": has_cat("siem") || has_cat("storage"),
                "detail": "a siem or storage integration is registered"}),
     ];
-    let ready = checks.iter().all(|c| c["passed"] == true);
+    let ready = checks.iter().all(|c| at(c, "passed") == true);
     Ok(Json(json!({
         "rollout": rollout,
         "repository": repository,
@@ -1390,13 +1411,13 @@ async fn console_config(State(state): State<AppState>) -> Json<Value> {
     });
     let mut modes = Map::new();
     for plan in state.stores.plans() {
-        out[plan.name.mode_key()] = json!(plan.location.mode());
+        set(&mut out, plan.name.mode_key(), json!(plan.location.mode()));
         modes.insert(plan.name.as_str().into(), json!(plan.location.mode()));
         if plan.name == StoreName::Registry {
-            out["registry_store"] = json!(plan.location.display());
+            set(&mut out, "registry_store", json!(plan.location.display()));
         }
     }
-    out["store_modes"] = Value::Object(modes);
+    set(&mut out, "store_modes", Value::Object(modes));
     let mut map = Map::new();
     for (e, _) in endpoints() {
         let name = format!(
@@ -1409,7 +1430,7 @@ async fn console_config(State(state): State<AppState>) -> Json<Value> {
         );
         map.insert(name, json!(e.path));
     }
-    out["endpoints"] = Value::Object(map);
+    set(&mut out, "endpoints", Value::Object(map));
     Json(out)
 }
 
@@ -1580,11 +1601,11 @@ async fn production_readiness(State(state): State<AppState>) -> ApiResult {
         Err(e) => (false, format!("a store cannot be read: {e}")),
     };
     add("persistent_stores", stores_ok, detail, false);
-    let ready = checks.iter().all(|c| c["passed"] == true);
+    let ready = checks.iter().all(|c| at(c, "passed") == true);
     let missing: Vec<Value> = checks
         .iter()
-        .filter(|c| c["status"] == "missing")
-        .map(|c| c["check"].clone())
+        .filter(|c| at(c, "status") == "missing")
+        .map(|c| at(c, "check").clone())
         .collect();
     Ok(Json(json!({
         "status": if ready { "ready" } else { "needs_attention" },

@@ -3,8 +3,30 @@
 
 use serde_json::{Value, json};
 
+/// id, display name, vendor, capabilities, scopes, tools, risk, controls.
+type Profile = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static str,
+    &'static [&'static str],
+);
+/// capability, category, risk, default decision, approval for, examples, objective.
+type Class = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static str,
+);
+
 pub fn agent_profiles() -> Vec<Value> {
-    let rows: [(&str, &str, &str, &[&str], &[&str], &[&str], &str, &[&str]); 6] = [
+    let rows: [Profile; 6] = [
         (
             "claude-code",
             "Claude Code",
@@ -135,7 +157,7 @@ pub fn agent_profiles() -> Vec<Value> {
 }
 
 pub fn tool_classifications() -> Vec<Value> {
-    let rows: [(&str, &str, &str, &str, &[&str], &[&str], &str); 7] = [
+    let rows: [Class; 7] = [
         (
             "cloud",
             "infrastructure",

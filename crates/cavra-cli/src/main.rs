@@ -33,7 +33,7 @@ enum Cmd {
     /// Print the version
     Version,
     /// Evaluate one action against a policy pack
-    Evaluate(EvalArgs),
+    Evaluate(Box<EvalArgs>),
     /// Manage, test and sign policy packs
     #[command(subcommand)]
     Policy(policy_cmd::PolicyCmd),

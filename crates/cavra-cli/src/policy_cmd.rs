@@ -45,7 +45,7 @@ pub enum PolicyCmd {
         json: bool,
     },
     /// Evaluate an action and print the decision with its explanation
-    Explain(EvalArgs),
+    Explain(Box<EvalArgs>),
     /// Print a pack after inheritance and overlays, with its digest
     Compile {
         #[command(flatten)]

@@ -227,7 +227,7 @@ fn finish(
 ) -> Verdict {
     // Most restrictive first; ties keep the first hit.
     hits.v
-        .sort_by(|a, b| (b.decision, b.severity).cmp(&(a.decision, a.severity)));
+        .sort_by_key(|m| std::cmp::Reverse((m.decision, m.severity)));
     let winner = hits.v.first().cloned().unwrap_or_else(|| Match {
         rule_id: "engine.no_decision".into(),
         decision: Outcome::Block,

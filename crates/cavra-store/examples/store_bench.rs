@@ -21,6 +21,9 @@ use cavra_store::sql::Pool;
 use cavra_store::{Kind, Location, Query, Record, StoreName, Stores, plan_at};
 use serde_json::{Value, json};
 
+/// Query parameters for the k-th query.
+type ParamsFor = Box<dyn Fn(usize) -> Vec<(String, String)>>;
+
 const AGENTS: usize = 50;
 const SESSIONS: usize = 10_000;
 const OUTCOMES: [&str; 6] = [
@@ -242,6 +245,14 @@ async fn main() {
     stores.import(Kind::Session, sessions).await.unwrap();
     let load_secs = load_start.elapsed().as_secs_f64();
     let batched_rate = rows as f64 / load_secs;
+    if std::env::args().any(|a| a == "--load-only") {
+        stores.close().await.unwrap();
+        println!(
+            "{}",
+            json!({"loaded": rows, "seconds": load_secs, "batched_insert_per_s": batched_rate})
+        );
+        return;
+    }
 
     // 2. Acknowledged single inserts through the full path (validate,
     //    merge the session, upsert both), one at a time.
@@ -278,7 +289,7 @@ async fn main() {
 
     // 4. Filtered pages of 50.
     let mut page_results = BTreeMap::new();
-    let filters: Vec<(&str, Box<dyn Fn(usize) -> Vec<(String, String)>>)> = vec![
+    let filters: Vec<(&str, ParamsFor)> = vec![
         (
             "session",
             Box::new(|k| {

@@ -141,10 +141,10 @@ impl State {
         if kind == Kind::Decision {
             let new_sid = text(&record, "session_id").unwrap_or_default();
             let old_sid = self.get(kind, &key).and_then(|old| text(old, "session_id"));
-            if let Some(old_sid) = old_sid {
-                if let Some(n) = self.decisions_per_session.get_mut(&old_sid) {
-                    *n = n.saturating_sub(1);
-                }
+            if let Some(old_sid) = old_sid
+                && let Some(n) = self.decisions_per_session.get_mut(&old_sid)
+            {
+                *n = n.saturating_sub(1);
             }
             *self.decisions_per_session.entry(new_sid).or_default() += 1;
         }
@@ -694,10 +694,12 @@ fn writer_loop(inner: std::sync::Weak<Inner>, rx: mpsc::Receiver<Request>) {
 }
 
 type PutReply = tokio::sync::oneshot::Sender<Result<Vec<Record>>>;
+/// One queued upsert: its records, whether it is a raw import, its reply.
+type PendingPut = (Vec<(Kind, Record)>, bool, PutReply);
 
 fn commit(inner: &Inner, batch: Vec<Request>) {
     let mut state = inner.lock_state();
-    let mut puts: Vec<(Vec<(Kind, Record)>, bool, PutReply)> = Vec::new();
+    let mut puts: Vec<PendingPut> = Vec::new();
     let mut compacts = Vec::new();
     for req in batch {
         match req {
@@ -812,7 +814,7 @@ fn clone_err(inner: &Inner, msg: &str, e: &StoreError) -> StoreError {
 
 fn fail_all(
     inner: &Inner,
-    puts: Vec<(Vec<(Kind, Record)>, bool, PutReply)>,
+    puts: Vec<PendingPut>,
     compacts: Vec<tokio::sync::oneshot::Sender<Result<()>>>,
     e: &StoreError,
 ) {

@@ -194,8 +194,12 @@ fn ddl(dialect: Dialect, store: StoreName) -> Vec<String> {
         let t = spec.table;
         let mut cols = Vec::new();
         for c in spec.columns {
+            // PostgreSQL compares text bytewise (COLLATE "C"), as SQLite and
+            // the JSON backend do, so every backend orders alike and the
+            // indexes serve the ORDER BY.
             let ty = match (c.ty, dialect) {
-                (ColType::Text, _) => "TEXT",
+                (ColType::Text, Dialect::Sqlite) => "TEXT",
+                (ColType::Text, Dialect::Postgres) => "TEXT COLLATE \"C\"",
                 (ColType::Int, Dialect::Sqlite) => "INTEGER",
                 (ColType::Int, Dialect::Postgres) => "BIGINT",
             };
@@ -216,11 +220,16 @@ fn ddl(dialect: Dialect, store: StoreName) -> Vec<String> {
         ));
         // One index per filter column, ending with the sort column so a
         // filtered page is an index range scan.
-        let order: Vec<String> = spec
+        // The sort columns, then the key: the exact ORDER BY of a page, so
+        // a filtered page reads 50 index entries instead of sorting.
+        let mut order: Vec<String> = spec
             .order
             .iter()
             .map(|(c, desc)| format!("{} {}", q(c), if *desc { "DESC" } else { "ASC" }))
             .collect();
+        if !order.is_empty() {
+            order.push(format!("{} ASC", q(spec.key)));
+        }
         let mut indexed = Vec::new();
         for f in spec.filters {
             match f.op {
@@ -251,9 +260,8 @@ fn ddl(dialect: Dialect, store: StoreName) -> Vec<String> {
         }
         if !order.is_empty() {
             out.push(format!(
-                "CREATE INDEX IF NOT EXISTS {t}_order_idx ON {t} ({}, {})",
-                order.join(", "),
-                q(spec.key)
+                "CREATE INDEX IF NOT EXISTS {t}_order_idx ON {t} ({})",
+                order.join(", ")
             ));
         }
         if *kind == Kind::Decision {
@@ -441,7 +449,6 @@ impl SqlStore {
     fn order_clause(&self, kind: Kind) -> String {
         let spec = kind.spec();
         let pg = self.dialect() == Dialect::Postgres;
-        let collate = if pg { " COLLATE \"C\"" } else { "" };
         let mut parts: Vec<String> = spec
             .order
             .iter()
@@ -452,10 +459,10 @@ impl SqlStore {
                     (true, false) => "DESC",
                     (false, false) => "ASC",
                 };
-                format!("{}{collate} {dir}", q(c))
+                format!("{} {dir}", q(c))
             })
             .collect();
-        parts.push(format!("{}{collate} ASC", q(spec.key)));
+        parts.push(format!("{} ASC", q(spec.key)));
         format!(" ORDER BY {}", parts.join(", "))
     }
 
@@ -496,21 +503,16 @@ impl SqlStore {
         batch: i64,
     ) -> Result<Vec<Record>> {
         let spec = kind.spec();
-        let collate = if self.dialect() == Dialect::Postgres {
-            " COLLATE \"C\""
-        } else {
-            ""
-        };
         let (cond, mut binds) = match after {
             Some(k) => (
-                format!(" WHERE {}{collate} > $1", q(spec.key)),
+                format!(" WHERE {} > $1", q(spec.key)),
                 vec![Bind::Text(k.into())],
             ),
             None => (String::new(), Vec::new()),
         };
         binds.push(Bind::Int(batch));
         let sql = format!(
-            "SELECT {} AS payload FROM {}{cond} ORDER BY {}{collate} ASC LIMIT ${}",
+            "SELECT {} AS payload FROM {}{cond} ORDER BY {} ASC LIMIT ${}",
             self.payload_expr(),
             spec.table,
             q(spec.key),
