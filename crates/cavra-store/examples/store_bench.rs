@@ -265,13 +265,14 @@ async fn main() {
     }
     let single_rate = singles as f64 / start.elapsed().as_secs_f64();
 
-    // 3. The same from 16 concurrent writers (grouped commits).
+    // 3. The same from concurrent writers (grouped commits).
+    let writers: usize = arg("--writers").and_then(|r| r.parse().ok()).unwrap_or(64);
     let start = Instant::now();
     let mut tasks = Vec::new();
-    for w in 0..16 {
+    for w in 0..writers {
         let stores = stores.clone();
         tasks.push(tokio::spawn(async move {
-            for k in 0..singles / 16 {
+            for k in 0..singles / writers {
                 stores
                     .put(
                         Kind::Decision,
@@ -285,7 +286,7 @@ async fn main() {
     for t in tasks {
         t.await.unwrap();
     }
-    let concurrent_rate = (singles / 16 * 16) as f64 / start.elapsed().as_secs_f64();
+    let concurrent_rate = (singles / writers * writers) as f64 / start.elapsed().as_secs_f64();
 
     // 4. Filtered pages of 50.
     let mut page_results = BTreeMap::new();
@@ -361,7 +362,8 @@ async fn main() {
         "batched_insert_per_s": batched_rate,
         "load_seconds": load_secs,
         "single_insert_ack_per_s": single_rate,
-        "concurrent16_insert_ack_per_s": concurrent_rate,
+        "concurrent_writers": writers,
+        "concurrent_insert_ack_per_s": concurrent_rate,
         "single_vs_raw_baseline": single_rate / floor,
         "concurrent_vs_raw_baseline": concurrent_rate / floor,
         "pages_of_50": page_results,

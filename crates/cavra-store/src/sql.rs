@@ -118,9 +118,20 @@ pub async fn open_sqlite(path: &std::path::Path) -> Result<Pool> {
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
-        .busy_timeout(Duration::from_secs(30));
+        .busy_timeout(Duration::from_secs(30))
+        // Keep planner statistics fresh, so a multi-filter page uses the
+        // most selective index.
+        .analysis_limit(1000)
+        // A store of a million decisions has ~1.5 GB of tables and indexes:
+        // a larger page cache and memory-mapped reads keep index pages hot.
+        .pragma("cache_size", "-65536")
+        .pragma("mmap_size", "268435456")
+        .pragma("temp_store", "memory")
+        .optimize_on_close(true, 1000);
     let pool = SqlitePoolOptions::new()
         .max_connections(4)
+        // A local file needs no liveness ping before every use.
+        .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(30))
         .connect_with(opts)
         .await
@@ -264,12 +275,6 @@ fn ddl(dialect: Dialect, store: StoreName) -> Vec<String> {
                 order.join(", ")
             ));
         }
-        if *kind == Kind::Decision {
-            // Sessions are rebuilt from their decisions.
-            out.push(format!(
-                "CREATE INDEX IF NOT EXISTS {t}_session_id_idx ON {t} (\"session_id\")"
-            ));
-        }
     }
     out
 }
@@ -278,6 +283,14 @@ impl SqlStore {
     /// Migrates `name`'s tables on `pool` and starts its writer.
     pub async fn open(name: StoreName, pool: Pool, location: String) -> Result<SqlStore> {
         migrate(&pool, name, &location).await?;
+        if let Pool::Sqlite(p) = &pool {
+            // Gather statistics for tables that lack them (a database
+            // filled by an import or an older version).
+            sqlx::query("PRAGMA optimize=0x10002")
+                .execute(p)
+                .await
+                .map_err(db_err(&location))?;
+        }
         let (tx, rx) = mpsc::unbounded_channel();
         let store = SqlStore {
             name,
@@ -705,8 +718,19 @@ async fn writer_loop(w: Writer, mut rx: mpsc::UnboundedReceiver<Request>) {
         }
         let work: Vec<(Vec<(Kind, Record)>, bool)> =
             puts.iter().map(|(r, raw, _)| (r.clone(), *raw)).collect();
+        // After a large import, refresh the planner's statistics.
+        let imported: usize = puts
+            .iter()
+            .filter(|(_, raw, _)| *raw)
+            .map(|(r, _, _)| r.len())
+            .sum();
         match w.commit(work).await {
             Ok(stored) => {
+                if imported >= 1000
+                    && let Pool::Sqlite(p) = &w.pool
+                {
+                    let _ = sqlx::query("PRAGMA optimize").execute(p).await;
+                }
                 for ((_, _, reply), s) in puts.into_iter().zip(stored) {
                     let _ = reply.send(Ok(s));
                 }
@@ -736,121 +760,182 @@ async fn writer_loop(w: Writer, mut rx: mpsc::UnboundedReceiver<Request>) {
     }
 }
 
+/// Reads the records with `keys` of `kind` into `cache` (absent ones as
+/// `None`), 500 keys per statement.
+macro_rules! fetch_many {
+    ($self:ident, $tx:ident, $kind:expr, $keys:expr, $cache:ident) => {{
+        let kind: Kind = $kind;
+        let spec = kind.spec();
+        let keys: Vec<String> = $keys
+            .iter()
+            .filter(|k| !$cache.contains_key(&(kind, (*k).clone())))
+            .cloned()
+            .collect();
+        for chunk in keys.chunks(500) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT {} AS k, {} AS payload FROM {} WHERE {} IN ({})",
+                q(spec.key),
+                $self.payload_expr(),
+                spec.table,
+                q(spec.key),
+                marks.join(", ")
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for k in chunk {
+                query = query.bind(k.clone());
+            }
+            let rows = query
+                .fetch_all(&mut *$tx)
+                .await
+                .map_err(db_err(&$self.location))?;
+            for row in rows {
+                let k: String = row.try_get("k").map_err(db_err(&$self.location))?;
+                let raw: String = row.try_get("payload").map_err(db_err(&$self.location))?;
+                $cache.insert((kind, k), Some(parse_payload(&$self.location, &raw)?));
+            }
+        }
+        for k in keys {
+            $cache.entry((kind, k)).or_insert(None);
+        }
+    }};
+}
+
+/// One transaction for a group of requests: every record the group needs
+/// is read with a few `IN (…)` statements, the merges are planned in
+/// memory (so several decisions of one session chain correctly), and the
+/// results are written with multi-row upserts. A group of one costs five
+/// round trips; a group of a hundred, not many more.
 macro_rules! txn_body {
     ($self:ident, $tx:ident, $work:ident) => {{
+        use std::collections::{BTreeSet, HashMap, HashSet};
+        let mut cache: HashMap<(Kind, String), Option<Record>> = HashMap::new();
+        let mut want: HashMap<Kind, BTreeSet<String>> = HashMap::new();
+        let mut want_has: BTreeSet<String> = BTreeSet::new();
+        for (records, raw) in &$work {
+            if *raw {
+                continue;
+            }
+            for (kind, r) in records {
+                let key = text(r, kind.spec().key).unwrap_or_default();
+                want.entry(*kind).or_default().insert(key);
+                if let Some(sid) = session_of(*kind, r) {
+                    want_has.insert(sid.clone());
+                    if *kind == Kind::Decision {
+                        want.entry(Kind::Session).or_default().insert(sid);
+                    }
+                }
+            }
+        }
+        for (kind, keys) in &want {
+            fetch_many!($self, $tx, *kind, keys, cache);
+        }
+        // Sessions that replaced decisions move out of.
+        let old_sessions: BTreeSet<String> = want
+            .get(&Kind::Decision)
+            .map(|keys| {
+                keys.iter()
+                    .filter_map(|k| cache.get(&(Kind::Decision, k.clone())).cloned().flatten())
+                    .filter_map(|d| text(&d, "session_id"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !old_sessions.is_empty() {
+            fetch_many!($self, $tx, Kind::Session, old_sessions, cache);
+            want_has.extend(old_sessions);
+        }
+        let mut has: HashSet<String> = HashSet::new();
+        let has_list: Vec<String> = want_has.into_iter().collect();
+        for chunk in has_list.chunks(500) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT DISTINCT \"session_id\" AS k FROM activity_decisions WHERE \"session_id\" IN ({})",
+                marks.join(", ")
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for k in chunk {
+                query = query.bind(k.clone());
+            }
+            let rows = query
+                .fetch_all(&mut *$tx)
+                .await
+                .map_err(db_err(&$self.location))?;
+            for row in rows {
+                let k: String = row.try_get("k").map_err(db_err(&$self.location))?;
+                has.insert(k);
+            }
+        }
+
+        let mut touched: Vec<(Kind, String)> = Vec::new();
+        let mut touched_set: HashSet<(Kind, String)> = HashSet::new();
         let mut out = Vec::with_capacity($work.len());
         for (records, raw) in $work {
             let mut stored = Vec::new();
-            if raw {
-                // Imports: multi-row statements, 100 records at a time.
-                for run in records.chunk_by(|a, b| a.0 == b.0) {
-                    let Some((kind, _)) = run.first() else {
-                        continue;
-                    };
-                    let kind = *kind;
-                    let mut last: std::collections::HashMap<String, usize> =
-                        std::collections::HashMap::new();
-                    for (i, (_, r)) in run.iter().enumerate() {
-                        last.insert(text(r, kind.spec().key).unwrap_or_default(), i);
-                    }
-                    let rows: Vec<Record> = run
-                        .iter()
-                        .enumerate()
-                        .filter(|(i, (_, r))| {
-                            last.get(&text(r, kind.spec().key).unwrap_or_default()) == Some(i)
-                        })
-                        .map(|(_, (_, r))| r.clone())
-                        .collect();
-                    for chunk in rows.chunks(100) {
-                        let (sql, binds) = $self.upsert_many_sql(kind, chunk)?;
-                        let query = bind_all!(sqlx::query(AssertSqlSafe(sql)), &binds);
-                        query
-                            .execute(&mut *$tx)
-                            .await
-                            .map_err(db_err(&$self.location))?;
-                    }
-                }
-                out.push(records.into_iter().map(|(_, r)| r).collect());
-                continue;
-            }
             for (kind, record) in records {
+                let key = text(&record, kind.spec().key).unwrap_or_default();
                 let planned = if raw {
                     vec![(kind, record)]
                 } else {
-                    let ctx = txn_context!($self, $tx, kind, &record);
+                    let mut ctx = PutContext {
+                        existing: cache.get(&(kind, key.clone())).cloned().flatten(),
+                        ..PutContext::default()
+                    };
+                    if let Some(sid) = session_of(kind, &record) {
+                        ctx.session_has_decisions = has.contains(&sid);
+                        if kind == Kind::Decision {
+                            ctx.session = cache.get(&(Kind::Session, sid.clone())).cloned().flatten();
+                            if let Some(old_sid) =
+                                ctx.existing.as_ref().and_then(|e| text(e, "session_id"))
+                                && old_sid != sid
+                            {
+                                ctx.old_session =
+                                    cache.get(&(Kind::Session, old_sid)).cloned().flatten();
+                            }
+                        }
+                    }
                     plan_put(kind, record, ctx)
                 };
                 for (i, (k, r)) in planned.into_iter().enumerate() {
-                    let (sql, binds) = $self.upsert_sql(k, &r)?;
-                    let query = bind_all!(sqlx::query(AssertSqlSafe(sql)), &binds);
-                    query
-                        .execute(&mut *$tx)
-                        .await
-                        .map_err(db_err(&$self.location))?;
                     if i == 0 {
-                        stored.push(r);
+                        stored.push(r.clone());
+                    }
+                    if k == Kind::Decision
+                        && let Some(sid) = text(&r, "session_id")
+                    {
+                        has.insert(sid);
+                    }
+                    let rk = text(&r, k.spec().key).unwrap_or_default();
+                    cache.insert((k, rk.clone()), Some(r));
+                    if touched_set.insert((k, rk.clone())) {
+                        touched.push((k, rk));
                     }
                 }
             }
             out.push(stored);
         }
+        // Write the final state of every touched record, per kind, in
+        // multi-row statements.
+        let mut per_kind: Vec<(Kind, Vec<Record>)> = Vec::new();
+        for (k, key) in &touched {
+            let Some(Some(r)) = cache.get(&(*k, key.clone())) else {
+                continue;
+            };
+            match per_kind.iter_mut().find(|(pk, _)| pk == k) {
+                Some((_, v)) => v.push(r.clone()),
+                None => per_kind.push((*k, vec![r.clone()])),
+            }
+        }
+        for (kind, rows) in per_kind {
+            for chunk in rows.chunks(100) {
+                let (sql, binds) = $self.upsert_many_sql(kind, chunk)?;
+                let query = bind_all!(sqlx::query(AssertSqlSafe(sql)), &binds);
+                query
+                    .execute(&mut *$tx)
+                    .await
+                    .map_err(db_err(&$self.location))?;
+            }
+        }
         out
-    }};
-}
-
-macro_rules! fetch_one_payload {
-    ($self:ident, $tx:ident, $kind:expr, $key:expr) => {{
-        let spec = $kind.spec();
-        let sql = format!(
-            "SELECT {} AS payload FROM {} WHERE {} = $1",
-            $self.payload_expr(),
-            spec.table,
-            q(spec.key)
-        );
-        let row = sqlx::query(AssertSqlSafe(sql))
-            .bind($key.to_string())
-            .fetch_optional(&mut *$tx)
-            .await
-            .map_err(db_err(&$self.location))?;
-        match row {
-            Some(row) => {
-                let raw: String = row.try_get("payload").map_err(db_err(&$self.location))?;
-                Some(parse_payload(&$self.location, &raw)?)
-            }
-            None => None,
-        }
-    }};
-}
-
-macro_rules! txn_context {
-    ($self:ident, $tx:ident, $kind:expr, $record:expr) => {{
-        let kind: Kind = $kind;
-        let record: &Record = $record;
-        let key = text(record, kind.spec().key).unwrap_or_default();
-        let existing = fetch_one_payload!($self, $tx, kind, key);
-        let mut ctx = PutContext {
-            existing,
-            ..PutContext::default()
-        };
-        if let Some(sid) = session_of(kind, record) {
-            let row = sqlx::query(
-                "SELECT 1 AS one FROM activity_decisions WHERE \"session_id\" = $1 LIMIT 1",
-            )
-            .bind(sid.clone())
-            .fetch_optional(&mut *$tx)
-            .await
-            .map_err(db_err(&$self.location))?;
-            ctx.session_has_decisions = row.is_some();
-            if kind == Kind::Decision {
-                ctx.session = fetch_one_payload!($self, $tx, Kind::Session, sid);
-                if let Some(old_sid) = ctx.existing.as_ref().and_then(|e| text(e, "session_id"))
-                    && old_sid != sid
-                {
-                    ctx.old_session = fetch_one_payload!($self, $tx, Kind::Session, old_sid);
-                }
-            }
-        }
-        ctx
     }};
 }
 
@@ -860,10 +945,6 @@ impl Writer {
             Dialect::Sqlite => "payload",
             Dialect::Postgres => "payload::text",
         }
-    }
-
-    fn upsert_sql(&self, kind: Kind, r: &Record) -> Result<(String, Vec<Bind>)> {
-        self.upsert_many_sql(kind, std::slice::from_ref(r))
     }
 
     /// One multi-row `INSERT … ON CONFLICT DO UPDATE` for `rows` (whose
