@@ -577,6 +577,21 @@ async fn put_kind(state: &AppState, kind: Kind, body: &Value) -> ApiResult {
     Ok(Json(state.stores.put(kind, body).await?))
 }
 
+/// The list, upsert and get handlers of one record kind.
+macro_rules! record_handlers {
+    ($list:ident, $post:ident, $get:ident, $kind:expr, $what:literal, $field:literal) => {
+        async fn $list(State(s): State<AppState>, p: Params) -> ApiResult {
+            list_kind(&s, $kind, &p).await
+        }
+        async fn $post(State(s): State<AppState>, JsonBody(b): JsonBody) -> ApiResult {
+            put_kind(&s, $kind, &b).await
+        }
+        async fn $get(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult {
+            get_kind(&s, $kind, $what, $field, &id).await
+        }
+    };
+}
+
 // ---------- system ----------
 
 async fn health() -> Json<Value> {
@@ -674,15 +689,14 @@ async fn risk_events(State(state): State<AppState>, params: Params) -> ApiResult
 
 // ---------- activity ----------
 
-async fn list_sessions(State(s): State<AppState>, p: Params) -> ApiResult {
-    list_kind(&s, Kind::Session, &p).await
-}
-async fn post_session(State(s): State<AppState>, JsonBody(b): JsonBody) -> ApiResult {
-    put_kind(&s, Kind::Session, &b).await
-}
-async fn get_session(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult {
-    get_kind(&s, Kind::Session, "session", "session_id", &id).await
-}
+record_handlers!(
+    list_sessions,
+    post_session,
+    get_session,
+    Kind::Session,
+    "session",
+    "session_id"
+);
 async fn list_decisions(State(s): State<AppState>, p: Params) -> ApiResult {
     list_kind(&s, Kind::Decision, &p).await
 }
@@ -839,28 +853,26 @@ async fn post_decision(State(state): State<AppState>, JsonBody(body): JsonBody) 
 
 // ---------- registry ----------
 
-async fn list_agents(State(s): State<AppState>, p: Params) -> ApiResult {
-    list_kind(&s, Kind::Agent, &p).await
-}
-async fn post_agent(State(s): State<AppState>, JsonBody(b): JsonBody) -> ApiResult {
-    put_kind(&s, Kind::Agent, &b).await
-}
-async fn get_agent(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult {
-    get_kind(&s, Kind::Agent, "agent", "agent_id", &id).await
-}
+record_handlers!(
+    list_agents,
+    post_agent,
+    get_agent,
+    Kind::Agent,
+    "agent",
+    "agent_id"
+);
 async fn agent_profiles() -> Json<Value> {
     let items = static_data::agent_profiles();
     Json(json!({"total": items.len(), "items": items}))
 }
-async fn list_mcp(State(s): State<AppState>, p: Params) -> ApiResult {
-    list_kind(&s, Kind::McpServer, &p).await
-}
-async fn post_mcp(State(s): State<AppState>, JsonBody(b): JsonBody) -> ApiResult {
-    put_kind(&s, Kind::McpServer, &b).await
-}
-async fn get_mcp(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult {
-    get_kind(&s, Kind::McpServer, "MCP server", "server_id", &id).await
-}
+record_handlers!(
+    list_mcp,
+    post_mcp,
+    get_mcp,
+    Kind::McpServer,
+    "MCP server",
+    "server_id"
+);
 
 async fn tool_classifications(params: Params) -> ApiResult {
     params.only(&["capability"])?;
@@ -904,24 +916,22 @@ async fn mcp_trust(State(state): State<AppState>, params: Params) -> ApiResult {
 
 // ---------- inventory ----------
 
-async fn list_repositories(State(s): State<AppState>, p: Params) -> ApiResult {
-    list_kind(&s, Kind::Repository, &p).await
-}
-async fn post_repository(State(s): State<AppState>, JsonBody(b): JsonBody) -> ApiResult {
-    put_kind(&s, Kind::Repository, &b).await
-}
-async fn get_repository(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult {
-    get_kind(&s, Kind::Repository, "repository", "repository_id", &id).await
-}
-async fn list_rollouts(State(s): State<AppState>, p: Params) -> ApiResult {
-    list_kind(&s, Kind::Rollout, &p).await
-}
-async fn post_rollout(State(s): State<AppState>, JsonBody(b): JsonBody) -> ApiResult {
-    put_kind(&s, Kind::Rollout, &b).await
-}
-async fn get_rollout(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult {
-    get_kind(&s, Kind::Rollout, "policy rollout", "rollout_id", &id).await
-}
+record_handlers!(
+    list_repositories,
+    post_repository,
+    get_repository,
+    Kind::Repository,
+    "repository",
+    "repository_id"
+);
+record_handlers!(
+    list_rollouts,
+    post_rollout,
+    get_rollout,
+    Kind::Rollout,
+    "policy rollout",
+    "rollout_id"
+);
 
 /// The rollout change plan: before, after, field changes, risk, approval.
 async fn plan_change(state: &AppState, body: &Value) -> Result<Value, ApiError> {
@@ -1367,24 +1377,22 @@ async fn publish_plan(JsonBody(body): JsonBody) -> ApiResult {
 
 // ---------- integrations & evidence ----------
 
-async fn list_integrations(State(s): State<AppState>, p: Params) -> ApiResult {
-    list_kind(&s, Kind::Integration, &p).await
-}
-async fn post_integration(State(s): State<AppState>, JsonBody(b): JsonBody) -> ApiResult {
-    put_kind(&s, Kind::Integration, &b).await
-}
-async fn get_integration(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult {
-    get_kind(&s, Kind::Integration, "integration", "integration_id", &id).await
-}
-async fn list_evidence(State(s): State<AppState>, p: Params) -> ApiResult {
-    list_kind(&s, Kind::Evidence, &p).await
-}
-async fn post_evidence(State(s): State<AppState>, JsonBody(b): JsonBody) -> ApiResult {
-    put_kind(&s, Kind::Evidence, &b).await
-}
-async fn get_evidence(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult {
-    get_kind(&s, Kind::Evidence, "evidence metadata", "session_id", &id).await
-}
+record_handlers!(
+    list_integrations,
+    post_integration,
+    get_integration,
+    Kind::Integration,
+    "integration",
+    "integration_id"
+);
+record_handlers!(
+    list_evidence,
+    post_evidence,
+    get_evidence,
+    Kind::Evidence,
+    "evidence metadata",
+    "session_id"
+);
 
 // ---------- console & operations ----------
 
