@@ -18,19 +18,40 @@ DURATION="${DURATION:-10s}"
 CONNS="${CONNS:-16}"
 PORT="${PORT:-18765}"
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 2; }
-cargo build --release -q -p cavra-cli -p cavra-store --example store_bench
-work="$(mktemp -d)"
-trap 'kill "${server:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+cargo build --release -q -p cavra-cli
+cargo build --release -q -p cavra-store --example store_bench
+# WORK=DIR keeps the loaded database between runs (loading takes minutes).
+if [[ -n "${WORK:-}" ]]; then
+  work="$WORK"; mkdir -p "$work"
+  trap 'kill "${server:-0}" 2>/dev/null || true' EXIT
+else
+  work="$(mktemp -d)"
+  trap 'kill "${server:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+fi
 
-echo "== loading $ROWS decisions into $work/bench.db" >&2
-target/release/examples/store_bench --backend sqlite --rows "$ROWS" --dir "$work" --load-only >&2
+if [[ ! -f "$work/loaded-$ROWS" ]]; then
+  rm -f "$work"/bench.db*
+  echo "== loading $ROWS decisions into $work/bench.db" >&2
+  target/release/examples/store_bench --backend sqlite --rows "$ROWS" --dir "$work" --load-only >&2
+  touch "$work/loaded-$ROWS"
+fi
 
 for s in EVIDENCE_METADATA APPROVAL REGISTRY ACTIVITY INVENTORY INTEGRATION; do
   export "CAVRA_${s}_DB=$work/bench.db"
 done
 RUST_LOG=warn target/release/cavra serve --port "$PORT" >"$work/server.log" 2>&1 &
 server=$!
-for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && break; sleep 0.1; done
+up=""
+for _ in $(seq 600); do
+  if (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null; then up=1; break; fi
+  kill -0 "$server" 2>/dev/null || break
+  sleep 0.1
+done
+if [[ -z "$up" ]]; then
+  echo "the server did not start; its log:" >&2
+  cat "$work/server.log" >&2
+  exit 1
+fi
 
 cat >"$work/post.lua" <<'LUA'
 local n = 0

@@ -245,6 +245,24 @@ async fn main() {
     stores.import(Kind::Session, sessions).await.unwrap();
     let load_secs = load_start.elapsed().as_secs_f64();
     let batched_rate = rows as f64 / load_secs;
+    // Steady state after a bulk load: statistics gathered and (PostgreSQL)
+    // the visibility map set, as autovacuum would leave them.
+    match stores.sql_pool(StoreName::Activity) {
+        Some(Pool::Postgres(p)) => {
+            sqlx::query("VACUUM (ANALYZE) activity_decisions")
+                .execute(p)
+                .await
+                .unwrap();
+            sqlx::query("VACUUM (ANALYZE) activity_sessions")
+                .execute(p)
+                .await
+                .unwrap();
+        }
+        Some(Pool::Sqlite(p)) => {
+            sqlx::query("ANALYZE").execute(p).await.unwrap();
+        }
+        None => {}
+    }
     if std::env::args().any(|a| a == "--load-only") {
         stores.close().await.unwrap();
         println!(

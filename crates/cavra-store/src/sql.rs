@@ -122,10 +122,9 @@ pub async fn open_sqlite(path: &std::path::Path) -> Result<Pool> {
         // Keep planner statistics fresh, so a multi-filter page uses the
         // most selective index.
         .analysis_limit(1000)
-        // A store of a million decisions has ~1.5 GB of tables and indexes:
-        // a larger page cache and memory-mapped reads keep index pages hot.
-        .pragma("cache_size", "-65536")
-        .pragma("mmap_size", "268435456")
+        // A larger page cache (16 MiB per connection) keeps index pages of
+        // a big store hot; no memory map, so the server's RSS stays bounded.
+        .pragma("cache_size", "-16384")
         .pragma("temp_store", "memory")
         .optimize_on_close(true, 1000);
     let pool = SqlitePoolOptions::new()
@@ -197,6 +196,18 @@ fn db_err(location: &str) -> impl Fn(sqlx::Error) -> StoreError + '_ {
     }
 }
 
+/// A sort direction with SQLite's NULL placement (NULLs smallest), spelled
+/// out for PostgreSQL, in indexes and queries alike, so that PostgreSQL can
+/// read a page straight from the index.
+fn direction(dialect: Dialect, desc: bool) -> &'static str {
+    match (dialect, desc) {
+        (Dialect::Postgres, true) => "DESC NULLS LAST",
+        (Dialect::Postgres, false) => "ASC NULLS FIRST",
+        (Dialect::Sqlite, true) => "DESC",
+        (Dialect::Sqlite, false) => "ASC",
+    }
+}
+
 /// The DDL for one store's tables and indexes.
 fn ddl(dialect: Dialect, store: StoreName) -> Vec<String> {
     let mut out = Vec::new();
@@ -236,10 +247,10 @@ fn ddl(dialect: Dialect, store: StoreName) -> Vec<String> {
         let mut order: Vec<String> = spec
             .order
             .iter()
-            .map(|(c, desc)| format!("{} {}", q(c), if *desc { "DESC" } else { "ASC" }))
+            .map(|(c, desc)| format!("{} {}", q(c), direction(dialect, *desc)))
             .collect();
         if !order.is_empty() {
-            order.push(format!("{} ASC", q(spec.key)));
+            order.push(format!("{} {}", q(spec.key), direction(dialect, false)));
         }
         let mut indexed = Vec::new();
         for f in spec.filters {
@@ -461,21 +472,16 @@ impl SqlStore {
 
     fn order_clause(&self, kind: Kind) -> String {
         let spec = kind.spec();
-        let pg = self.dialect() == Dialect::Postgres;
         let mut parts: Vec<String> = spec
             .order
             .iter()
-            .map(|(c, desc)| {
-                let dir = match (desc, pg) {
-                    (true, true) => "DESC NULLS LAST",
-                    (false, true) => "ASC NULLS FIRST",
-                    (true, false) => "DESC",
-                    (false, false) => "ASC",
-                };
-                format!("{} {dir}", q(c))
-            })
+            .map(|(c, desc)| format!("{} {}", q(c), direction(self.dialect(), *desc)))
             .collect();
-        parts.push(format!("{} ASC", q(spec.key)));
+        parts.push(format!(
+            "{} {}",
+            q(spec.key),
+            direction(self.dialect(), false)
+        ));
         format!(" ORDER BY {}", parts.join(", "))
     }
 
@@ -751,6 +757,9 @@ fn statement_chunks(rows: &[Record], dialect: Dialect) -> Vec<&[Record]> {
         Dialect::Postgres => 6 * 1024,
         Dialect::Sqlite => usize::MAX,
     };
+    if max_bytes == usize::MAX {
+        return rows.chunks(100).collect();
+    }
     let mut out = Vec::new();
     let mut start = 0;
     let mut bytes: usize = 0;
@@ -978,11 +987,9 @@ impl Writer {
                 });
                 ph.push(format!("${}", binds.len()));
             }
-            let payload = serde_json::to_string(&Value::Object(r.clone())).map_err(|e| {
-                StoreError::Database {
-                    store: self.location.clone(),
-                    message: e.to_string(),
-                }
+            let payload = serde_json::to_string(r).map_err(|e| StoreError::Database {
+                store: self.location.clone(),
+                message: e.to_string(),
             })?;
             binds.push(Bind::Text(payload));
             ph.push(if pg {
