@@ -84,7 +84,13 @@ pub fn evaluate(policy: &CompiledPolicy, action: &Action, ctx: &EvalContext<'_>)
         policy_digest: Some(policy.digest.clone()).filter(|d| !d.is_empty()),
         ..Explanation::default()
     };
-    let mut target = action.target.trim().to_string();
+    // Only what a shell treats as blanks is trimmed: trimming Unicode
+    // whitespace (a form feed, say) would evaluate a different string from
+    // the one bash runs (found by the command_analyser fuzz target).
+    let mut target = action
+        .target
+        .trim_matches(|c: char| matches!(c, ' ' | '\t' | '\n'))
+        .to_string();
     let mut operation = action.operation.clone().unwrap_or_default();
 
     if target.is_empty() && !matches!(action.action_type, ActionType::McpToolCall) {

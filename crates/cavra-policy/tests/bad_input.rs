@@ -284,3 +284,57 @@ fn random_pack_mutations_never_panic() {
         let _ = parse_pack("m.yaml", &l.join("\n"));
     }
 }
+
+/// Found by the command_analyser fuzz target: `"\x0c(-)"` has analysis
+/// issues, but the engine trimmed the form feed away (Unicode whitespace)
+/// and allowed the clean remainder under `commands.allow: ["*"]`.
+#[test]
+fn fuzz_form_feed_prefix_is_not_trimmed_into_an_allow() {
+    let p = allow_all();
+    for cmd in [
+        "\u{c}(-)",
+        "\u{b}ls",
+        "\u{a0}rm -rf /",
+        "ls\u{c}",
+        "\r(functAon def$nit);\n",
+    ] {
+        let a = cavra_shell::analyze(cmd);
+        let v = evaluate(
+            &p,
+            &Action::new(ActionType::ExecuteCommand, cmd),
+            &EvalContext::default(),
+        );
+        if !a.is_clean() {
+            assert_ne!(v.decision, Outcome::Allow, "{cmd:?}: {:?}", a.issues);
+        }
+    }
+    // Shell blanks around a command are still trimmed.
+    let v = evaluate(
+        &p,
+        &Action::new(ActionType::ExecuteCommand, " \tls\n"),
+        &EvalContext::default(),
+    );
+    assert_eq!(v.decision, Outcome::Allow);
+}
+
+/// Found by the command_analyser fuzz target: an IO number too large for
+/// an int (`99999999999>x`) panicked inside brush-parser. The analysis now
+/// survives it and reports the input as unparseable, which blocks.
+#[test]
+fn fuzz_huge_io_number_does_not_panic_and_is_not_allowed() {
+    let p = allow_all();
+    for cmd in [
+        "99999999999>x",
+        "ls 4294967296<in",
+        "echo $(cat 99999999999999999999>&2)",
+    ] {
+        let a = cavra_shell::analyze(cmd);
+        assert!(!a.is_clean(), "{cmd:?}");
+        let v = evaluate(
+            &p,
+            &Action::new(ActionType::ExecuteCommand, cmd),
+            &EvalContext::default(),
+        );
+        assert_ne!(v.decision, Outcome::Allow, "{cmd:?}");
+    }
+}

@@ -188,9 +188,9 @@ fn expand_plain(
     options: &ParserOptions,
     out: &mut Expanded,
 ) -> Vec<Field> {
-    let pieces = match word::parse(raw, options) {
-        Ok(p) => p,
-        Err(_) => {
+    let pieces = match crate::guarded(|| word::parse(raw, options)) {
+        Some(Ok(p)) => p,
+        _ => {
             return vec![Field {
                 text: raw.to_string(),
                 literal: false,

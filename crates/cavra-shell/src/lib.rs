@@ -164,6 +164,37 @@ pub fn analyze(command: &str) -> Analysis {
     analyze_with_limits(command, &Limits::default())
 }
 
+/// Runs a third-party parser call, turning a panic inside it into `None`
+/// (analysis must be total; a parser bug must not take down a hook).
+pub(crate) fn guarded<T>(f: impl FnOnce() -> T) -> Option<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).ok()
+}
+
+/// Whether `text` has a run of digits directly before `<` or `>` whose
+/// value does not fit an `i32` (a redirection such as `99999999999>x`).
+pub(crate) fn has_oversized_io_number(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes.get(i).is_some_and(u8::is_ascii_digit) {
+            let start = i;
+            while bytes.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+            if matches!(bytes.get(i), Some(b'<' | b'>'))
+                && text
+                    .get(start..i)
+                    .is_some_and(|n| n.parse::<i32>().is_err())
+            {
+                return true;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    false
+}
+
 /// The basename of a program path (`/usr/bin/terraform` → `terraform`).
 pub fn basename(program: &str) -> &str {
     program.rsplit('/').next().unwrap_or(program)

@@ -113,10 +113,29 @@ impl Walker {
             return;
         }
         let options = ParserOptions::default();
-        let mut parser = Parser::new(Cursor::new(text.as_bytes()), &options);
-        let program = match parser.parse_program() {
-            Ok(p) => p,
-            Err(e) => {
+        if crate::has_oversized_io_number(text) {
+            // brush-parser panics on an IO number that does not fit an int
+            // (found by fuzzing); such input is refused before parsing.
+            self.issue(Issue::Unparseable {
+                message: "a redirection file descriptor number is too large".into(),
+            });
+            return;
+        }
+        let parsed = crate::guarded(|| {
+            let mut parser = Parser::new(Cursor::new(text.as_bytes()), &options);
+            parser.parse_program()
+        });
+        let program = match parsed {
+            Some(Ok(p)) => p,
+            None => {
+                // The parser itself failed (found by fuzzing: an IO number
+                // too large for an int panics inside brush-parser).
+                self.issue(Issue::Unparseable {
+                    message: "the shell parser could not process this input".into(),
+                });
+                return;
+            }
+            Some(Err(e)) => {
                 if !speculative {
                     self.issue(Issue::Unparseable {
                         message: e.to_string(),
@@ -1187,7 +1206,8 @@ fn nesting_depth(text: &str) -> usize {
 /// Expand a here-document body: parameters and command substitutions only.
 fn expand_heredoc(body: &str, vars: &HashMap<String, String>) -> (String, Vec<String>) {
     let options = ParserOptions::default();
-    let Ok(pieces) = brush_parser::word::parse_heredoc(body, &options) else {
+    let Some(Ok(pieces)) = crate::guarded(|| brush_parser::word::parse_heredoc(body, &options))
+    else {
         return (body.to_string(), Vec::new());
     };
     let mut subs = Vec::new();
