@@ -482,9 +482,7 @@ impl Stores {
 
 /// The journal file beside a JSON store file.
 pub fn json_journal(path: &Path) -> PathBuf {
-    let mut s = path.as_os_str().to_owned();
-    s.push(".wal");
-    PathBuf::from(s)
+    json::sibling(path, ".wal")
 }
 
 /// A consumer of exported record batches.

@@ -231,50 +231,8 @@ pub fn severity_rank(s: &str) -> usize {
         .map_or(0, |i| i + 1)
 }
 
-/// Sorts records in the kind's documented order (the same on every backend):
-/// the order columns, then the key ascending.
-pub fn sort(kind: Kind, records: &mut [&Record]) {
-    records.sort_by(|a, b| compare(kind, a, b));
-}
-
-/// Orders only the first `n` records (a page needs `offset + limit`):
-/// linear selection, then a sort of the selected prefix.
-pub fn sort_prefix(kind: Kind, records: &mut [&Record], n: usize) {
-    if n == 0 {
-        return;
-    }
-    if n < records.len() {
-        records.select_nth_unstable_by(n - 1, |a, b| compare(kind, a, b));
-        if let Some(prefix) = records.get_mut(..n) {
-            prefix.sort_by(|a, b| compare(kind, a, b));
-        }
-    } else {
-        records.sort_by(|a, b| compare(kind, a, b));
-    }
-}
-
-/// The documented order of two records of `kind`.
-pub fn compare(kind: Kind, a: &Record, b: &Record) -> std::cmp::Ordering {
-    let spec = kind.spec();
-    {
-        for (col, desc) in spec.order {
-            let ord = cmp_col(a, b, col);
-            let ord = if *desc { ord.reverse() } else { ord };
-            if ord.is_ne() {
-                return ord;
-            }
-        }
-        str_of(a, spec.key).cmp(&str_of(b, spec.key))
-    }
-}
-
-fn cmp_col(a: &Record, b: &Record, col: &str) -> std::cmp::Ordering {
-    // NULLs sort first ascending (as in SQLite and as we ask PostgreSQL to).
-    str_of(a, col).cmp(&str_of(b, col))
-}
-
 /// A field as text, borrowed when it is a string (no allocation on the
-/// hot path of filtering and sorting).
+/// hot path of filtering).
 fn str_of<'a>(r: &'a Record, name: &str) -> Option<std::borrow::Cow<'a, str>> {
     match r.get(name) {
         Some(Value::String(s)) => Some(std::borrow::Cow::Borrowed(s.as_str())),

@@ -634,8 +634,3 @@ pub fn canonical(v: Value) -> Value {
         other => other,
     }
 }
-
-/// The value a record has in an indexed column, as the SQL backends store it.
-pub fn column_text(r: &Record, name: &str) -> Option<String> {
-    text(r, name)
-}
