@@ -725,29 +725,19 @@ const DECISION_FIELDS: &[&str] = &[
 
 /// The registry's MCP servers, when it holds any.
 async fn registry(state: &AppState) -> Result<Option<Vec<RegistryServer>>, ApiError> {
-    let q = Query::from_params(Kind::McpServer, [("limit", "500")])?;
-    let page = state.stores.list(q).await?;
-    if page.total == 0 {
+    let mut all = cavra_store::Collect::default();
+    state.stores.export(Kind::McpServer, 500, &mut all).await?;
+    if all.0.is_empty() {
         return Ok(None);
     }
-    let mut out = Vec::new();
-    let mut offset = 0i64;
-    let mut items = page.items;
-    loop {
-        for item in &items {
-            if let Ok(r) = serde_json::from_value::<RegistryServer>(item.clone()) {
-                out.push(r);
-            }
-        }
-        offset += items.len() as i64;
-        if items.is_empty() || offset >= page.total {
-            break;
-        }
-        let q = Query::from_params(Kind::McpServer, [("limit", "500")])?
-            .with("offset", &offset.to_string())?;
-        items = state.stores.list(q).await?.items;
-    }
-    Ok(Some(out))
+    let mut servers: Vec<RegistryServer> = all
+        .0
+        .into_iter()
+        .filter_map(|r| serde_json::from_value::<RegistryServer>(Value::Object(r)).ok())
+        .collect();
+    // The ladder takes the first record matching by id or name: key order.
+    servers.sort_by(|a, b| a.server_id.cmp(&b.server_id));
+    Ok(Some(servers))
 }
 
 async fn post_decision(State(state): State<AppState>, JsonBody(body): JsonBody) -> ApiResult {
