@@ -761,20 +761,13 @@ async fn post_decision(State(state): State<AppState>, JsonBody(body): JsonBody) 
     }
     let mut action = Action::new(action_type.clone(), target.clone());
     if action_type == ActionType::McpToolCall {
-        let (srv, tl) = match (&server, target.split_once(':')) {
-            (Some(s), _) => (
-                s.clone(),
-                tool.clone()
-                    .or_else(|| target.split_once(':').map(|(_, t)| t.to_string())),
-            ),
-            (None, Some((s, t))) => (s.to_string(), tool.clone().or(Some(t.to_string()))),
-            (None, None) => (target.clone(), tool.clone()),
-        };
+        let (srv, tl) =
+            cavra_policy::mcp::server_and_tool(&target, server.as_deref(), tool.as_deref());
         if action.target.is_empty() {
-            action.target = format!("{srv}:{}", tl.as_deref().unwrap_or("unknown"));
+            action.target = format!("{srv}:{tl}");
         }
         action.server = Some(srv);
-        action.tool = Some(tl.unwrap_or_else(|| "unknown".into()));
+        action.tool = Some(tl);
         action.capability = body_str(&body, "capability")?.map(str::to_string);
     } else {
         action.server = server;

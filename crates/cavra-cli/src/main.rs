@@ -231,18 +231,10 @@ pub fn build_action(a: &EvalArgs) -> Result<Action> {
     let action_type = ActionType::parse(&a.action).map_err(UsageError)?;
     let mut action = Action::new(action_type.clone(), a.target.clone());
     if action_type == ActionType::McpToolCall {
-        let (server, tool) = match (&a.server, a.target.split_once(':')) {
-            (Some(s), _) => (
-                s.clone(),
-                a.tool
-                    .clone()
-                    .or_else(|| a.target.split_once(':').map(|(_, t)| t.to_string())),
-            ),
-            (None, Some((s, t))) => (s.to_string(), a.tool.clone().or(Some(t.to_string()))),
-            (None, None) => (a.target.clone(), a.tool.clone()),
-        };
+        let (server, tool) =
+            cavra_policy::mcp::server_and_tool(&a.target, a.server.as_deref(), a.tool.as_deref());
         action.server = Some(server);
-        action.tool = Some(tool.unwrap_or_else(|| "unknown".into()));
+        action.tool = Some(tool);
         action.capability = a.capability.clone().or(Some("filesystem".into()));
     } else {
         action.server.clone_from(&a.server);

@@ -142,3 +142,19 @@ pub fn registry_ladder(
         approver_group: None,
     }
 }
+
+/// The server and tool of an MCP call: explicit `server`/`tool` win,
+/// else `target` is read as `server:tool`; a missing tool is `unknown`.
+pub fn server_and_tool(target: &str, server: Option<&str>, tool: Option<&str>) -> (String, String) {
+    let split = target.split_once(':');
+    let srv = match (server, split) {
+        (Some(s), _) => s.to_string(),
+        (None, Some((s, _))) => s.to_string(),
+        (None, None) => target.to_string(),
+    };
+    let tl = tool
+        .map(str::to_string)
+        .or_else(|| split.map(|(_, t)| t.to_string()))
+        .unwrap_or_else(|| "unknown".to_string());
+    (srv, tl)
+}
