@@ -386,11 +386,39 @@ pub async fn run(host: &str, port: u16) -> anyhow::Result<()> {
                 .ok_or(())
         })
         .map_err(|_| anyhow::anyhow!("--host {host}: not an address"))?;
+    let spool = cavra_store::spool::spool_path(|k| std::env::var(k).ok(), None);
+    let ingest_stores = state.stores.clone();
+    ingest_spool(&ingest_stores, &spool).await;
     let server = start(addr, state).await?;
     tracing::info!(addr = %server.addr, "CAVRA API listening");
     eprintln!("CAVRA API listening on http://{}", server.addr);
+    let ticker = {
+        let stores = ingest_stores.clone();
+        let spool = spool.clone();
+        tokio::spawn(async move {
+            let mut t = tokio::time::interval(std::time::Duration::from_secs(1));
+            loop {
+                t.tick().await;
+                ingest_spool(&stores, &spool).await;
+            }
+        })
+    };
     shutdown_signal().await;
+    ticker.abort();
+    ingest_spool(&ingest_stores, &spool).await;
     server.stop().await
+}
+
+/// Moves decisions recorded by hook processes into the activity store
+/// (see `cavra_store::spool`); failures are logged and retried next tick.
+async fn ingest_spool(stores: &Stores, spool: &std::path::Path) {
+    match cavra_store::spool::ingest(stores, spool).await {
+        Ok(r) if r.ingested + r.rejected > 0 => {
+            tracing::info!(ingested = r.ingested, rejected = r.rejected, spool = %spool.display(), "hook spool ingested");
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, spool = %spool.display(), "hook spool ingest failed"),
+    }
 }
 
 async fn shutdown_signal() {

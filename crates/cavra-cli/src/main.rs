@@ -6,6 +6,7 @@
 //! status: 0 proceed (allow, allow_with_attestation, warn, audit_only),
 //! 3 requires approval, 4 blocked.
 
+mod agent_cmd;
 mod ops_cmd;
 mod policy_cmd;
 
@@ -43,6 +44,15 @@ enum Cmd {
     /// Persistent stores: status, backup, restore, retention plan, migration
     #[command(subcommand)]
     Ops(ops_cmd::OpsCmd),
+    /// Answer an agent's hook: JSON on stdin, the agent's decision format on stdout
+    Hook(agent_cmd::HookArgs),
+    /// Install the CAVRA hook into an agent's configuration
+    Install(agent_cmd::InstallArgs),
+    /// Check which agents have the hook installed and prove it blocks a canary action
+    Doctor(agent_cmd::DoctorArgs),
+    /// Run commands under the policy
+    #[command(subcommand)]
+    Agent(agent_cmd::AgentCmd),
     /// Run the HTTP API (stores from CAVRA_*_STORE / CAVRA_*_DB / CAVRA_DATABASE_URL)
     Serve {
         #[arg(long, default_value = "127.0.0.1")]
@@ -167,6 +177,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Cmd::Policy(p) => policy_cmd::run(p),
         Cmd::Demo(DemoCmd::BeforeTheAgentActs { policy_pack, json }) => demo(policy_pack, json),
         Cmd::Ops(o) => ops_cmd::run(o),
+        Cmd::Hook(h) => Ok(agent_cmd::hook(&h)),
+        Cmd::Install(i) => agent_cmd::install(&i),
+        Cmd::Doctor(d) => agent_cmd::doctor(&d),
+        Cmd::Agent(a) => agent_cmd::agent(a),
         Cmd::Serve {
             host,
             port,

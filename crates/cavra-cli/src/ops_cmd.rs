@@ -55,6 +55,11 @@ pub enum OpsCmd {
         #[arg(long)]
         legal_hold: bool,
     },
+    /// Move decisions recorded by hooks (the hook spool, CAVRA_HOOK_SPOOL) into the activity store
+    Ingest {
+        #[arg(long)]
+        json: bool,
+    },
     /// Copy every record between backends: json[:DIR], sqlite:FILE or postgres://…
     Migrate {
         /// Source (default: the stores the environment configures)
@@ -142,6 +147,23 @@ pub fn run(cmd: OpsCmd) -> Result<ExitCode> {
 
 async fn run_async(cmd: OpsCmd) -> Result<ExitCode> {
     match cmd {
+        OpsCmd::Ingest { json } => {
+            let stores = env_stores().await?;
+            let path = cavra_store::spool::spool_path(|k| std::env::var(k).ok(), None);
+            let report = cavra_store::spool::ingest(&stores, &path).await?;
+            stores.close().await?;
+            if json {
+                print_json(&report)?;
+            } else {
+                println!(
+                    "{}: {} decisions ingested, {} rejected",
+                    path.display(),
+                    report.ingested,
+                    report.rejected
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         OpsCmd::Stores { json } => {
             let stores = env_stores().await?;
             let status = stores.status().await?;

@@ -18,6 +18,7 @@ pub mod kinds;
 pub mod ops;
 pub mod query;
 pub mod records;
+pub mod spool;
 pub mod sql;
 
 use std::collections::BTreeMap;

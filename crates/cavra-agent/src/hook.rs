@@ -1,0 +1,163 @@
+//! One hook invocation: input bytes in, the agent's answer and the decisions
+//! to record out. Every failure path is a block.
+
+use std::path::{Path, PathBuf};
+
+use cavra_policy::{BreakGlass, CompiledPolicy, Decision, EvalContext, Mode, Outcome};
+
+use crate::protocol::{self, Agent, Call, Event, Gate, Response};
+
+/// The result of one invocation.
+#[derive(Debug)]
+pub struct HookRun {
+    pub response: Response,
+    /// The mapped call, when the input could be mapped.
+    pub call: Option<Call>,
+    /// One decision per action of the call.
+    pub decisions: Vec<Decision>,
+}
+
+/// Restrictiveness, for combining the decisions of several actions.
+pub fn rank(o: Outcome) -> u8 {
+    match o {
+        Outcome::Block => 5,
+        Outcome::RequireApproval => 4,
+        Outcome::Warn => 3,
+        Outcome::AllowWithAttestation => 2,
+        Outcome::AuditOnly => 1,
+        Outcome::Allow => 0,
+    }
+}
+
+/// The repository root: the nearest ancestor of `cwd` holding `.git`.
+pub fn find_repo_root(cwd: &Path) -> Option<PathBuf> {
+    cwd.ancestors()
+        .take(64)
+        .find(|d| d.join(".git").exists())
+        .map(Path::to_path_buf)
+}
+
+/// Runs one hook invocation. `load` compiles the policy; it is only called
+/// for calls that take actions.
+pub fn run(
+    agent: Agent,
+    event_override: Option<Event>,
+    input: &[u8],
+    mode: Option<Mode>,
+    load: &dyn Fn() -> Result<CompiledPolicy, String>,
+) -> HookRun {
+    let guarded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        run_inner(agent, event_override, input, mode, load)
+    }));
+    match guarded {
+        Ok(r) => r,
+        Err(_) => HookRun {
+            response: protocol::fail_closed(agent, event_override, "internal error in CAVRA"),
+            call: None,
+            decisions: Vec::new(),
+        },
+    }
+}
+
+fn run_inner(
+    agent: Agent,
+    event_override: Option<Event>,
+    input: &[u8],
+    mode: Option<Mode>,
+    load: &dyn Fn() -> Result<CompiledPolicy, String>,
+) -> HookRun {
+    let fail = |event: Option<Event>, why: &str| HookRun {
+        response: protocol::fail_closed(agent, event, why),
+        call: None,
+        decisions: Vec::new(),
+    };
+    let map = match protocol::decode(input) {
+        Ok(m) => m,
+        Err(e) => return fail(event_override, &e.0),
+    };
+    let mut call = match protocol::map_call(agent, event_override, &map) {
+        Ok(c) => c,
+        Err(e) => {
+            // Name the event when the input names one CAVRA knows, so the
+            // block takes the event's own shape.
+            let ev = event_override.or_else(|| {
+                map.get("hook_event_name")
+                    .and_then(|v| v.as_str())
+                    .and_then(|n| Event::for_agent(agent, n))
+            });
+            return fail(ev, &e.0);
+        }
+    };
+    if call.actions.is_empty() {
+        return HookRun {
+            response: protocol::respond(agent, call.event, &Gate::Allow),
+            call: Some(call),
+            decisions: Vec::new(),
+        };
+    }
+    let policy = match load() {
+        Ok(p) => p,
+        Err(e) => return fail(Some(call.event), &format!("the policy did not load: {e}")),
+    };
+    let root = call
+        .cwd
+        .as_deref()
+        .map(Path::new)
+        .filter(|p| p.is_absolute())
+        .and_then(find_repo_root)
+        .map(|p| p.display().to_string())
+        .or_else(|| call.cwd.clone());
+    call.repo_root.clone_from(&root);
+    let mut decisions = Vec::with_capacity(call.actions.len());
+    for a in &mut call.actions {
+        a.session_id = Some(call.session_id.clone());
+        a.agent_id = Some(agent.name().to_string());
+        a.actor = Some(format!("ai-agent:{}", agent.name()));
+        a.cwd.clone_from(&call.cwd);
+        a.repo_root.clone_from(&root);
+        if a.action_type == cavra_policy::ActionType::McpToolCall {
+            a.capability = Some(a.capability.clone().unwrap_or_else(|| "tool".into()));
+        }
+        decisions.push(cavra_policy::decide_now(
+            &policy,
+            a,
+            &EvalContext::default(),
+            mode,
+            &BreakGlass::default(),
+        ));
+    }
+    let gate = gate_for(&decisions);
+    HookRun {
+        response: protocol::respond(agent, call.event, &gate),
+        call: Some(call),
+        decisions,
+    }
+}
+
+/// The most restrictive decision of several, as a gate with its reason.
+pub fn gate_for(decisions: &[Decision]) -> Gate {
+    let Some(worst) = decisions.iter().max_by_key(|d| rank(d.decision)) else {
+        return Gate::Deny("CAVRA blocked this action (fail closed): no decision".into());
+    };
+    let what = format!("{} `{}`", worst.action_type, worst.target);
+    let tail = format!(
+        "(rule {}, severity {}, policy {}, decision {})",
+        worst.rule_id, worst.severity, worst.policy_pack, worst.decision_id
+    );
+    match worst.decision {
+        Outcome::Block => Gate::Deny(format!("CAVRA blocked {what}: {} {tail}", worst.reason)),
+        Outcome::RequireApproval => {
+            let group = worst
+                .approver_group
+                .as_deref()
+                .map(|g| format!(" from {g}"))
+                .unwrap_or_default();
+            Gate::Ask(format!(
+                "CAVRA requires approval{group} for {what}: {} {tail}",
+                worst.reason
+            ))
+        }
+        Outcome::Warn => Gate::Notice(format!("CAVRA warning for {what}: {} {tail}", worst.reason)),
+        Outcome::Allow | Outcome::AllowWithAttestation | Outcome::AuditOnly => Gate::Allow,
+    }
+}

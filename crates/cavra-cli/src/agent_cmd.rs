@@ -1,0 +1,405 @@
+//! `cavra hook`, `cavra install`, `cavra doctor` and `cavra agent exec`.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use cavra_agent::install::{self, Scope};
+use cavra_agent::protocol::{self, Agent, Event, Response};
+use cavra_agent::{Gate, hook};
+use cavra_policy::{Action, ActionType, BreakGlass, Decision, EvalContext};
+use clap::{Args, Subcommand};
+
+use crate::{PackArgs, UsageError, load_pack, parse_mode};
+
+#[derive(Args)]
+pub struct HookArgs {
+    /// claude-code, codex, gemini-cli, cursor or copilot-cli
+    pub agent: String,
+    /// The hook event, for agents whose input does not name it (Copilot CLI)
+    #[arg(long)]
+    pub event: Option<String>,
+    #[command(flatten)]
+    pub pack: PackArgs,
+    /// enforce, audit_only, strict or break_glass; default: the pack's mode
+    #[arg(long)]
+    pub policy_mode: Option<String>,
+}
+
+#[derive(Args)]
+pub struct InstallArgs {
+    /// claude-code, codex, gemini-cli, cursor or copilot-cli
+    pub agent: String,
+    /// project (this repository) or user (your home directory)
+    #[arg(long, default_value = "project")]
+    pub scope: String,
+    /// Show the change without writing it
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The cavra executable the hook runs (default: this one)
+    #[arg(long)]
+    pub command: Option<PathBuf>,
+    /// Project directory (default: the repository around the current directory)
+    #[arg(long)]
+    pub project: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct DoctorArgs {
+    /// Only this agent
+    #[arg(long)]
+    pub agent: Option<String>,
+    /// Project directory (default: the repository around the current directory)
+    #[arg(long)]
+    pub project: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand)]
+pub enum AgentCmd {
+    /// Evaluate a command, then run it only when the policy lets it proceed;
+    /// the command's exit status is passed through (blocked: 4, needs
+    /// approval: 3, with the reason on stderr)
+    Exec {
+        #[command(flatten)]
+        pack: PackArgs,
+        #[arg(long)]
+        policy_mode: Option<String>,
+        #[arg(long, default_value = "local")]
+        session_id: String,
+        #[arg(long, default_value = "cavra-agent-exec")]
+        agent_id: String,
+        /// The command and its arguments
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+        command: Vec<String>,
+    },
+}
+
+fn parse_agent(s: &str) -> Result<Agent> {
+    Agent::parse(s).map_err(|e| anyhow::Error::new(UsageError(e)))
+}
+
+fn deadline() -> Duration {
+    std::env::var("CAVRA_HOOK_TIMEOUT_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|v| *v > 0)
+        .map_or(Duration::from_secs(10), Duration::from_millis)
+}
+
+/// Writes the answer once: either the decision or the watchdog's block.
+fn answer(lock: &Mutex<bool>, r: &Response) -> ExitCode {
+    let mut done = lock.lock().unwrap_or_else(|e| e.into_inner());
+    if *done {
+        return ExitCode::from(r.exit);
+    }
+    *done = true;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(r.stdout.as_bytes());
+    let _ = out.flush();
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(r.stderr.as_bytes());
+    ExitCode::from(r.exit)
+}
+
+/// `cavra hook <agent>`: never returns an error; every failure is the
+/// agent's block.
+pub fn hook(a: &HookArgs) -> ExitCode {
+    let agent = match Agent::parse(&a.agent) {
+        Ok(x) => x,
+        Err(e) => {
+            // Unknown agent: exit 2 blocks in every agent that honours it.
+            eprintln!("CAVRA blocked this action (fail closed): {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let answered = Arc::new(Mutex::new(false));
+    let event = match a.event.as_deref() {
+        None => None,
+        Some(name) => match Event::for_agent(agent, name) {
+            Some(e) => Some(e),
+            None => {
+                let r = protocol::fail_closed(
+                    agent,
+                    None,
+                    &format!(
+                        "--event {name:?} is not an event CAVRA answers for {}",
+                        agent.name()
+                    ),
+                );
+                return answer(&answered, &r);
+            }
+        },
+    };
+    {
+        let answered = answered.clone();
+        let limit = deadline();
+        std::thread::spawn(move || {
+            std::thread::sleep(limit);
+            let r = protocol::fail_closed(
+                agent,
+                event,
+                &format!("no decision within {} ms", limit.as_millis()),
+            );
+            let code = answer(&answered, &r);
+            let _ = code;
+            std::process::exit(i32::from(r.exit));
+        });
+    }
+    let mut input = Vec::new();
+    let read = std::io::stdin()
+        .lock()
+        .take(protocol::MAX_INPUT as u64 + 1)
+        .read_to_end(&mut input);
+    if let Err(e) = read {
+        let r = protocol::fail_closed(agent, event, &format!("cannot read stdin: {e}"));
+        return answer(&answered, &r);
+    }
+    let mode = match parse_mode(a.policy_mode.as_deref()) {
+        Ok(m) => m,
+        Err(e) => {
+            return answer(
+                &answered,
+                &protocol::fail_closed(agent, event, &e.to_string()),
+            );
+        }
+    };
+    let pack = a.pack.clone();
+    let load = move || load_pack(&pack).map_err(|e| format!("{e:#}"));
+    let run = hook::run(agent, event, &input, mode, &load);
+    let mut response = run.response;
+    if !run.decisions.is_empty() {
+        let base = run
+            .call
+            .as_ref()
+            .and_then(|c| c.repo_root.clone().or_else(|| c.cwd.clone()))
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute());
+        if let Err(e) = record(&run.decisions, base.as_deref()) {
+            let ev = run.call.as_ref().map(|c| c.event);
+            response = protocol::fail_closed(
+                agent,
+                ev,
+                &format!("the decision could not be recorded: {e}"),
+            );
+        }
+    }
+    answer(&answered, &response)
+}
+
+/// Appends decisions to the hook spool (see `cavra_store::spool`).
+fn record(decisions: &[Decision], base: Option<&Path>) -> Result<()> {
+    let path = cavra_store::spool::spool_path(|k| std::env::var(k).ok(), base);
+    let values = decisions
+        .iter()
+        .map(serde_json::to_value)
+        .collect::<Result<Vec<_>, _>>()?;
+    cavra_store::spool::append(&path, &values).with_context(|| format!("{}", path.display()))
+}
+
+fn project_dir(p: Option<&PathBuf>) -> Result<PathBuf> {
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let p = match p {
+        Some(p) => cwd.join(p),
+        None => hook::find_repo_root(&cwd).unwrap_or(cwd),
+    };
+    Ok(p)
+}
+
+fn home_dir() -> Result<PathBuf> {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .filter(|h| h.is_absolute())
+        .ok_or_else(|| anyhow::Error::new(UsageError("HOME is not set to an absolute path".into())))
+}
+
+pub fn install(a: &InstallArgs) -> Result<ExitCode> {
+    let agent = parse_agent(&a.agent)?;
+    let scope = Scope::parse(&a.scope).map_err(UsageError)?;
+    let project = project_dir(a.project.as_ref())?;
+    let home = if scope == Scope::User {
+        home_dir()?
+    } else {
+        PathBuf::new()
+    };
+    let exe = match &a.command {
+        Some(c) => std::env::current_dir()?.join(c),
+        None => std::env::current_exe().context("cannot find the cavra executable")?,
+    };
+    let exe = exe.canonicalize().unwrap_or(exe);
+    let path = install::config_path(agent, scope, &project, &home);
+    let plan = install::plan(agent, &path, &exe.display().to_string()).map_err(UsageError)?;
+    let changed = plan.changes();
+    if !a.dry_run {
+        install::apply(&plan).map_err(anyhow::Error::msg)?;
+    }
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "agent": agent.name(),
+                "config": path.display().to_string(),
+                "changed": changed,
+                "written": changed && !a.dry_run,
+                "after": plan.after,
+            }))?
+        );
+    } else if !changed {
+        println!(
+            "{}: CAVRA hook already installed in {}",
+            agent.name(),
+            path.display()
+        );
+    } else {
+        let verb = if a.dry_run { "would change" } else { "changed" };
+        println!("{}: {verb} {}", agent.name(), path.display());
+        print!("{}", plan.diff());
+        if !a.dry_run {
+            println!("check it with: cavra doctor --agent {}", agent.name());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn doctor(a: &DoctorArgs) -> Result<ExitCode> {
+    let agents = match &a.agent {
+        Some(s) => vec![parse_agent(s)?],
+        None => Agent::ALL.to_vec(),
+    };
+    let project = project_dir(a.project.as_ref())?;
+    let home = home_dir().ok();
+    let mut states = Vec::new();
+    for agent in agents {
+        states.push(install::check(
+            agent,
+            Scope::Project,
+            &project,
+            &home.clone().unwrap_or_default(),
+        ));
+        if let Some(h) = &home {
+            states.push(install::check(agent, Scope::User, &project, h));
+        }
+    }
+    let broken = states
+        .iter()
+        .any(|s| s.installed && s.enforcing != Some(true));
+    let any = states.iter().any(|s| s.installed);
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "project": project.display().to_string(),
+                "agents": states,
+                "ok": any && !broken,
+            }))?
+        );
+    } else {
+        for s in &states {
+            let mark = match (s.installed, s.enforcing) {
+                (true, Some(true)) => "ok  ",
+                (true, _) => "FAIL",
+                (false, _) => "--  ",
+            };
+            let ms = s
+                .canary_ms
+                .map(|m| format!(" ({m} ms)"))
+                .unwrap_or_default();
+            println!(
+                "{mark} {:<12} {:<7} {}: {}{ms}",
+                s.agent, s.scope, s.config, s.detail
+            );
+        }
+        if !any {
+            println!("no agent has the CAVRA hook installed; run `cavra install <agent>`");
+        }
+    }
+    Ok(if broken || !any {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+pub fn agent(cmd: AgentCmd) -> Result<ExitCode> {
+    match cmd {
+        AgentCmd::Exec {
+            pack,
+            policy_mode,
+            session_id,
+            agent_id,
+            command,
+        } => exec(
+            &pack,
+            policy_mode.as_deref(),
+            &session_id,
+            &agent_id,
+            &command,
+        ),
+    }
+}
+
+fn exec(
+    pack: &PackArgs,
+    mode: Option<&str>,
+    session_id: &str,
+    agent_id: &str,
+    command: &[String],
+) -> Result<ExitCode> {
+    let (prog, args) = command
+        .split_first()
+        .ok_or_else(|| UsageError("no command given after --".into()))?;
+    let line = command
+        .iter()
+        .map(|w| protocol::shell_quote(w))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mode = parse_mode(mode)?;
+    let policy = load_pack(pack)?;
+    let mut action = Action::new(ActionType::ExecuteCommand, line);
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let root = hook::find_repo_root(&cwd).unwrap_or_else(|| cwd.clone());
+    action.cwd = Some(cwd.display().to_string());
+    action.repo_root = Some(root.display().to_string());
+    action.session_id = Some(session_id.to_string());
+    action.agent_id = Some(agent_id.to_string());
+    action.actor = Some(format!("ai-agent:{agent_id}"));
+    let d = cavra_policy::decide_now(
+        &policy,
+        &action,
+        &EvalContext::default(),
+        mode,
+        &BreakGlass::default(),
+    );
+    record(std::slice::from_ref(&d), Some(&root))
+        .context("the decision could not be recorded; not running the command")?;
+    match hook::gate_for(std::slice::from_ref(&d)) {
+        Gate::Deny(r) => {
+            eprintln!("{r}");
+            return Ok(ExitCode::from(4));
+        }
+        Gate::Ask(r) => {
+            eprintln!("{r}");
+            return Ok(ExitCode::from(3));
+        }
+        Gate::Notice(m) => eprintln!("{m}"),
+        Gate::Allow => {}
+    }
+    let status = std::process::Command::new(prog)
+        .args(args)
+        .status()
+        .map_err(|e| UsageError(format!("cannot run {prog}: {e}")))?;
+    if let Some(code) = status.code() {
+        return Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)));
+    }
+    use std::os::unix::process::ExitStatusExt;
+    // Killed by a signal: report it the way shells do.
+    Ok(ExitCode::from(128u8.saturating_add(
+        u8::try_from(status.signal().unwrap_or(1)).unwrap_or(1),
+    )))
+}

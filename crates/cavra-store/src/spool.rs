@@ -1,0 +1,163 @@
+//! The hook spool: how short-lived hook processes record decisions without
+//! paying for a store.
+//!
+//! A hook runs once per tool call and must answer in about a millisecond.
+//! Opening a store (reading a JSON file, connecting to PostgreSQL, running
+//! migrations) costs far more than that, and the decision upsert needs the
+//! session record. So a hook appends its decision as one JSON line to a
+//! spool file (`.cavra/api/hook-spool.jsonl`, or `CAVRA_HOOK_SPOOL`) and
+//! fsyncs it; whoever owns the stores (`cavra serve`, every second and on
+//! start and stop, and `cavra ops ingest`) moves the spooled decisions into
+//! the activity store with the normal upsert, which also rebuilds the
+//! sessions.
+//!
+//! Concurrency: writers hold `flock` on the spool while appending. The
+//! ingester renames the spool aside, takes the lock on the renamed file (so
+//! writers that opened it before the rename finish first), reads, upserts
+//! and deletes it. A writer that finds, after locking, that its file is no
+//! longer the one at the spool path reopens. Upserts are keyed by
+//! `decision_id`, so a crash between upsert and delete only repeats work.
+//! Lines that are not valid decisions are kept in `<spool>.rejected`.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::error::{Result, StoreError};
+use crate::{Kind, Stores, records};
+
+/// Default spool path, relative to the directory the stores are relative to.
+pub const DEFAULT_SPOOL: &str = ".cavra/api/hook-spool.jsonl";
+
+/// The spool path from `CAVRA_HOOK_SPOOL`, or the default, resolved
+/// against `base` when relative.
+pub fn spool_path(env: impl Fn(&str) -> Option<String>, base: Option<&Path>) -> PathBuf {
+    let p = env("CAVRA_HOOK_SPOOL")
+        .filter(|v| !v.trim().is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_SPOOL));
+    match base {
+        Some(b) if p.is_relative() => b.join(p),
+        _ => p,
+    }
+}
+
+fn same_file(f: &File, path: &Path) -> bool {
+    match (f.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.ino() == b.ino() && a.dev() == b.dev(),
+        _ => false,
+    }
+}
+
+/// Appends records, one JSON line each, durably (fsync) under the lock.
+pub fn append(path: &Path, records: &[Value]) -> std::io::Result<()> {
+    let mut buf = Vec::new();
+    for r in records {
+        serde_json::to_writer(&mut buf, r)?;
+        buf.push(b'\n');
+    }
+    if buf.is_empty() {
+        return Ok(());
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    for _ in 0..16 {
+        let mut f = OpenOptions::new().create(true).append(true).open(path)?;
+        f.lock()?;
+        if !same_file(&f, path) {
+            continue;
+        }
+        f.write_all(&buf)?;
+        f.sync_data()?;
+        return Ok(());
+    }
+    Err(std::io::Error::other(format!(
+        "{} kept moving while appending",
+        path.display()
+    )))
+}
+
+/// What one ingest did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct IngestReport {
+    pub ingested: usize,
+    pub rejected: usize,
+}
+
+/// Moves every spooled decision into the activity store.
+pub async fn ingest(stores: &Stores, path: &Path) -> Result<IngestReport> {
+    let aside = path.with_extension(format!("ingesting.{}", std::process::id()));
+    let mut report = IngestReport::default();
+    // Finish a previous ingest that crashed before deleting its file.
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && let Some(stem) = path.file_stem().map(|s| s.to_string_lossy().into_owned())
+        && let Ok(entries) = std::fs::read_dir(dir)
+    {
+        let prefix = format!("{stem}.ingesting.");
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with(&prefix) && e.path() != aside {
+                let r = ingest_file(stores, &e.path(), path).await?;
+                report.ingested += r.ingested;
+                report.rejected += r.rejected;
+            }
+        }
+    }
+    match std::fs::rename(path, &aside) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(report),
+        Err(e) => return Err(StoreError::io(path, e)),
+    }
+    let r = ingest_file(stores, &aside, path).await?;
+    report.ingested += r.ingested;
+    report.rejected += r.rejected;
+    Ok(report)
+}
+
+async fn ingest_file(stores: &Stores, file: &Path, spool: &Path) -> Result<IngestReport> {
+    let f = File::open(file).map_err(|e| StoreError::io(file, e))?;
+    f.lock().map_err(|e| StoreError::io(file, e))?;
+    let mut good = Vec::new();
+    let mut bad = Vec::new();
+    for line in BufReader::new(&f).split(b'\n') {
+        let line = line.map_err(|e| StoreError::io(file, e))?;
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match serde_json::from_slice::<Value>(&line)
+            .map_err(|e| e.to_string())
+            .and_then(|v| records::normalize(Kind::Decision, &v).map_err(|e| e.to_string()))
+        {
+            Ok(r) => good.push(r),
+            Err(_) => bad.push(line),
+        }
+    }
+    let report = IngestReport {
+        ingested: good.len(),
+        rejected: bad.len(),
+    };
+    for chunk in good.chunks(500) {
+        stores.put_records(Kind::Decision, chunk.to_vec()).await?;
+    }
+    stores.flush().await?;
+    if !bad.is_empty() {
+        let rej = spool.with_extension("rejected");
+        let mut out = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&rej)
+            .map_err(|e| StoreError::io(&rej, e))?;
+        for l in &bad {
+            out.write_all(l)
+                .and_then(|()| out.write_all(b"\n"))
+                .map_err(|e| StoreError::io(&rej, e))?;
+        }
+        out.sync_data().map_err(|e| StoreError::io(&rej, e))?;
+    }
+    std::fs::remove_file(file).map_err(|e| StoreError::io(file, e))?;
+    Ok(report)
+}
