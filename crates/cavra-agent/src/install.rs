@@ -328,6 +328,7 @@ pub fn is_block(agent: Agent, stdout: &str, exit: Option<i32>) -> bool {
     match agent {
         Agent::ClaudeCode | Agent::Codex => {
             s("/hookSpecificOutput/permissionDecision") == Some("deny")
+                || s("/hookSpecificOutput/decision/behavior") == Some("deny")
         }
         Agent::GeminiCli => matches!(s("/decision"), Some("deny" | "block")),
         Agent::Cursor => s("/permission") == Some("deny"),

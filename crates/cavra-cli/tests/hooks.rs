@@ -1,0 +1,369 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::type_complexity
+)]
+//! Golden protocol tests: real hook JSON into a real `cavra hook <agent>`
+//! child process, exact stdout, stderr and exit code out (insta snapshots),
+//! plus a semantic check of each case's gate so a snapshot cannot quietly
+//! encode a wrong answer.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use cavra_agent::Agent;
+use cavra_agent::install::is_block;
+use serde::Deserialize;
+use serde_json::Value;
+
+const CAVRA: &str = env!("CARGO_BIN_EXE_cavra");
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Case {
+    name: String,
+    gate: String,
+    #[serde(default)]
+    input: Option<Value>,
+    #[serde(default)]
+    raw: Option<String>,
+    #[serde(default)]
+    raw_hex: Option<String>,
+    #[serde(default)]
+    args: Vec<String>,
+}
+
+struct Repo {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    spool: PathBuf,
+}
+
+fn repo() -> Repo {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap().join("repo");
+    std::fs::create_dir_all(root.join(".git")).unwrap();
+    std::fs::create_dir_all(root.join("src")).unwrap();
+    std::fs::write(root.join("src/main.rs"), "fn main() {}\n").unwrap();
+    let spool = dir.path().canonicalize().unwrap().join("spool.jsonl");
+    Repo {
+        _dir: dir,
+        root,
+        spool,
+    }
+}
+
+fn hook_cmd(repo: &Repo, agent: &str, args: &[String]) -> Command {
+    let mut c = Command::new(CAVRA);
+    c.arg("hook")
+        .arg(agent)
+        .args(args)
+        .current_dir(&repo.root)
+        .env("CAVRA_HOOK_SPOOL", &repo.spool)
+        .env_remove("CAVRA_POLICY")
+        .env_remove("CAVRA_POLICY_DIR")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    c
+}
+
+fn run_hook(repo: &Repo, agent: &str, args: &[String], input: &[u8]) -> (String, String, i32) {
+    let mut child = hook_cmd(repo, agent, args).spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let data = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&data);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+fn normalize(s: &str, root: &Path) -> String {
+    let s = s.replace(&root.display().to_string(), "ROOT");
+    let mut out = String::new();
+    let mut rest = s.as_str();
+    while let Some(i) = rest.find("dec_") {
+        out.push_str(&rest[..i + 4]);
+        rest = &rest[i + 4..];
+        let n = rest.bytes().take_while(u8::is_ascii_hexdigit).count();
+        out.push_str(if n > 0 { "ID" } else { "" });
+        rest = &rest[n..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn input_bytes(c: &Case, root: &Path) -> Vec<u8> {
+    if let Some(r) = &c.raw {
+        return r.as_bytes().to_vec();
+    }
+    if let Some(h) = &c.raw_hex {
+        return (0..h.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
+            .collect();
+    }
+    let text = c.input.as_ref().expect("input, raw or raw_hex").to_string();
+    text.replace("ROOT", &root.display().to_string())
+        .into_bytes()
+}
+
+fn asks(agent: Agent, stdout: &str) -> bool {
+    let Ok(v) = serde_json::from_str::<Value>(stdout.trim()) else {
+        return false;
+    };
+    let s = |p: &str| v.pointer(p).and_then(Value::as_str);
+    match agent {
+        Agent::ClaudeCode | Agent::Codex => {
+            s("/hookSpecificOutput/permissionDecision") == Some("ask")
+        }
+        Agent::Cursor => s("/permission") == Some("ask"),
+        Agent::CopilotCli => s("/permissionDecision") == Some("ask"),
+        Agent::GeminiCli => false,
+    }
+}
+
+fn golden(agent_name: &str) {
+    let agent = Agent::parse(agent_name).unwrap();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(format!("{agent_name}.yaml"));
+    let cases: Vec<Case> =
+        serde_saphyr::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert!(cases.len() >= 7, "{agent_name}: too few cases");
+    let repo = repo();
+    let mut snap = String::new();
+    for c in &cases {
+        let input = input_bytes(c, &repo.root);
+        let (stdout, stderr, code) = run_hook(&repo, agent_name, &c.args, &input);
+        let ctx = format!(
+            "{agent_name} / {}: exit {code}, stdout {stdout:?}, stderr {stderr:?}",
+            c.name
+        );
+        let blocked = is_block(agent, &stdout, Some(code));
+        match c.gate.as_str() {
+            "allow" => {
+                assert_eq!(code, 0, "{ctx}");
+                assert!(!blocked && !asks(agent, &stdout), "{ctx}");
+            }
+            "deny" => {
+                assert!(blocked, "{ctx}");
+                assert!(!stdout.contains("fail closed"), "{ctx}");
+            }
+            "ask" => assert!(asks(agent, &stdout), "{ctx}"),
+            "fail_closed" => {
+                assert!(blocked, "{ctx}");
+                assert!(
+                    stdout.contains("fail closed") || stderr.contains("fail closed"),
+                    "{ctx}"
+                );
+            }
+            g => panic!("{ctx}: unknown gate {g}"),
+        }
+        // Codex accepts no unknown fields: exactly the documented three.
+        if agent == Agent::Codex && !stdout.is_empty() {
+            let v: Value = serde_json::from_str(&stdout).unwrap();
+            let o = v.as_object().unwrap();
+            assert_eq!(o.len(), 1, "{ctx}");
+            let h = o["hookSpecificOutput"].as_object().unwrap();
+            let mut keys: Vec<&str> = h.keys().map(String::as_str).collect();
+            keys.sort_unstable();
+            assert!(
+                keys == [
+                    "hookEventName",
+                    "permissionDecision",
+                    "permissionDecisionReason"
+                ] || keys == ["decision", "hookEventName"],
+                "{ctx}"
+            );
+        }
+        if !stdout.is_empty() {
+            assert!(stdout.ends_with('\n'), "{ctx}");
+            serde_json::from_str::<Value>(&stdout)
+                .unwrap_or_else(|e| panic!("{ctx}: stdout is not one JSON document: {e}"));
+        }
+        snap.push_str(&format!(
+            "## {}\nexit: {code}\nstdout: {}stderr: {}\n",
+            c.name,
+            if stdout.is_empty() {
+                "\n".to_string()
+            } else {
+                normalize(&stdout, &repo.root)
+            },
+            if stderr.is_empty() {
+                "\n".to_string()
+            } else {
+                normalize(&stderr, &repo.root)
+            },
+        ));
+    }
+    insta::assert_snapshot!(format!("golden_{}", agent_name.replace('-', "_")), snap);
+}
+
+#[test]
+fn golden_claude_code() {
+    golden("claude-code");
+}
+
+#[test]
+fn golden_codex() {
+    golden("codex");
+}
+
+#[test]
+fn golden_gemini_cli() {
+    golden("gemini-cli");
+}
+
+#[test]
+fn golden_cursor() {
+    golden("cursor");
+}
+
+#[test]
+fn golden_copilot_cli() {
+    golden("copilot-cli");
+}
+
+#[test]
+fn hook_decisions_are_recorded_in_the_spool() {
+    let repo = repo();
+    let input = format!(
+        r#"{{"session_id":"sess-42","cwd":"{}","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{{"command":"rm -rf /"}}}}"#,
+        repo.root.display()
+    );
+    let (_, _, code) = run_hook(&repo, "claude-code", &[], input.as_bytes());
+    assert_eq!(code, 0);
+    let text = std::fs::read_to_string(&repo.spool).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["session_id"], "sess-42");
+    assert_eq!(lines[0]["agent_id"], "claude-code");
+    assert_eq!(lines[0]["decision"], "block");
+    assert_eq!(lines[0]["target"], "rm -rf /");
+}
+
+#[test]
+fn unwritable_spool_fails_closed() {
+    let repo = repo();
+    let mut cmd = hook_cmd(&repo, "claude-code", &[]);
+    cmd.env(
+        "CAVRA_HOOK_SPOOL",
+        "/proc/cavra-cannot-write-here/spool.jsonl",
+    );
+    let mut child = cmd.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(
+            br#"{"session_id":"s","cwd":"/tmp","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"ls"}}"#,
+        )
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("could not be recorded"), "{err}");
+}
+
+#[test]
+fn oversized_input_fails_closed_quickly() {
+    let repo = repo();
+    let start = Instant::now();
+    let mut big = br#"{"session_id":"s","hook_event_name":"PreToolUse","tool_name":"Write","tool_input":{"file_path":"/tmp/x","content":""#.to_vec();
+    big.resize(10 * 1024 * 1024, b'a');
+    big.extend_from_slice(br#""}}"#);
+    let (stdout, stderr, code) = run_hook(&repo, "claude-code", &[], &big);
+    assert_eq!(code, 2, "{stdout} {stderr}");
+    assert!(stderr.contains("larger than 8 MiB"), "{stderr}");
+    assert!(start.elapsed() < Duration::from_secs(20));
+}
+
+#[test]
+fn stdin_that_never_closes_fails_closed_at_the_deadline() {
+    let repo = repo();
+    let mut cmd = hook_cmd(&repo, "claude-code", &[]);
+    cmd.env("CAVRA_HOOK_TIMEOUT_MS", "300");
+    let start = Instant::now();
+    let mut child = cmd.spawn().unwrap();
+    let stdin = child.stdin.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "hook hung");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    drop(stdin);
+    let mut err = String::new();
+    stderr.read_to_string(&mut err).unwrap();
+    assert_eq!(status.code(), Some(2));
+    assert!(err.contains("no decision within 300 ms"), "{err}");
+}
+
+/// A minimal agent loop: ask the hook, run the Bash command only when the
+/// hook lets it proceed.
+fn agent_runs(repo: &Repo, policy: &Path, command: &str) -> bool {
+    let input = serde_json::json!({
+        "session_id": "e2e", "cwd": repo.root, "hook_event_name": "PreToolUse",
+        "tool_name": "Bash", "tool_input": {"command": command}});
+    let args = vec!["--policy".to_string(), policy.display().to_string()];
+    let (stdout, _, code) = run_hook(repo, "claude-code", &args, input.to_string().as_bytes());
+    if code == 2 || is_block(Agent::ClaudeCode, &stdout, Some(code)) || !stdout.is_empty() {
+        return false;
+    }
+    let st = Command::new("bash")
+        .arg("-c")
+        .arg(command)
+        .current_dir(&repo.root)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    true
+}
+
+#[test]
+fn end_to_end_destructive_call_leaves_the_repository_untouched() {
+    let repo = repo();
+    let pack_dir = repo.root.parent().unwrap().join("pack");
+    std::fs::create_dir_all(&pack_dir).unwrap();
+    let policy = pack_dir.join("policy.yaml");
+    std::fs::write(
+        &policy,
+        "metadata: {id: cavra-e2e, title: e2e, description: e2e, version: '1'}\n\
+         commands:\n  block: ['rm -rf *', 'rm -r *', 'find * -delete']\n  allow: ['touch *', 'ls*']\n",
+    )
+    .unwrap();
+    let before = std::fs::read_to_string(repo.root.join("src/main.rs")).unwrap();
+    for destructive in [
+        "rm -rf src",
+        "r''m -rf src",
+        "sh -c 'rm -rf src'",
+        "D=src; rm -rf $D",
+        "find src -delete",
+        "ls && rm -r src",
+    ] {
+        assert!(!agent_runs(&repo, &policy, destructive), "{destructive}");
+        assert_eq!(
+            std::fs::read_to_string(repo.root.join("src/main.rs")).unwrap(),
+            before,
+            "{destructive} changed the repository"
+        );
+    }
+    assert!(agent_runs(&repo, &policy, "touch created.txt"));
+    assert!(repo.root.join("created.txt").exists());
+}
