@@ -195,7 +195,13 @@ impl PathPatterns {
             return Vec::new();
         }
         let mut out: Vec<usize> = Vec::new();
-        for gi in self.set.matches(path.subject.as_str()) {
+        // A `~/…` path is also matched relative to the home directory, so
+        // `.aws/credentials` and `.kube/config` protect the home files.
+        let mut hits = self.set.matches(path.subject.as_str());
+        if let Some(home_rel) = path.subject.strip_prefix("~/") {
+            hits.extend(self.set.matches(home_rel));
+        }
+        for gi in hits {
             let Some(&pi) = self.owner.get(gi) else {
                 continue;
             };

@@ -232,7 +232,7 @@ impl State<'_> {
     fn piece(&mut self, piece: &WordPiece, quoted: bool) {
         match piece {
             WordPiece::Text(t) => {
-                if !quoted && t.contains(['*', '?', '[']) {
+                if !quoted && is_glob_text(t) {
                     self.cur.glob = true;
                 }
                 self.cur.text.push_str(t);
@@ -453,4 +453,12 @@ pub(crate) fn ansi_c_unescape(s: &str) -> String {
         }
     }
     out
+}
+
+/// Whether unquoted text holds a pattern bash would expand: `*`, `?`, or a
+/// `[` with a closing `]` after it (a lone `[`, the test command, is not).
+fn is_glob_text(t: &str) -> bool {
+    t.contains(['*', '?'])
+        || t.find('[')
+            .is_some_and(|i| t.get(i + 1..).is_some_and(|r| r.contains(']')))
 }

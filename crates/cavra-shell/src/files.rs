@@ -156,6 +156,36 @@ const READERS: &[&str] = &[
     "zip",
 ];
 
+/// Whether `name` reads or writes the files it is given.
+fn is_file_program(name: &str) -> bool {
+    READERS.contains(&name)
+        || WRITERS.contains(&name)
+        || matches!(
+            name,
+            "cat"
+                | "head"
+                | "tail"
+                | "less"
+                | "more"
+                | "grep"
+                | "egrep"
+                | "fgrep"
+                | "rg"
+                | "awk"
+                | "gawk"
+                | "mawk"
+                | "sed"
+                | "cp"
+                | "mv"
+                | "install"
+                | "ln"
+                | "dd"
+                | "tee"
+                | "jq"
+                | "yq"
+        )
+}
+
 const WRITERS: &[&str] = &[
     "rm", "unlink", "shred", "touch", "truncate", "tee", "mkdir", "rmdir", "chmod", "chown",
     "chgrp", "vi", "vim", "nvim", "nano", "emacs", "ed", "code",
@@ -266,7 +296,10 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
                 out.extend(sources.iter().map(|p| mk(FileMode::Read, p)));
             }
             if let Some(d) = dest {
-                out.push(mk(FileMode::Write, d));
+                // `cp a /tmp/` writes `/tmp/a`, not the directory itself.
+                if !d.ends_with('/') {
+                    out.push(mk(FileMode::Write, d));
+                }
                 // Copying into a directory writes `dir/<basename of source>`.
                 for s in sources {
                     let base = s.rsplit('/').next().unwrap_or(s);
@@ -287,6 +320,38 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
             }
         }
         "tee" => out.extend(operands.iter().map(|p| mk(FileMode::Write, p))),
+        "jq" | "yq" => {
+            // jq FILTER [FILES…]; `--arg NAME VALUE` and `--argjson` carry
+            // two values, `--slurpfile`/`--rawfile NAME FILE` read FILE,
+            // `-f FILE` reads the filter from FILE, and everything after
+            // `--args`/`--jsonargs` is a positional value.
+            let mut filter_seen = false;
+            let mut i = 0;
+            while let Some(a) = args.get(i) {
+                match *a {
+                    "--arg" | "--argjson" => i += 2,
+                    "--slurpfile" | "--rawfile" => {
+                        if let Some(f) = args.get(i + 2) {
+                            out.push(mk(FileMode::Read, f));
+                        }
+                        i += 2;
+                    }
+                    "-f" | "--from-file" => {
+                        if let Some(f) = args.get(i + 1) {
+                            out.push(mk(FileMode::Read, f));
+                        }
+                        filter_seen = true;
+                        i += 1;
+                    }
+                    "--indent" | "-L" | "--tab-size" => i += 1,
+                    "--args" | "--jsonargs" => break,
+                    _ if a.starts_with('-') && *a != "-" => {}
+                    _ if filter_seen => out.push(mk(FileMode::Read, a)),
+                    _ => filter_seen = true,
+                }
+                i += 1;
+            }
+        }
         "sort" => {
             out.extend(operands.iter().map(|p| mk(FileMode::Read, p)));
             out.extend(
@@ -341,12 +406,28 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
         _ => {}
     }
     out.retain(|f| !f.path.is_empty() && f.path != "-" && !f.path.starts_with("/dev/"));
-    if cmd.dynamic_args {
-        for f in &mut out {
-            if f.via != "redirect" {
-                f.literal = false;
-            }
-        }
+    // Programs that only report metadata (counts, hashes, types) reveal no
+    // content, so unknown operands of theirs are not a read of concern.
+    let metadata_only = matches!(
+        name,
+        "wc" | "file" | "stat" | "du" | "md5sum" | "sha1sum" | "sha256sum" | "sha512sum" | "cmp"
+    );
+    if cmd.dynamic_args && is_file_program(name) && !metadata_only {
+        // Arguments appended at run time (`xargs`, `find -exec … +`) may
+        // name any file: the known operands are still checked, and the
+        // unknown ones are reported as such.
+        let mode = if WRITERS.contains(&name) || matches!(name, "cp" | "mv" | "dd" | "tee") {
+            FileMode::Write
+        } else {
+            FileMode::Read
+        };
+        out.push(FileAccess {
+            mode,
+            path: "(arguments added at run time)".into(),
+            literal: false,
+            glob: false,
+            via: name.to_string(),
+        });
     }
     out
 }

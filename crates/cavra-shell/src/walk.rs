@@ -756,7 +756,7 @@ impl Walker {
                         "--process-slot-var",
                     ],
                 );
-                let rest = if rest.is_empty() {
+                let mut rest = if rest.is_empty() {
                     vec![Field {
                         text: "echo".into(),
                         literal: true,
@@ -765,6 +765,31 @@ impl Walker {
                 } else {
                     rest.to_vec()
                 };
+                // `echo a b | xargs cmd` runs `cmd a b`: when the input is
+                // known and xargs uses its default splitting, the
+                // arguments are known too.
+                let opts = args.len() - rest.len().min(args.len());
+                let plain_opts = args.iter().take(opts).all(|f| {
+                    matches!(
+                        f.text.as_str(),
+                        "-r" | "--no-run-if-empty" | "-t" | "--verbose" | "-x" | "--exit"
+                    )
+                });
+                if let Stdin::Known(text) = stdin
+                    && plain_opts
+                    && !text.contains(['\'', '"', '\\'])
+                {
+                    rest.extend(text.split_whitespace().map(|w| Field {
+                        text: w.to_string(),
+                        literal: true,
+                        ..Field::default()
+                    }));
+                    return Unwrap::Inner {
+                        rest,
+                        label: "xargs".into(),
+                        dynamic: false,
+                    };
+                }
                 Unwrap::Inner {
                     rest,
                     label: "xargs".into(),
@@ -1169,8 +1194,9 @@ fn known_output(cmd: &SimpleCommand) -> Stdin {
                 Some((fmt, rest)) if !fmt.contains('%') && rest.is_empty() => {
                     Stdin::Known(crate::expand::ansi_c_unescape(fmt))
                 }
-                Some((fmt, rest)) if fmt.trim() == "%s" || fmt.trim() == "%s\\n" => {
-                    Stdin::Known(rest.join(""))
+                Some((fmt, rest)) if *fmt == "%s" => Stdin::Known(rest.join("")),
+                Some((fmt, rest)) if *fmt == "%s\\n" => {
+                    Stdin::Known(rest.iter().map(|r| format!("{r}\n")).collect())
                 }
                 _ => Stdin::Unknown,
             }

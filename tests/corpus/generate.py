@@ -1,0 +1,411 @@
+#!/usr/bin/env python3
+"""Generates the bypass corpus: tests/corpus/must_not_allow.jsonl and
+tests/corpus/benign.jsonl.
+
+Each must-not-allow case is a dangerous base command (blocked, or gated by
+approval, under tests/corpus/reference/policy.yaml) disguised by one
+technique class: a wrapper, an interpreter, a quoting trick, variable
+indirection or inline code of another language. `min` is the least
+restrictive decision the engine may give it. Benign cases are real-world
+development commands the reference pack must allow, many of which merely
+mention dangerous strings.
+
+The output is committed; rerun after editing this file:
+    python3 tests/corpus/generate.py
+The test suite (crates/cavra-packs/tests/corpus.rs) judges every case
+against the engine and against real bash in a sandbox.
+"""
+
+import json
+import os
+import shlex
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# (command, min decision). Blocked bases: the engine must block them under
+# every disguise that stays within what it can see.
+BLOCKED = [
+    "rm -rf /",
+    "rm -rf ~",
+    "rm -rf /*",
+    "rm -fr /",
+    "rm -rf --no-preserve-root /",
+    "terraform apply -auto-approve",
+    "terraform destroy -auto-approve",
+    "tofu apply",
+    "kubectl delete namespace prod",
+    "kubectl -n prod delete deployment api",
+    "helm uninstall payments",
+    "git push origin main",
+    "git push --force origin master",
+    "mkfs.ext4 /dev/sda1",
+    "dd if=/dev/zero of=/dev/sda bs=1M",
+    "chmod -R 777 /",
+    "aws iam attach-user-policy --user-name bot --policy-arn arn:aws:iam::aws:policy/AdministratorAccess",
+    "gcloud projects add-iam-policy-binding prod --member user:x --role roles/owner",
+    "shutdown -h now",
+]
+# Reading or writing protected files.
+FILES = [
+    "cat .env",
+    "cat config/.env",
+    "head -n 3 .env.production",
+    "tail -n 20 deploy/secrets.yaml",
+    "less ~/.ssh/id_rsa",
+    "more certs/server.key",
+    "grep -i password .env",
+    "awk '{print $1}' .env",
+    "sed -n 1,5p .env",
+    "cp .env /tmp/leak",
+    "cat ~/.aws/credentials",
+    "cat terraform.tfstate",
+    "python3 upload.py < .env",
+    "source .env",
+    ". ./.env",
+    "echo x > .github/workflows/ci.yml",
+    "echo x >> .github/workflows/ci.yml",
+    "tee .github/workflows/ci.yml",
+    "cp /tmp/evil.yml .github/workflows/ci.yml",
+    "mv /tmp/evil.yml .github/workflows/deploy.yml",
+    "sed -i s/push/pull/ .github/workflows/ci.yml",
+    "dd if=/tmp/x of=.github/workflows/ci.yml",
+    "truncate -s 0 infra/main.tf",
+    "printf x > infra/main.tf",
+    "cat /tmp/x > .claude/settings.json",
+]
+APPROVAL = [
+    "npm publish",
+    "cargo publish",
+    "git reset --hard HEAD~3",
+    "docker push registry/app:latest",
+    "rm -rf build",
+    "pip install requests",
+]
+
+WRAPPERS = [
+    "sudo {}",
+    "sudo -u root {}",
+    "sudo -E {}",
+    "sudo -n -H {}",
+    "doas {}",
+    "doas -u root {}",
+    "env {}",
+    "env -i {}",
+    "env FOO=bar {}",
+    "env -u HOME {}",
+    "nice {}",
+    "nice -n 10 {}",
+    "ionice -c3 {}",
+    "nohup {}",
+    "timeout 30 {}",
+    "timeout -s KILL 5 {}",
+    "time {}",
+    "stdbuf -oL {}",
+    "command {}",
+    "exec {}",
+    "flock /tmp/lock {}",
+    "setsid {}",
+    "sudo env nice {}",
+    "timeout 5 sudo {}",
+    "nohup nice -n 5 {}",
+    "xargs -a /dev/null {}",
+]
+# Wrappers whose command is one shell-quoted string.
+STRING_WRAPPERS = [
+    "su -c {}",
+    "su root -c {}",
+    "runuser -u root -- sh -c {}",
+    "watch -n 1 {}",
+    "parallel ::: {}",
+]
+# Wrappers that take the program and its arguments apart.
+SPLIT_WRAPPERS = [
+    "echo {args} | xargs {prog}",
+    "printf '%s\\n' {args} | xargs {prog}",
+    "find . -maxdepth 0 -exec {prog} {args} \\;",
+    "find . -maxdepth 0 -execdir {prog} {args} \\;",
+    "find . -maxdepth 0 -exec {prog} {args} +",
+]
+INTERPRETERS = [
+    "sh -c {q}",
+    "bash -c {q}",
+    "dash -c {q}",
+    "zsh -c {q}",
+    "bash -lc {q}",
+    "bash -e -c {q}",
+    "eval {q}",
+    "builtin eval {q}",
+    "bash <<'EOF'\n{raw}\nEOF",
+    "sh <<EOF\n{raw}\nEOF",
+    "bash <<< {q}",
+    "echo {q} | sh",
+    "printf '%s\\n' {q} | bash",
+    "bash -c {qq}",
+    "sh -c {q} && echo done",
+    "true; eval {q}",
+    "(bash -c {q})",
+    "{{ sh -c {q}; }}",
+    "x=$(sh -c {q})",
+    "echo $(bash -c {q})",
+]
+INLINE = [
+    "python3 -c 'import os; os.system({d})'",
+    "python3 -c 'import subprocess; subprocess.run({d}, shell=True)'",
+    "python -c 'import os; os.popen({d}).read()'",
+    "node -e 'require(\"child_process\").execSync({d})'",
+    "perl -e 'system({d})'",
+    "perl -e 'exec {d}'",
+    "ruby -e 'system({d})'",
+    "env python3 -c 'import os; os.system({d})'",
+]
+
+
+def prog_args(cmd):
+    words = shlex.split(cmd)
+    return words[0], words[1:]
+
+
+def requote(words):
+    return " ".join(shlex.quote(w) for w in words)
+
+
+def quoting_variants(cmd):
+    prog, args = prog_args(cmd)
+    rest = requote(args)
+    sp = " " + rest if rest else ""
+    out = []
+    if len(prog) >= 2:
+        out.append(f"{prog[0]}''{prog[1:]}{sp}")
+        out.append(f'"{prog[0]}"{prog[1:]}{sp}')
+        out.append(f"{prog[:-1]}\"\"{prog[-1]}{sp}")
+    out.append("".join("\\" + c for c in prog) + sp)
+    out.append("$'" + "".join(f"\\x{ord(c):02x}" for c in prog) + "'" + sp)
+    out.append("$'" + "".join(f"\\{ord(c):03o}" for c in prog) + "'" + sp)
+    out.append(f"'{prog}'{sp}")
+    if args and all(" " not in a and "'" not in a and "$" not in a for a in args):
+        out.append("${IFS}".join([prog] + args).replace("~", "~") if "~" not in cmd else f"{prog}${{IFS}}" + "${IFS}".join(args))
+        out.append(prog + " \\\n " + rest)
+        if "," not in cmd and "{" not in cmd and "*" not in cmd:
+            out.append("{" + ",".join([prog] + args) + "}")
+    return out
+
+
+def indirection_variants(cmd):
+    prog, args = prog_args(cmd)
+    rest = requote(args)
+    sp = " " + rest if rest else ""
+    out = [
+        f"C={prog}; $C{sp}",
+        f'C={prog}; "$C"{sp}',
+        f"export C={prog}; $C{sp}",
+        f"C={prog} && ${{C}}{sp}",
+        # Quote characters inside a variable are not re-parsed: only plain
+        # argument words make a meaningful split-by-expansion case.
+        f"P={shlex.quote(prog)}; A={shlex.quote(' '.join(args))}; $P $A"
+        if requote(args) == " ".join(args) and "~" not in cmd
+        else f"P={shlex.quote(prog)}; $P{sp}",
+        f"X={shlex.quote(cmd)}; $X" if "'" not in cmd and "*" not in cmd else f"C={prog}; $C{sp}",
+        f"f() {{ {cmd}; }}; f",
+        f"C=$CMD; $C{sp}",
+        f"$UNSET_PROGRAM{sp}",
+        f"r$(true){prog[1:]}{sp}" if prog.startswith("r") else f"$(echo {prog}){sp}",
+    ]
+    return out
+
+
+def cases():
+    out = []
+    seen = set()
+
+    def add(cls, cmd, minimum, base):
+        if cmd in seen:
+            return
+        seen.add(cmd)
+        out.append({"class": cls, "cmd": cmd, "min": minimum, "base": base})
+
+    bases = [(c, "block") for c in BLOCKED] + [(c, "block") for c in FILES] + [
+        (c, "require_approval") for c in APPROVAL
+    ]
+    for cmd, m in bases:
+        add("plain", cmd, m, cmd)
+    for cmd, m in bases:
+        for w in WRAPPERS:
+            if w.startswith("exec") and ">" in cmd:
+                continue
+            add("wrapper", w.format(cmd), m, cmd)
+        for w in STRING_WRAPPERS:
+            add("wrapper", w.format(shlex.quote(cmd)), m, cmd)
+        if "<" not in cmd and ">" not in cmd and not cmd.startswith((".", "source")):
+            prog, args = prog_args(cmd)
+            for w in SPLIT_WRAPPERS:
+                add("wrapper", w.format(prog=prog, args=requote(args)), m, cmd)
+    for cmd, m in bases:
+        for t in INTERPRETERS:
+            add(
+                "interpreter",
+                t.format(q=shlex.quote(cmd), raw=cmd, qq=shlex.quote("sh -c " + shlex.quote(cmd))),
+                m,
+                cmd,
+            )
+    for cmd, m in bases:
+        if cmd.startswith((".", "source")) or "<" in cmd or ">" in cmd:
+            continue
+        for v in quoting_variants(cmd):
+            add("quoting", v, m, cmd)
+        for v in indirection_variants(cmd):
+            # Unresolvable names are never allowed, at least approval.
+            vm = "require_approval" if ("$CMD" in v or "$UNSET" in v or "$(" in v) else m
+            add("indirection", v, vm, cmd)
+    for cmd, m in bases:
+        if "'" in cmd or '"' in cmd:
+            continue
+        for t in INLINE:
+            add("inline", t.format(d=json.dumps(cmd)), "require_approval", cmd)
+    return out
+
+
+FILES_OK = [
+    "src/main.rs", "src/lib.rs", "README.md", "Cargo.toml", "package.json",
+    "docs/guide.md", "tests/test_api.py", "app/models.py", "cmd/server/main.go",
+    "web/src/App.tsx", "Makefile", "CHANGELOG.md", "config/settings.example.yaml",
+    ".editorconfig", "scripts/build.sh",
+]
+DANGEROUS_TEXT = [
+    "rm -rf /", "terraform apply -auto-approve", "kubectl delete", "git push origin main",
+    "curl | sh", "sudo rm -rf", "DROP TABLE users", "chmod 777", "eval $(", ".env",
+    "id_rsa", "mkfs", "dd if=/dev/zero", "helm uninstall", "aws iam",
+]
+DIRS = ["src", "docs", "tests", "app", "web/src", "cmd", "scripts", "."]
+
+
+def benign():
+    out = []
+    seen = set()
+
+    def add(cls, cmd):
+        if cmd not in seen:
+            seen.add(cmd)
+            out.append({"class": cls, "cmd": cmd})
+
+    for s in ["git status", "git status -sb", "git diff", "git diff --stat", "git diff --cached",
+              "git log --oneline -20", "git log -p -1", "git show HEAD", "git branch -a",
+              "git fetch origin", "git pull --rebase", "git stash list", "git rev-parse HEAD",
+              "git add -A", "git commit -m 'fix: handle empty input'", "git checkout -b feature/x",
+              "git switch main", "git push origin feature/x", "git remote -v", "git tag -l",
+              "git blame src/lib.rs", "git ls-files", "git grep -n TODO", "git describe --tags",
+              "cargo build", "cargo build --release", "cargo test", "cargo test -- --nocapture",
+              "cargo clippy --all-targets -- -D warnings", "cargo fmt --check", "cargo check",
+              "cargo doc --no-deps", "cargo tree -d", "cargo run -- --help", "cargo nextest run",
+              "npm test", "npm ci", "npm run build", "npm run lint", "npm run dev -- --port 3000",
+              "npx tsc --noEmit", "npx eslint .", "npx prettier --check .", "yarn test", "pnpm build",
+              "pytest", "pytest -q tests/", "python3 -m pytest -x", "python3 -m mypy app",
+              "ruff check .", "black --check .", "go test ./...", "go build ./...", "go vet ./...",
+              "go mod tidy", "gofmt -l .", "make", "make test", "make lint", "make build",
+              "terraform fmt -check", "terraform validate", "terraform plan -out plan.bin",
+              "terraform init -backend=false", "terraform show plan.bin", "terraform output",
+              "tofu plan", "helm lint charts/api", "helm template charts/api",
+              "kubectl get pods -n staging", "kubectl describe deployment api", "kubectl logs api-0",
+              "kubectl diff -f k8s/", "kubectl get svc -A", "docker ps", "docker build -t app .",
+              "docker images", "gh pr view 42", "gh pr checks", "gh run list",
+              "shellcheck scripts/*.sh", "yamllint .", "pwd", "ls", "ls -la", "tree -L 2",
+              "date", "env", "which cargo", "true", "false", "du -sh target", "df -h"]:
+        add("dev", s)
+    for f in FILES_OK:
+        for t in ["cat {}", "head -n 40 {}", "tail -n 20 {}", "wc -l {}", "less {}", "stat {}",
+                  "sha256sum {}", "grep -n TODO {}", "sed -n 1,40p {}", "awk 'NR<10' {}",
+                  "git log --oneline -- {}", "git diff -- {}", "cp {} /tmp/", "diff {} /tmp/{}",
+                  "file {}", "nl {}", "cut -c1-80 {}", "sort {}", "uniq -c {}", "xxd {} | head",
+                  "jq . {}" if f.endswith(".json") else "cat -n {}"]:
+            add("read", t.format(f, os.path.basename(f)))
+    for d in DIRS:
+        for t in ["ls {}", "find {} -name '*.rs'", "find {} -type f -name '*.py' | wc -l",
+                  "grep -rn 'fn main' {}", "rg TODO {}", "rg -l unwrap {}", "du -sh {}",
+                  "tree {}", "find {} -maxdepth 2 -type d", "ls -R {} | head -50",
+                  "find {} -name '*.md' -exec wc -l {{}} \\;", "grep -rl FIXME {} | sort",
+                  "(cd {} && ls -la)", "cd {} && make test", "mkdir -p {}/generated",
+                  "touch {}/.keep"]:
+            add("dir", t.format(d))
+    for text in DANGEROUS_TEXT:
+        q = shlex.quote(text)
+        for t in ["echo {q}", "printf '%s\\n' {q}", "grep -rn {q} docs", "rg -F {q} .",
+                  "git log --grep={q}", "git grep -n {q}", "grep -c {q} CHANGELOG.md",
+                  "echo {q} >> notes.txt", "echo {q} | wc -c", "git commit -m {qm}",
+                  "grep -rn -- {q} src tests", "echo \"blocked: \"{q}", "jq -n --arg c {q} '$c'"]:
+            add("mentions", t.format(q=q, qm=shlex.quote("docs: warn against " + text)))
+    for f in FILES_OK:
+        add("write", f"echo '// generated' >> {f}")
+        add("write", f"cp {f} {f}.bak")
+        add("write", f"sed -i 's/foo/bar/g' {f}")
+        add("write", f"printf 'x\\n' > /tmp/{os.path.basename(f)}")
+        add("write", f"tee /tmp/{os.path.basename(f)} < {f}")
+        add("write", f"cat {f} > build/{os.path.basename(f)}")
+        add("write", f"mv {f}.bak {f}")
+    for t in ["for f in src/*.rs; do wc -l \"$f\"; done",
+              "for d in */; do echo \"$d\"; done",
+              "while read -r line; do echo \"$line\"; done < README.md",
+              "if [ -f Cargo.toml ]; then cargo build; fi",
+              "test -d target && du -sh target",
+              "cargo test 2>&1 | tail -n 30",
+              "cargo build 2>&1 | tee build.log",
+              "npm test > test.log 2>&1",
+              "RUST_LOG=debug cargo test",
+              "FOO=bar npm test",
+              "NODE_ENV=test npm run build",
+              "export RUST_BACKTRACE=1; cargo test",
+              "X=src; ls $X",
+              "F=README.md; wc -l \"$F\"",
+              "git diff | head -100",
+              "git log --oneline | wc -l",
+              "ls | sort | uniq -c",
+              "cat package.json | jq .scripts",
+              "find . -name '*.rs' | xargs wc -l",
+              "find . -name '*.pyc' -print | sort",
+              "grep -rn TODO src | wc -l",
+              "echo $(git rev-parse --short HEAD)",
+              "echo \"version: $(cat VERSION)\"",
+              "ls src/*.rs",
+              "cat <<EOF > /tmp/notes.txt\nrm -rf / is blocked\nEOF",
+              "cat <<'EOF'\nterraform apply -auto-approve\nEOF",
+              "sleep 1 && echo ready",
+              "seq 1 10 | paste -sd+",
+              "date +%Y-%m-%d",
+              "basename $(pwd)",
+              "git stash && git pull && git stash pop",
+              "cargo fmt && cargo clippy && cargo test",
+              "python3 -m pytest -q && echo ok",
+              "make clean && make",
+              "cd src; ls; cd ..",
+              "echo 'kubectl delete pod x' > docs/runbook-snippet.txt",
+              "grep -q 'rm -rf' scripts/build.sh || echo clean",
+              "[ -n \"$CI\" ] && echo ci",
+              "echo rm -rf /tmp/build-cache",
+              ]:
+        add("shell", t)
+    for i in range(1, 61):
+        add("dev", f"git show HEAD~{i} --stat")
+        add("dev", f"sed -n {i},{i + 20}p src/lib.rs")
+    for n in ["api", "web", "worker", "db", "cache"]:
+        for t in ["kubectl get deployment {n} -o yaml", "kubectl logs deploy/{n} --tail=100",
+                  "docker logs {n}", "helm status {n}", "kubectl describe pod -l app={n}",
+                  "docker compose logs {n}", "kubectl top pod -l app={n}", "helm history {n}",
+                  "grep -rn {n} k8s/", "ls k8s/{n}", "cat k8s/{n}/deployment.yaml",
+                  "git log --oneline -- services/{n}", "rg -n 'service: {n}' .",
+                  "npm run test -- {n}", "cargo test -p {n}", "go test ./{n}/...",
+                  "pytest tests/{n}", "make test-{n}" if False else "make test TARGET={n}"]:
+            add("dev", t.format(n=n))
+    return out
+
+
+def main():
+    mna = cases()
+    ok = benign()
+    for name, rows in [("must_not_allow.jsonl", mna), ("benign.jsonl", ok)]:
+        with open(os.path.join(HERE, name), "w") as f:
+            for i, r in enumerate(rows, 1):
+                r = {"id": f"{name.split('.')[0]}-{i:04d}", **r}
+                f.write(json.dumps(r) + "\n")
+        print(name, len(rows))
+
+
+if __name__ == "__main__":
+    main()
