@@ -4,7 +4,9 @@
 # the store and API suites need a PostgreSQL server. One on
 # 127.0.0.1:5432 (trust auth, database `test`) is used when present;
 # otherwise PostgreSQL is installed and a private server is started on
-# 127.0.0.1:54329 for the run, and stopped afterwards.
+# 127.0.0.1:54329 for the run, and stopped afterwards. The bypass corpus
+# runs every case in real bash inside a bubblewrap sandbox: `bwrap` is
+# installed when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
@@ -81,6 +83,16 @@ drop_old_schemas() {
       done
 }
 
+setup_bwrap() {
+  command -v bwrap >/dev/null 2>&1 && return 0
+  echo "== installing bubblewrap for the bash ground truth of the bypass corpus" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  local sudo=""
+  [[ "$(id -u)" != 0 ]] && sudo="sudo"
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq bubblewrap >/dev/null
+}
+
 if [[ "${1:-}" == "--pg-only" ]]; then
   # Used to check the PostgreSQL provisioning alone.
   setup_postgres
@@ -91,6 +103,7 @@ fi
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 setup_postgres
+setup_bwrap
 drop_old_schemas
 echo "== PostgreSQL for the tests: $CAVRA_TEST_DATABASE_URL" >&2
 if command -v cargo-nextest >/dev/null 2>&1; then
