@@ -13,6 +13,7 @@
 
 pub mod hook;
 pub mod install;
+pub mod mcp;
 pub mod patch;
 pub mod protocol;
 

@@ -45,7 +45,7 @@ pub fn parse(text: &str) -> Result<Vec<FileChange>, String> {
         let no = no + 1;
         let t = line.trim();
         if !began {
-            if t.is_empty() || t.starts_with("<<") || t == "apply_patch" {
+            if t.is_empty() || t.starts_with("<<") || t.starts_with("apply_patch") {
                 continue;
             }
             if t == "*** Begin Patch" {

@@ -7,6 +7,7 @@
 //! 3 requires approval, 4 blocked.
 
 mod agent_cmd;
+mod mcp_cmd;
 mod ops_cmd;
 mod policy_cmd;
 
@@ -53,6 +54,9 @@ enum Cmd {
     /// Run commands under the policy
     #[command(subcommand)]
     Agent(agent_cmd::AgentCmd),
+    /// MCP: CAVRA as an MCP server, a governing MCP gateway, tool pins
+    #[command(subcommand)]
+    Mcp(mcp_cmd::McpCmd),
     /// Run the HTTP API (stores from CAVRA_*_STORE / CAVRA_*_DB / CAVRA_DATABASE_URL)
     Serve {
         #[arg(long, default_value = "127.0.0.1")]
@@ -181,6 +185,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Cmd::Install(i) => agent_cmd::install(&i),
         Cmd::Doctor(d) => agent_cmd::doctor(&d),
         Cmd::Agent(a) => agent_cmd::agent(a),
+        Cmd::Mcp(m) => mcp_cmd::run(m),
         Cmd::Serve {
             host,
             port,

@@ -1,0 +1,322 @@
+//! `cavra mcp proxy`: a governing stdio gateway between an MCP client and
+//! one real MCP server (spawned as a child process).
+//!
+//! - `tools/list`: the upstream list, minus tools the policy blocks and
+//!   tools whose definitions are not pinned (changed, or new since the
+//!   server was pinned).
+//! - `tools/call`: evaluated as an `mcp_tool_call` (server, tool and the
+//!   arguments, so argument-level rules apply); a block, an approval gate, a
+//!   pin violation, an upstream failure or a timeout comes back as an
+//!   `isError` result whose text the model can read. Only an allowed call
+//!   reaches the server.
+//! - `notifications/tools/list_changed` from the server: the definitions
+//!   are re-fetched and re-checked against the pins, and the client is told.
+//!
+//! Every decision is appended to the hook spool like a hook decision.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use cavra_policy::{
+    Action, ActionType, BreakGlass, CompiledPolicy, Decision, EvalContext, Outcome,
+};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock as Content,
+    Implementation, InitializeResult, ListToolsResult, PaginatedRequestParams, ServerCapabilities,
+    Tool,
+};
+use rmcp::service::{NotificationContext, RequestContext, RunningService};
+use rmcp::{ClientHandler, ErrorData as McpError, Peer, RoleClient, RoleServer, ServerHandler};
+use serde_json::Value;
+use tokio::sync::Mutex;
+
+use super::pins::{self, PinState};
+use crate::hook::rank;
+
+/// Settings of one proxy.
+#[derive(Clone, Debug)]
+pub struct ProxyConfig {
+    /// The server's name in policy (`mcp.allowed_servers`, `server:tool`).
+    pub server: String,
+    pub pins: PathBuf,
+    /// Where decisions are recorded (`None`: not recorded).
+    pub spool: Option<PathBuf>,
+    pub session_id: String,
+    pub call_timeout: Duration,
+}
+
+struct Shared {
+    policy: CompiledPolicy,
+    cfg: ProxyConfig,
+    /// The client (downstream) peer, once it has spoken.
+    downstream: Mutex<Option<Peer<RoleServer>>>,
+    /// The last tool list (pin states are re-read on every use, so an
+    /// approval takes effect at once).
+    tools: Mutex<Option<Vec<Tool>>>,
+}
+
+/// The upstream side: a client of the real server.
+#[derive(Clone)]
+pub struct Upstream {
+    shared: Arc<Shared>,
+}
+
+impl ClientHandler for Upstream {
+    async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
+        // Forget the list; the next tools/list re-fetches and re-pins.
+        *self.shared.tools.lock().await = None;
+        let peer = self.shared.downstream.lock().await.clone();
+        if let Some(p) = peer {
+            let _ = p.notify_tool_list_changed().await;
+        }
+    }
+}
+
+/// The downstream side: the server the agent talks to.
+#[derive(Clone)]
+pub struct Proxy {
+    shared: Arc<Shared>,
+    upstream: Peer<RoleClient>,
+}
+
+/// Starts the upstream server and returns the proxy and the running client
+/// service (keep it alive for as long as the proxy runs).
+pub async fn connect(
+    policy: CompiledPolicy,
+    cfg: ProxyConfig,
+    command: &[String],
+) -> Result<(Proxy, RunningService<RoleClient, Upstream>), String> {
+    use rmcp::ServiceExt;
+    let (prog, args) = command
+        .split_first()
+        .ok_or("no MCP server command given after --")?;
+    let mut cmd = tokio::process::Command::new(prog);
+    cmd.args(args);
+    let transport = rmcp::transport::TokioChildProcess::new(cmd)
+        .map_err(|e| format!("cannot start the MCP server {prog}: {e}"))?;
+    let shared = Arc::new(Shared {
+        policy,
+        cfg,
+        downstream: Mutex::new(None),
+        tools: Mutex::new(None),
+    });
+    let upstream = Upstream {
+        shared: shared.clone(),
+    };
+    let running = upstream
+        .serve(transport)
+        .await
+        .map_err(|e| format!("the MCP server {prog} did not initialise: {e}"))?;
+    let proxy = Proxy {
+        shared,
+        upstream: running.peer().clone(),
+    };
+    Ok((proxy, running))
+}
+
+fn tool_json(t: &Tool) -> Value {
+    serde_json::to_value(t).unwrap_or(Value::Null)
+}
+
+fn blocked_result(text: String) -> CallToolResult {
+    CallToolResult::error(vec![Content::text(text)])
+}
+
+impl Proxy {
+    async fn remember_peer(&self, peer: &Peer<RoleServer>) {
+        let mut d = self.shared.downstream.lock().await;
+        if d.is_none() {
+            *d = Some(peer.clone());
+        }
+    }
+
+    /// The upstream tools (fetched when unknown) and their pin states.
+    async fn tools(&self) -> Result<(Vec<Tool>, BTreeMap<String, PinState>), String> {
+        let cached = self.shared.tools.lock().await.clone();
+        let tools = match cached {
+            Some(t) => t,
+            None => {
+                let t = tokio::time::timeout(
+                    self.shared.cfg.call_timeout,
+                    self.upstream.list_all_tools(),
+                )
+                .await
+                .map_err(|_| "the MCP server did not list its tools in time".to_string())?
+                .map_err(|e| format!("the MCP server failed to list its tools: {e}"))?;
+                *self.shared.tools.lock().await = Some(t.clone());
+                t
+            }
+        };
+        let defs: Vec<Value> = tools.iter().map(tool_json).collect();
+        let path = self.shared.cfg.pins.clone();
+        let server = self.shared.cfg.server.clone();
+        let states = tokio::task::spawn_blocking(move || pins::check(&path, &server, &defs))
+            .await
+            .map_err(|e| format!("pin check failed: {e}"))??;
+        Ok((tools, states))
+    }
+
+    fn evaluate(&self, tool: &str, arguments: Option<Value>) -> Decision {
+        let server = &self.shared.cfg.server;
+        let mut a = Action::new(ActionType::McpToolCall, format!("{server}:{tool}"));
+        a.server = Some(server.clone());
+        a.tool = Some(tool.to_string());
+        a.capability = Some("tool".into());
+        a.arguments = arguments;
+        a.session_id = Some(self.shared.cfg.session_id.clone());
+        a.agent_id = Some("mcp-proxy".into());
+        a.actor = Some("ai-agent:mcp-proxy".into());
+        cavra_policy::decide_now(
+            &self.shared.policy,
+            &a,
+            &EvalContext::default(),
+            None,
+            &BreakGlass::default(),
+        )
+    }
+
+    async fn record(&self, d: &Decision) -> Result<(), String> {
+        let Some(spool) = self.shared.cfg.spool.clone() else {
+            return Ok(());
+        };
+        let v = serde_json::to_value(d).map_err(|e| e.to_string())?;
+        tokio::task::spawn_blocking(move || cavra_store_spool_append(&spool, &v))
+            .await
+            .map_err(|e| e.to_string())?
+    }
+}
+
+/// Appends one record to the hook spool.
+fn cavra_store_spool_append(path: &std::path::Path, v: &Value) -> Result<(), String> {
+    cavra_store::spool::append(path, std::slice::from_ref(v)).map_err(|e| e.to_string())
+}
+
+impl ServerHandler for Proxy {
+    fn get_info(&self) -> InitializeResult {
+        InitializeResult::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_tool_list_changed()
+                .build(),
+        )
+        .with_server_info(Implementation::new(
+            format!("cavra-mcp-proxy/{}", self.shared.cfg.server),
+            env!("CARGO_PKG_VERSION"),
+        ))
+        .with_instructions(format!(
+            "Tools of the MCP server `{}`, governed by CAVRA: blocked calls return an error explaining why.",
+            self.shared.cfg.server
+        ))
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
+        self.remember_peer(&context.peer).await;
+        let (tools, states) = self
+            .tools()
+            .await
+            .map_err(|e| McpError::internal_error(e, None))?;
+        let visible: Vec<Tool> = tools
+            .into_iter()
+            .filter(|t| states.get(t.name.as_ref()) == Some(&PinState::Trusted))
+            .filter(|t| {
+                // A tool the policy blocks outright is hidden; tools whose
+                // verdict depends on arguments stay visible.
+                let d = self.evaluate(&t.name, None);
+                d.decision != Outcome::Block || d.rule_id.starts_with("mcp.argument")
+            })
+            .collect();
+        Ok(ListToolsResult {
+            tools: visible,
+            ..Default::default()
+        })
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        self.remember_peer(&context.peer).await;
+        let name = request.name.to_string();
+        let args = request.arguments.clone().map(Value::Object);
+        let d = self.evaluate(&name, args);
+        if let Err(e) = self.record(&d).await {
+            return Ok(blocked_result(format!(
+                "CAVRA blocked `{}:{name}` (fail closed): the decision could not be recorded: {e}",
+                self.shared.cfg.server
+            ))
+            .into());
+        }
+        if rank(d.decision) >= rank(Outcome::RequireApproval) {
+            let what = if d.decision == Outcome::Block {
+                "blocked".to_string()
+            } else {
+                format!(
+                    "requires approval{} for",
+                    d.approver_group
+                        .as_deref()
+                        .map(|g| format!(" from {g}"))
+                        .unwrap_or_default()
+                )
+            };
+            return Ok(blocked_result(format!(
+                "CAVRA {what} the MCP tool call `{}`: {} (rule {}, decision {})",
+                d.target, d.reason, d.rule_id, d.decision_id
+            ))
+            .into());
+        }
+        let states = match self.tools().await {
+            Ok((_, s)) => s,
+            Err(e) => {
+                return Ok(
+                    blocked_result(format!("CAVRA blocked `{name}` (fail closed): {e}")).into(),
+                );
+            }
+        };
+        match states.get(&name) {
+            Some(PinState::Trusted) => {}
+            Some(state) => {
+                let why = if *state == PinState::Changed {
+                    "its definition changed since it was pinned"
+                } else {
+                    "it appeared after the server's tools were pinned"
+                };
+                return Ok(blocked_result(format!(
+                    "CAVRA blocked the MCP tool `{}:{name}`: {why}. A human must review it and run `cavra mcp pins approve --server {} --tool {name}`.",
+                    self.shared.cfg.server, self.shared.cfg.server
+                ))
+                .into());
+            }
+            None => {
+                return Err(McpError::invalid_params(
+                    format!("Unknown tool: {name}"),
+                    None,
+                ));
+            }
+        }
+        let mut fwd = CallToolRequestParams::new(Cow::Owned(name.clone()));
+        fwd.arguments = request.arguments;
+        match tokio::time::timeout(self.shared.cfg.call_timeout, self.upstream.call_tool(fwd)).await
+        {
+            Ok(Ok(r)) => Ok(r.into()),
+            Ok(Err(e)) => Ok(blocked_result(format!(
+                "The MCP server `{}` failed on `{name}`: {e}",
+                self.shared.cfg.server
+            ))
+            .into()),
+            Err(_) => Ok(blocked_result(format!(
+                "The MCP server `{}` did not answer `{name}` within {} ms.",
+                self.shared.cfg.server,
+                self.shared.cfg.call_timeout.as_millis()
+            ))
+            .into()),
+        }
+    }
+}
