@@ -367,3 +367,126 @@ fn end_to_end_destructive_call_leaves_the_repository_untouched() {
     assert!(agent_runs(&repo, &policy, "touch created.txt"));
     assert!(repo.root.join("created.txt").exists());
 }
+
+fn cavra(dir: &Path, args: &[&str]) -> (String, String, i32) {
+    let out = Command::new(CAVRA)
+        .args(args)
+        .current_dir(dir)
+        .env("HOME", dir.join("home"))
+        .env("CAVRA_HOOK_SPOOL", dir.join("spool.jsonl"))
+        .env_remove("CAVRA_POLICY")
+        .env_remove("CAVRA_POLICY_DIR")
+        .output()
+        .unwrap();
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+#[test]
+fn install_is_idempotent_keeps_other_settings_and_doctor_proves_enforcement() {
+    let repo = repo();
+    let root = &repo.root;
+    std::fs::create_dir_all(root.join("home")).unwrap();
+    std::fs::create_dir_all(root.join(".claude")).unwrap();
+    std::fs::write(
+        root.join(".claude/settings.json"),
+        r#"{"permissions": {"deny": ["Read(./.env)"]}, "hooks": {"PostToolUse": [{"matcher": "*", "hooks": [{"type": "command", "command": "logger"}]}]}}"#,
+    )
+    .unwrap();
+    // Dry run writes nothing.
+    let (out, _, code) = cavra(root, &["install", "claude-code", "--dry-run"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("would change"), "{out}");
+    assert!(out.contains("+ "), "{out}");
+    assert!(
+        !std::fs::read_to_string(root.join(".claude/settings.json"))
+            .unwrap()
+            .contains("PreToolUse")
+    );
+    for agent in [
+        "claude-code",
+        "codex",
+        "gemini-cli",
+        "cursor",
+        "copilot-cli",
+    ] {
+        let (out, err, code) = cavra(root, &["install", agent]);
+        assert_eq!(code, 0, "{agent}: {out} {err}");
+        // Idempotent: a second install changes nothing.
+        let (again, _, code) = cavra(root, &["install", agent]);
+        assert_eq!(code, 0);
+        assert!(again.contains("already installed"), "{agent}: {again}");
+    }
+    let settings: Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join(".claude/settings.json")).unwrap())
+            .unwrap();
+    assert_eq!(settings["permissions"]["deny"][0], "Read(./.env)");
+    assert_eq!(
+        settings["hooks"]["PostToolUse"][0]["hooks"][0]["command"],
+        "logger"
+    );
+    let h = &settings["hooks"]["PreToolUse"][0]["hooks"][0];
+    assert_eq!(h["args"], serde_json::json!(["hook", "claude-code"]));
+    assert!(Path::new(h["command"].as_str().unwrap()).is_absolute());
+    assert_eq!(settings["hooks"]["PreToolUse"].as_array().unwrap().len(), 1);
+    for f in [
+        ".codex/hooks.json",
+        ".gemini/settings.json",
+        ".cursor/hooks.json",
+        ".github/hooks/cavra.json",
+    ] {
+        assert!(root.join(f).exists(), "{f}");
+    }
+    let (out, err, code) = cavra(root, &["doctor", "--json"]);
+    assert_eq!(code, 0, "{out} {err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let agents = report["agents"].as_array().unwrap();
+    let project: Vec<&Value> = agents.iter().filter(|a| a["scope"] == "project").collect();
+    assert_eq!(project.len(), 5);
+    for a in project {
+        assert_eq!(a["installed"], true, "{a}");
+        assert_eq!(a["enforcing"], true, "{a}");
+    }
+    // A hook pointing at a program that lets everything through is caught.
+    let fake = root.join("home/fake-cavra");
+    std::fs::write(&fake, "#!/bin/sh\ncat >/dev/null\nexit 0\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let text = std::fs::read_to_string(root.join(".claude/settings.json")).unwrap();
+    let exe = h["command"].as_str().unwrap().to_string();
+    std::fs::write(
+        root.join(".claude/settings.json"),
+        text.replace(
+            &exe,
+            &fake.display().to_string().replace("fake-cavra", "cavra"),
+        ),
+    )
+    .unwrap();
+    std::fs::rename(&fake, root.join("home/cavra")).unwrap();
+    let (out, _, code) = cavra(root, &["doctor", "--agent", "claude-code"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("NOT enforcing"), "{out}");
+}
+
+#[test]
+fn agent_exec_runs_allowed_commands_and_refuses_blocked_ones() {
+    let repo = repo();
+    let root = &repo.root;
+    let (_, _, code) = cavra(root, &["agent", "exec", "--", "touch", "made-by-exec"]);
+    assert_eq!(code, 0);
+    assert!(root.join("made-by-exec").exists());
+    // Exit status passes through.
+    let (_, _, code) = cavra(root, &["agent", "exec", "--", "false"]);
+    assert_eq!(code, 1);
+    let (_, err, code) = cavra(root, &["agent", "exec", "--", "rm", "-rf", "/"]);
+    assert_eq!(code, 4, "{err}");
+    assert!(err.contains("CAVRA blocked"), "{err}");
+    let (_, err, code) = cavra(root, &["agent", "exec", "--", "rm", "-rf", "src"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(root.join("src/main.rs").exists());
+    let spool = std::fs::read_to_string(root.join("spool.jsonl")).unwrap();
+    assert_eq!(spool.lines().count(), 4);
+}

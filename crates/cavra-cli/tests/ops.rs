@@ -511,3 +511,77 @@ async fn corrupt_store_is_named_by_ops() {
         b"{\"sessions\": ["
     );
 }
+
+/// Hook processes spool their decisions; `ops ingest` moves them into the
+/// activity store (default JSON and SQLite), rebuilding the session.
+#[test]
+fn hook_decisions_reach_the_activity_store_through_ingest() {
+    for sqlite in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::create_dir_all(root.join(".git")).unwrap();
+        let db = root.join("activity.db");
+        let db_s = db.display().to_string();
+        let env: Vec<(&str, &str)> = if sqlite {
+            vec![("CAVRA_ACTIVITY_DB", db_s.as_str())]
+        } else {
+            vec![]
+        };
+        for cmd in ["rm -rf /", "ls", "npm publish"] {
+            let input = json!({"session_id": "sess-ingest", "cwd": root, "hook_event_name": "PreToolUse",
+                               "tool_name": "Bash", "tool_input": {"command": cmd}});
+            let mut child = Command::new(env!("CARGO_BIN_EXE_cavra"))
+                .args(["hook", "claude-code"])
+                .current_dir(&root)
+                .env_remove("CAVRA_HOOK_SPOOL")
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.to_string().as_bytes())
+                .unwrap();
+            assert!(child.wait_with_output().unwrap().status.success());
+        }
+        let spool = root.join(".cavra/api/hook-spool.jsonl");
+        assert_eq!(std::fs::read_to_string(&spool).unwrap().lines().count(), 3);
+        let v = ok_json(cavra(&root, &["ops", "ingest", "--json"], &env));
+        assert_eq!(v["ingested"], 3, "{v}");
+        assert!(!spool.exists(), "the spool is consumed");
+        // Ingesting again finds nothing.
+        let v = ok_json(cavra(&root, &["ops", "ingest", "--json"], &env));
+        assert_eq!(v["ingested"], 0);
+        let loc = if sqlite {
+            Location::Sqlite(db.clone())
+        } else {
+            Location::Json(root.join(".cavra/api/activity.json"))
+        };
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            let mut locs = std::collections::BTreeMap::new();
+            for n in StoreName::ALL {
+                locs.insert(
+                    n,
+                    if n == StoreName::Activity {
+                        loc.clone()
+                    } else {
+                        Location::Json(root.join(".cavra/api").join(n.default_file()))
+                    },
+                );
+            }
+            let stores = Stores::open(plan_at(&locs, "test")).await.unwrap();
+            let s = stores
+                .get(Kind::Session, "sess-ingest")
+                .await
+                .unwrap()
+                .expect("session rebuilt from the hook decisions");
+            assert_eq!(s["agent_id"], "claude-code", "{s}");
+            assert_eq!(stores.count(Kind::Decision).await.unwrap(), 3);
+            stores.close().await.unwrap();
+        });
+    }
+}

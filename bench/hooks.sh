@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Hook and MCP gateway benchmarks (issue: agent enforcement).
+#
+#   bash bench/hooks.sh            # RUNS=300 MCP_RUNS=3000 by default
+#
+# 1. Hook round trip (spawn, write stdin, read stdout, wait) of
+#    `cavra hook <agent>` for each agent, against a std-only Rust binary
+#    doing the same I/O (examples/hook_floor.rs) measured in the same run.
+#    Target: median <= 2x the floor.
+# 2. Peak RSS of one hook call (GNU time). Target: <= 15 MB.
+# 3. MCP gateway overhead: tools/call p50/p99 direct to a stdio server vs
+#    through `cavra mcp proxy`. Target: <= 1 ms added at p99.
+# 4. When destructive_command_guard (`dcg`) is on PATH, both tools run the
+#    bypass corpus as Claude Code hooks: detection and median latency.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS="${RUNS:-300}"
+MCP_RUNS="${MCP_RUNS:-3000}"
+
+cargo build --release -q -p cavra-cli -p cavra-agent --bins --examples
+REPO="$PWD"
+BIN="$PWD/target/release"
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+mkdir -p "$WORK/repo/.git"
+export CAVRA_HOOK_SPOOL="$WORK/spool.jsonl"
+cd "$WORK/repo"
+
+input() {
+  case "$1" in
+    claude-code|codex) echo "{\"session_id\":\"b\",\"cwd\":\"$WORK/repo\",\"hook_event_name\":\"PreToolUse\",\"tool_name\":\"Bash\",\"tool_input\":{\"command\":\"git push origin main\"}}" ;;
+    gemini-cli) echo "{\"session_id\":\"b\",\"cwd\":\"$WORK/repo\",\"hook_event_name\":\"BeforeTool\",\"tool_name\":\"run_shell_command\",\"tool_input\":{\"command\":\"git push origin main\"}}" ;;
+    cursor) echo "{\"conversation_id\":\"b\",\"hook_event_name\":\"beforeShellExecution\",\"command\":\"git push origin main\",\"cwd\":\"$WORK/repo\",\"workspace_roots\":[\"$WORK/repo\"]}" ;;
+    copilot-cli) echo "{\"timestamp\":1,\"cwd\":\"$WORK/repo\",\"toolName\":\"bash\",\"toolArgs\":\"{\\\"command\\\":\\\"git push origin main\\\"}\"}" ;;
+  esac
+}
+
+echo "== hook round trip ($RUNS runs each; median, p90, p99 in µs)"
+input claude-code > "$WORK/in.json"
+floor=$("$BIN/examples/hook_bench" round-trip "$RUNS" "$WORK/in.json" -- "$BIN/examples/hook_floor")
+floor_med=$(sed -E 's/.*"median_us":([0-9]+).*/\1/' <<<"$floor")
+printf '%-12s %s\n' "std floor" "$floor"
+for agent in claude-code codex gemini-cli cursor copilot-cli; do
+  input "$agent" > "$WORK/in.json"
+  r=$("$BIN/examples/hook_bench" round-trip "$RUNS" "$WORK/in.json" -- "$BIN/cavra" hook "$agent")
+  med=$(sed -E 's/.*"median_us":([0-9]+).*/\1/' <<<"$r")
+  ratio=$(awk -v a="$med" -v b="$floor_med" 'BEGIN { printf "%.2f", a / b }')
+  printf '%-12s %s  ratio to floor: %sx (target <= 2x)\n' "$agent" "$r" "$ratio"
+done
+# Re-measure the floor after the agents: the machine is shared and noisy.
+input claude-code > "$WORK/in.json"
+printf '%-12s %s\n' "std floor" "$("$BIN/examples/hook_bench" round-trip "$RUNS" "$WORK/in.json" -- "$BIN/examples/hook_floor")"
+
+echo "== peak memory of one hook call"
+if ! command -v /usr/bin/time >/dev/null 2>&1; then
+  echo "GNU time is not installed (apt-get install time); skipping"
+else
+  input claude-code > "$WORK/in.json"
+  kb=$(/usr/bin/time -f %M "$BIN/cavra" hook claude-code < "$WORK/in.json" 2>&1 >/dev/null | tail -1)
+  fkb=$(/usr/bin/time -f %M "$BIN/examples/hook_floor" < "$WORK/in.json" 2>&1 >/dev/null | tail -1)
+  echo "cavra hook claude-code: max RSS ${kb} KB (target <= 15360 KB); std floor: ${fkb} KB"
+fi
+
+echo "== MCP gateway overhead ($MCP_RUNS tools/call; p50, p99 in µs)"
+mkdir -p "$WORK/pack"
+cat > "$WORK/pack/policy.yaml" <<'EOF'
+metadata: {id: cavra-bench-mcp, title: bench, description: MCP gateway benchmark, version: "1"}
+mcp:
+  allowlist_enabled: true
+  allowed_servers: [fixture]
+  argument_rules:
+    - {id: no-secrets, server: fixture, tool: read_file, argument: path, path: true, patterns: [".env"], decision: block}
+EOF
+export CAVRA_MCP_PINS="$WORK/pins.json"
+direct=$("$BIN/examples/mcp_bench" "$MCP_RUNS" -- "$BIN/cavra-mcp-fixture")
+proxied=$("$BIN/examples/mcp_bench" "$MCP_RUNS" -- "$BIN/cavra" mcp proxy --policy "$WORK/pack/policy.yaml" --server fixture -- "$BIN/cavra-mcp-fixture")
+direct2=$("$BIN/examples/mcp_bench" "$MCP_RUNS" -- "$BIN/cavra-mcp-fixture")
+echo "direct   $direct"
+echo "proxied  $proxied"
+echo "direct   $direct2 (again, after)"
+d99=$(sed -E 's/.*"p99_us":([0-9]+).*/\1/' <<<"$direct")
+p99=$(sed -E 's/.*"p99_us":([0-9]+).*/\1/' <<<"$proxied")
+d50=$(sed -E 's/.*"p50_us":([0-9]+).*/\1/' <<<"$direct")
+p50=$(sed -E 's/.*"p50_us":([0-9]+).*/\1/' <<<"$proxied")
+echo "added by the gateway: p50 $((p50 - d50)) µs, p99 $((p99 - d99)) µs (target <= 1000 µs at p99)"
+
+echo "== destructive_command_guard comparison"
+DCG="$(command -v dcg || command -v destructive_command_guard || true)"
+corpus_dir="$REPO/tests/corpus"
+if [[ -z "$DCG" ]]; then
+  echo "dcg is not installed (cargo install destructive_command_guard); skipping the side-by-side run"
+else
+  for f in must_not_allow benign; do
+    c=$("$BIN/examples/hook_bench" corpus "$corpus_dir/$f.jsonl" -- "$BIN/cavra" hook claude-code)
+    d=$("$BIN/examples/hook_bench" corpus "$corpus_dir/$f.jsonl" -- "$DCG")
+    echo "$f: cavra $c"
+    echo "$f: dcg   $d"
+  done
+fi
