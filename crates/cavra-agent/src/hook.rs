@@ -37,6 +37,9 @@ pub fn find_repo_root(cwd: &Path) -> Option<PathBuf> {
         .map(Path::to_path_buf)
 }
 
+/// Loads the policy; given the repository root when the input names one.
+pub type Loader<'a> = &'a dyn Fn(Option<&Path>) -> Result<CompiledPolicy, String>;
+
 /// Runs one hook invocation. `load` compiles the policy; it is only called
 /// for calls that take actions.
 pub fn run(
@@ -44,7 +47,7 @@ pub fn run(
     event_override: Option<Event>,
     input: &[u8],
     mode: Option<Mode>,
-    load: &dyn Fn() -> Result<CompiledPolicy, String>,
+    load: Loader<'_>,
 ) -> HookRun {
     let guarded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         run_inner(agent, event_override, input, mode, load)
@@ -64,7 +67,7 @@ fn run_inner(
     event_override: Option<Event>,
     input: &[u8],
     mode: Option<Mode>,
-    load: &dyn Fn() -> Result<CompiledPolicy, String>,
+    load: Loader<'_>,
 ) -> HookRun {
     let fail = |event: Option<Event>, why: &str| HookRun {
         response: protocol::fail_closed(agent, event, why),
@@ -95,16 +98,17 @@ fn run_inner(
             decisions: Vec::new(),
         };
     }
-    let policy = match load() {
-        Ok(p) => p,
-        Err(e) => return fail(Some(call.event), &format!("the policy did not load: {e}")),
-    };
-    let root = call
+    let root_path = call
         .cwd
         .as_deref()
         .map(Path::new)
         .filter(|p| p.is_absolute())
-        .and_then(find_repo_root)
+        .and_then(find_repo_root);
+    let policy = match load(root_path.as_deref()) {
+        Ok(p) => p,
+        Err(e) => return fail(Some(call.event), &format!("the policy did not load: {e}")),
+    };
+    let root = root_path
         .map(|p| p.display().to_string())
         .or_else(|| call.cwd.clone());
     call.repo_root.clone_from(&root);

@@ -13,7 +13,7 @@ use cavra_agent::{Gate, hook};
 use cavra_policy::{Action, ActionType, BreakGlass, Decision, EvalContext};
 use clap::{Args, Subcommand};
 
-use crate::{PackArgs, UsageError, load_pack, parse_mode};
+use crate::{PackArgs, UsageError, load_pack, load_pack_cached, parse_mode};
 
 #[derive(Args)]
 pub struct HookArgs {
@@ -79,6 +79,57 @@ pub enum AgentCmd {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
         command: Vec<String>,
     },
+}
+
+/// `cavra hook …` arguments read without building the whole command-line
+/// parser (that alone costs a hook process a noticeable share of its
+/// budget). Anything unusual (`--help`, unknown flags) returns `None` and
+/// goes through clap.
+pub fn fast_hook_args(args: &[std::ffi::OsString]) -> Option<HookArgs> {
+    let mut agent = None;
+    let mut event = None;
+    let mut policy_pack = None;
+    let mut policy = None;
+    let mut policy_mode = None;
+    let mut it = args.iter().map(|a| a.to_str());
+    while let Some(a) = it.next() {
+        let a = a?;
+        let (flag, inline) = match a.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
+            _ => (a, None),
+        };
+        let mut value = || {
+            inline
+                .clone()
+                .or_else(|| it.next().flatten().map(str::to_string))
+        };
+        match flag {
+            "--event" => event = Some(value()?),
+            "--policy-pack" => policy_pack = Some(value()?),
+            "--policy" => policy = Some(PathBuf::from(value()?)),
+            "--policy-mode" => policy_mode = Some(value()?),
+            _ if a.starts_with('-') => return None,
+            _ if agent.is_none() => agent = Some(a.to_string()),
+            _ => return None,
+        }
+    }
+    if policy.is_none() && policy_pack.is_none() {
+        policy = std::env::var_os("CAVRA_POLICY")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
+    }
+    if policy.is_some() && policy_pack.is_some() {
+        return None;
+    }
+    Some(HookArgs {
+        agent: agent?,
+        event,
+        pack: PackArgs {
+            policy_pack,
+            policy,
+        },
+        policy_mode,
+    })
 }
 
 fn parse_agent(s: &str) -> Result<Agent> {
@@ -171,7 +222,10 @@ pub fn hook(a: &HookArgs) -> ExitCode {
         }
     };
     let pack = a.pack.clone();
-    let load = move || load_pack(&pack).map_err(|e| format!("{e:#}"));
+    let load = move |root: Option<&Path>| {
+        let cache = root.map(|r| r.join(".cavra/cache/packs"));
+        load_pack_cached(&pack, cache.as_deref()).map_err(|e| format!("{e:#}"))
+    };
     let run = hook::run(agent, event, &input, mode, &load);
     let mut response = run.response;
     if !run.decisions.is_empty() {

@@ -152,6 +152,13 @@ impl std::fmt::Display for UsageError {
 impl std::error::Error for UsageError {}
 
 fn main() -> ExitCode {
+    // Hooks run once per agent tool call: skip building the full parser.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.get(1).is_some_and(|a| a == "hook")
+        && let Some(h) = agent_cmd::fast_hook_args(args.get(2..).unwrap_or_default())
+    {
+        return agent_cmd::hook(&h);
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -219,6 +226,21 @@ pub fn load_pack(p: &PackArgs) -> Result<CompiledPolicy> {
         }
         (None, None) => resolve(&source, DEFAULT_PACK).map_err(|e| anyhow::anyhow!("{e}"))?,
     };
+    resolved.compile().map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// [`load_pack`], reusing a cached resolution under `cache` (hooks).
+pub fn load_pack_cached(p: &PackArgs, cache: Option<&std::path::Path>) -> Result<CompiledPolicy> {
+    let source = cavra_packs::default_source();
+    let file = match (&p.policy_pack, &p.policy) {
+        (Some(id), _) => cavra_policy::PackSource::get(&source, id)
+            .ok_or_else(|| anyhow::anyhow!("policy pack `{id}` not found"))?,
+        (None, Some(file)) => pack_file(file)?,
+        (None, None) => cavra_policy::PackSource::get(&source, DEFAULT_PACK)
+            .ok_or_else(|| anyhow::anyhow!("policy pack `{DEFAULT_PACK}` not found"))?,
+    };
+    let resolved = cavra_packs::resolve_file_cached(&source, &file, cache)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     resolved.compile().map_err(|e| anyhow::anyhow!("{e}"))
 }
 

@@ -158,3 +158,100 @@ pub fn source_at(dir: &Path) -> Layered {
         }),
     }
 }
+
+/// A resolved pack cached as JSON, with the text hash of every pack file
+/// that went into it.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CacheEntry {
+    version: String,
+    id: String,
+    files: Vec<String>,
+    deps: Vec<(String, String)>,
+    spec: cavra_policy::PackSpec,
+}
+
+fn text_hash(text: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}
+
+/// Records every pack a resolution reads.
+struct Recording<'a> {
+    inner: &'a dyn PackSource,
+    seen: std::cell::RefCell<Vec<(String, String)>>,
+}
+
+impl PackSource for Recording<'_> {
+    fn get(&self, id: &str) -> Option<PackFile> {
+        let f = self.inner.get(id);
+        if let Some(f) = &f {
+            self.seen
+                .borrow_mut()
+                .push((id.to_string(), text_hash(&f.text)));
+        }
+        f
+    }
+    fn ids(&self) -> Vec<String> {
+        self.inner.ids()
+    }
+}
+
+/// Resolves `file` (parents from `source`), reusing a cached resolution in
+/// `cache_dir` when every pack text that went into it is unchanged.
+///
+/// Parsing and validating YAML costs a hook process more than a millisecond;
+/// the cache entry is keyed by the file's text and checked against the
+/// SHA-256 of every inherited pack's current text, so an edited pack is
+/// never served stale. Hooks keep the cache under `.cavra/cache/packs/`,
+/// which self-protection keeps agents from writing. Cache failures only
+/// cost time: the pack is then resolved from its text.
+pub fn resolve_file_cached(
+    source: &dyn PackSource,
+    file: &PackFile,
+    cache_dir: Option<&Path>,
+) -> Result<cavra_policy::ResolvedPack, cavra_policy::LoadError> {
+    let Some(dir) = cache_dir else {
+        return cavra_policy::load::resolve_file(source, file, &[]);
+    };
+    let version = env!("CARGO_PKG_VERSION");
+    let key = text_hash(&format!(
+        "{version}\0{}\0{}\0{}",
+        file.id, file.path, file.text
+    ));
+    let entry_path = dir.join(format!("{key}.json"));
+    if let Ok(bytes) = std::fs::read(&entry_path)
+        && let Ok(entry) = serde_json::from_slice::<CacheEntry>(&bytes)
+        && entry.version == version
+        && entry.id == file.id
+        && entry
+            .deps
+            .iter()
+            .all(|(id, h)| source.get(id).is_some_and(|f| text_hash(&f.text) == *h))
+    {
+        return Ok(cavra_policy::ResolvedPack {
+            id: entry.id,
+            spec: entry.spec,
+            files: entry.files,
+        });
+    }
+    let rec = Recording {
+        inner: source,
+        seen: std::cell::RefCell::new(Vec::new()),
+    };
+    let resolved = cavra_policy::load::resolve_file(&rec, file, &[])?;
+    let entry = CacheEntry {
+        version: version.to_string(),
+        id: resolved.id.clone(),
+        files: resolved.files.clone(),
+        deps: rec.seen.into_inner(),
+        spec: resolved.spec.clone(),
+    };
+    if let Ok(text) = serde_json::to_vec(&entry) {
+        let tmp = dir.join(format!("{key}.{}.tmp", std::process::id()));
+        let _ = std::fs::create_dir_all(dir)
+            .and_then(|()| std::fs::write(&tmp, &text))
+            .and_then(|()| std::fs::rename(&tmp, &entry_path));
+        let _ = std::fs::remove_file(&tmp);
+    }
+    Ok(resolved)
+}

@@ -135,11 +135,19 @@ fn lexical(p: &str) -> (String, bool) {
 }
 
 /// A list of gitignore-style path patterns compiled into one matcher.
+///
+/// Every glob is parsed (and so validated) when the list is built; the
+/// combined matcher is compiled on first use, because compiling every
+/// matcher of a pack costs a hook process more than the decision itself and
+/// one action only needs a few of them. Should the combined matcher not
+/// compile, every pattern counts as matching (fail closed for the deny
+/// lists the engine consults first).
 #[derive(Clone, Debug)]
 pub struct PathPatterns {
     pub patterns: Vec<String>,
     anchored: Vec<bool>,
-    set: GlobSet,
+    globs: Vec<globset::Glob>,
+    set: std::sync::OnceLock<Option<GlobSet>>,
     /// glob index → pattern index
     owner: Vec<usize>,
     /// A concrete path each pattern matches, used to ask whether a shell glob
@@ -149,29 +157,29 @@ pub struct PathPatterns {
 
 impl PathPatterns {
     pub fn new(patterns: &[String]) -> Result<PathPatterns, (usize, String)> {
-        let mut b = GlobSetBuilder::new();
+        let mut globs = Vec::new();
         let mut owner = Vec::new();
         let mut anchored = Vec::new();
         let mut probes = Vec::new();
         for (i, raw) in patterns.iter().enumerate() {
-            let (globs, is_anchored) = translate_path_pattern(raw).map_err(|e| (i, e))?;
-            for g in globs {
+            let (translated, is_anchored) = translate_path_pattern(raw).map_err(|e| (i, e))?;
+            for g in translated {
                 let glob = GlobBuilder::new(&g)
                     .literal_separator(true)
                     .backslash_escape(true)
                     .build()
                     .map_err(|e| (i, format!("invalid glob `{raw}`: {}", e.kind())))?;
-                b.add(glob);
+                globs.push(glob);
                 owner.push(i);
             }
             anchored.push(is_anchored);
             probes.push(probe_for(raw));
         }
-        let set = b.build().map_err(|e| (0, format!("invalid globs: {e}")))?;
         Ok(PathPatterns {
             patterns: patterns.to_vec(),
             anchored,
-            set,
+            globs,
+            set: std::sync::OnceLock::new(),
             owner,
             probes,
         })
@@ -179,6 +187,19 @@ impl PathPatterns {
 
     pub fn is_empty(&self) -> bool {
         self.patterns.is_empty()
+    }
+
+    /// The combined matcher, compiled on first use.
+    fn set(&self) -> Option<&GlobSet> {
+        self.set
+            .get_or_init(|| {
+                let mut b = GlobSetBuilder::new();
+                for g in &self.globs {
+                    b.add(g.clone());
+                }
+                b.build().ok()
+            })
+            .as_ref()
     }
 
     /// The first pattern (in list order) matching `path`.
@@ -197,9 +218,12 @@ impl PathPatterns {
         let mut out: Vec<usize> = Vec::new();
         // A `~/…` path is also matched relative to the home directory, so
         // `.aws/credentials` and `.kube/config` protect the home files.
-        let mut hits = self.set.matches(path.subject.as_str());
+        let Some(set) = self.set() else {
+            return (0..self.patterns.len()).collect();
+        };
+        let mut hits = set.matches(path.subject.as_str());
         if let Some(home_rel) = path.subject.strip_prefix("~/") {
-            hits.extend(self.set.matches(home_rel));
+            hits.extend(set.matches(home_rel));
         }
         for gi in hits {
             let Some(&pi) = self.owner.get(gi) else {
