@@ -254,7 +254,8 @@ fn record(decisions: &[Decision], base: Option<&Path>) -> Result<()> {
         .iter()
         .map(serde_json::to_value)
         .collect::<Result<Vec<_>, _>>()?;
-    cavra_store::spool::append(&path, &values).with_context(|| format!("{}", path.display()))
+    let sync = cavra_store::spool::sync_from_env(|k| std::env::var(k).ok());
+    cavra_store::spool::append(&path, &values, sync).with_context(|| format!("{}", path.display()))
 }
 
 fn project_dir(p: Option<&PathBuf>) -> Result<PathBuf> {

@@ -167,6 +167,7 @@ struct CacheEntry {
     id: String,
     files: Vec<String>,
     deps: Vec<(String, String)>,
+    digest: String,
     spec: cavra_policy::PackSpec,
 }
 
@@ -232,6 +233,7 @@ pub fn resolve_file_cached(
             id: entry.id,
             spec: entry.spec,
             files: entry.files,
+            known_digest: Some(entry.digest),
         });
     }
     let rec = Recording {
@@ -244,6 +246,7 @@ pub fn resolve_file_cached(
         id: resolved.id.clone(),
         files: resolved.files.clone(),
         deps: rec.seen.into_inner(),
+        digest: resolved.digest(),
         spec: resolved.spec.clone(),
     };
     if let Ok(text) = serde_json::to_vec(&entry) {

@@ -135,8 +135,9 @@ pub struct CompiledPolicy {
     pub tests: Vec<TestCase>,
 }
 
+/// Matchers of a pack that validated: globs are parsed on first use.
 fn paths(list: &[String]) -> Result<PathPatterns, String> {
-    PathPatterns::new(list).map_err(|(_, m)| m)
+    PathPatterns::lazy(list).map_err(|(_, m)| m)
 }
 
 fn cmds(list: &[String]) -> Result<Vec<CommandPattern>, String> {

@@ -154,12 +154,17 @@ pub struct ResolvedPack {
     pub spec: PackSpec,
     /// Files that contributed, parents first.
     pub files: Vec<String>,
+    /// The digest, when already known (a cached resolution).
+    pub known_digest: Option<String>,
 }
 
 impl ResolvedPack {
     /// `sha256:` over the canonical JSON of the normalised pack.
     pub fn digest(&self) -> String {
-        digest_spec(&self.spec)
+        match &self.known_digest {
+            Some(d) => d.clone(),
+            None => digest_spec(&self.spec),
+        }
     }
 
     pub fn compile(&self) -> Result<CompiledPolicy, LoadError> {
@@ -212,6 +217,7 @@ pub fn resolve_file(
         id: file.id.clone(),
         spec,
         files,
+        known_digest: None,
     })
 }
 

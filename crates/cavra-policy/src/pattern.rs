@@ -136,42 +136,53 @@ fn lexical(p: &str) -> (String, bool) {
 
 /// A list of gitignore-style path patterns compiled into one matcher.
 ///
-/// Every glob is parsed (and so validated) when the list is built; the
-/// combined matcher is compiled on first use, because compiling every
-/// matcher of a pack costs a hook process more than the decision itself and
-/// one action only needs a few of them. Should the combined matcher not
-/// compile, every pattern counts as matching (fail closed for the deny
-/// lists the engine consults first).
+/// [`PathPatterns::new`] parses (and so validates) every glob;
+/// [`PathPatterns::lazy`], used when compiling a pack that already
+/// validated, only translates them. The combined matcher is built on first
+/// use, because building every matcher of a pack costs a hook process more
+/// than the decision itself and one action only needs a few of them. Should
+/// the combined matcher not build, every pattern counts as matching (fail
+/// closed for the deny lists the engine consults first).
 #[derive(Clone, Debug)]
 pub struct PathPatterns {
     pub patterns: Vec<String>,
     anchored: Vec<bool>,
-    globs: Vec<globset::Glob>,
+    /// Translated globs, each with the index of its pattern.
+    globs: Vec<(String, usize)>,
     set: std::sync::OnceLock<Option<GlobSet>>,
-    /// glob index → pattern index
-    owner: Vec<usize>,
     /// A concrete path each pattern matches, used to ask whether a shell glob
     /// operand could reach a protected path.
     pub probes: Vec<String>,
 }
 
+fn build_glob(g: &str) -> Result<globset::Glob, globset::Error> {
+    GlobBuilder::new(g)
+        .literal_separator(true)
+        .backslash_escape(true)
+        .build()
+}
+
 impl PathPatterns {
+    /// Translates and validates every pattern.
     pub fn new(patterns: &[String]) -> Result<PathPatterns, (usize, String)> {
+        let pp = PathPatterns::lazy(patterns)?;
+        for (g, i) in &pp.globs {
+            build_glob(g).map_err(|e| {
+                let raw = patterns.get(*i).map(String::as_str).unwrap_or("");
+                (*i, format!("invalid glob `{raw}`: {}", e.kind()))
+            })?;
+        }
+        Ok(pp)
+    }
+
+    /// Translates the patterns; globs are parsed on first use.
+    pub fn lazy(patterns: &[String]) -> Result<PathPatterns, (usize, String)> {
         let mut globs = Vec::new();
-        let mut owner = Vec::new();
         let mut anchored = Vec::new();
         let mut probes = Vec::new();
         for (i, raw) in patterns.iter().enumerate() {
             let (translated, is_anchored) = translate_path_pattern(raw).map_err(|e| (i, e))?;
-            for g in translated {
-                let glob = GlobBuilder::new(&g)
-                    .literal_separator(true)
-                    .backslash_escape(true)
-                    .build()
-                    .map_err(|e| (i, format!("invalid glob `{raw}`: {}", e.kind())))?;
-                globs.push(glob);
-                owner.push(i);
-            }
+            globs.extend(translated.into_iter().map(|g| (g, i)));
             anchored.push(is_anchored);
             probes.push(probe_for(raw));
         }
@@ -180,7 +191,6 @@ impl PathPatterns {
             anchored,
             globs,
             set: std::sync::OnceLock::new(),
-            owner,
             probes,
         })
     }
@@ -189,13 +199,13 @@ impl PathPatterns {
         self.patterns.is_empty()
     }
 
-    /// The combined matcher, compiled on first use.
+    /// The combined matcher, built on first use.
     fn set(&self) -> Option<&GlobSet> {
         self.set
             .get_or_init(|| {
                 let mut b = GlobSetBuilder::new();
-                for g in &self.globs {
-                    b.add(g.clone());
+                for (g, _) in &self.globs {
+                    b.add(build_glob(g).ok()?);
                 }
                 b.build().ok()
             })
@@ -226,7 +236,7 @@ impl PathPatterns {
             hits.extend(set.matches(home_rel));
         }
         for gi in hits {
-            let Some(&pi) = self.owner.get(gi) else {
+            let Some(&(_, pi)) = self.globs.get(gi) else {
                 continue;
             };
             if path.outside_root

@@ -48,14 +48,20 @@ pub struct ProxyConfig {
     pub call_timeout: Duration,
 }
 
+/// Pin states and the pin file's modification time when they were read.
+type PinSnapshot = (Option<std::time::SystemTime>, BTreeMap<String, PinState>);
+
 struct Shared {
     policy: CompiledPolicy,
     cfg: ProxyConfig,
     /// The client (downstream) peer, once it has spoken.
     downstream: Mutex<Option<Peer<RoleServer>>>,
-    /// The last tool list (pin states are re-read on every use, so an
-    /// approval takes effect at once).
+    /// The last tool list.
     tools: Mutex<Option<Vec<Tool>>>,
+    /// Pin states of that list, with the pin file's modification time they
+    /// were read at (an approval by `cavra mcp pins approve` changes it, so
+    /// it takes effect at the next call).
+    states: Mutex<Option<PinSnapshot>>,
 }
 
 /// The upstream side: a client of the real server.
@@ -68,6 +74,7 @@ impl ClientHandler for Upstream {
     async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
         // Forget the list; the next tools/list re-fetches and re-pins.
         *self.shared.tools.lock().await = None;
+        *self.shared.states.lock().await = None;
         let peer = self.shared.downstream.lock().await.clone();
         if let Some(p) = peer {
             let _ = p.notify_tool_list_changed().await;
@@ -102,6 +109,7 @@ pub async fn connect(
         cfg,
         downstream: Mutex::new(None),
         tools: Mutex::new(None),
+        states: Mutex::new(None),
     });
     let upstream = Upstream {
         shared: shared.clone(),
@@ -150,12 +158,25 @@ impl Proxy {
                 t
             }
         };
+        let mtime = std::fs::metadata(&self.shared.cfg.pins)
+            .and_then(|m| m.modified())
+            .ok();
+        if let Some((seen, states)) = self.shared.states.lock().await.clone()
+            && seen.is_some()
+            && seen == mtime
+        {
+            return Ok((tools, states));
+        }
         let defs: Vec<Value> = tools.iter().map(tool_json).collect();
         let path = self.shared.cfg.pins.clone();
         let server = self.shared.cfg.server.clone();
         let states = tokio::task::spawn_blocking(move || pins::check(&path, &server, &defs))
             .await
             .map_err(|e| format!("pin check failed: {e}"))??;
+        let mtime = std::fs::metadata(&self.shared.cfg.pins)
+            .and_then(|m| m.modified())
+            .ok();
+        *self.shared.states.lock().await = Some((mtime, states.clone()));
         Ok((tools, states))
     }
 
@@ -183,6 +204,10 @@ impl Proxy {
             return Ok(());
         };
         let v = serde_json::to_value(d).map_err(|e| e.to_string())?;
+        if !cavra_store::spool::sync_from_env(|k| std::env::var(k).ok()) {
+            // One short append: cheaper inline than a hand-off.
+            return cavra_store_spool_append(&spool, &v);
+        }
         tokio::task::spawn_blocking(move || cavra_store_spool_append(&spool, &v))
             .await
             .map_err(|e| e.to_string())?
@@ -191,7 +216,8 @@ impl Proxy {
 
 /// Appends one record to the hook spool.
 fn cavra_store_spool_append(path: &std::path::Path, v: &Value) -> Result<(), String> {
-    cavra_store::spool::append(path, std::slice::from_ref(v)).map_err(|e| e.to_string())
+    let sync = cavra_store::spool::sync_from_env(|k| std::env::var(k).ok());
+    cavra_store::spool::append(path, std::slice::from_ref(v), sync).map_err(|e| e.to_string())
 }
 
 impl ServerHandler for Proxy {

@@ -206,7 +206,7 @@ impl CavraServer {
         );
         if let Some(spool) = self.cfg.spool.clone() {
             let v = serde_json::to_value(&d).map_err(|e| e.to_string())?;
-            tokio::task::spawn_blocking(move || cavra_store::spool::append(&spool, &[v]))
+            tokio::task::spawn_blocking(move || cavra_store::spool::append(&spool, &[v], true))
                 .await
                 .map_err(|e| e.to_string())?
                 .map_err(|e| format!("the decision could not be recorded: {e}"))?;
