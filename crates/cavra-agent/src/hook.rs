@@ -117,7 +117,23 @@ fn run_inner(
         a.session_id = Some(call.session_id.clone());
         a.agent_id = Some(agent.name().to_string());
         a.actor = Some(format!("ai-agent:{}", agent.name()));
-        a.cwd.clone_from(&call.cwd);
+        // A tool's own working directory (relative to the session's, `~`
+        // for the home directory) overrides the session's.
+        a.cwd = match a.cwd.take() {
+            Some(d) if d.starts_with('/') => Some(d),
+            Some(d) if d == "~" || d.starts_with("~/") => {
+                match std::env::var("HOME").ok().filter(|h| h.starts_with('/')) {
+                    Some(h) => Some(format!("{h}{}", d.trim_start_matches('~'))),
+                    None => Some(d),
+                }
+            }
+            Some(d) => call
+                .cwd
+                .as_deref()
+                .map(|c| format!("{}/{d}", c.trim_end_matches('/')))
+                .or(Some(d)),
+            None => call.cwd.clone(),
+        };
         a.repo_root.clone_from(&root);
         if a.action_type == cavra_policy::ActionType::McpToolCall {
             a.capability = Some(a.capability.clone().unwrap_or_else(|| "tool".into()));

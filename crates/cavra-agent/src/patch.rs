@@ -36,12 +36,17 @@ impl FileChange {
 }
 
 /// Parses the file headers of a patch. Errors name the line.
+///
+/// Headers are recognised on the trimmed line, wherever they appear after
+/// `*** Begin Patch` (Codex trims them too), and reading does not stop at
+/// the first `*** End Patch`: a header that Codex might act on is never
+/// skipped, at the price of counting a header-like context line as a file.
 pub fn parse(text: &str) -> Result<Vec<FileChange>, String> {
-    let mut lines = text.lines().map(|l| l.trim_end_matches('\r')).enumerate();
+    let lines = text.lines().map(|l| l.trim_end_matches('\r')).enumerate();
     let mut began = false;
     let mut ended = false;
     let mut out: Vec<FileChange> = Vec::new();
-    for (no, line) in lines.by_ref() {
+    for (no, line) in lines {
         let no = no + 1;
         let t = line.trim();
         if !began {
@@ -59,10 +64,10 @@ pub fn parse(text: &str) -> Result<Vec<FileChange>, String> {
         }
         if t == "*** End Patch" {
             ended = true;
-            break;
+            continue;
         }
         let header = |prefix: &str| {
-            line.strip_prefix(prefix)
+            t.strip_prefix(prefix)
                 .map(str::trim)
                 .filter(|p| !p.is_empty())
                 .map(str::to_string)
@@ -76,15 +81,25 @@ pub fn parse(text: &str) -> Result<Vec<FileChange>, String> {
         } else if let Some(to) = header("*** Move to:") {
             match out.pop() {
                 Some(FileChange::Update(from)) => out.push(FileChange::Move { from, to }),
-                _ => {
+                Some(other) => {
+                    // Not where Codex expects it: keep both paths.
+                    out.push(other);
+                    out.push(FileChange::Add(to));
+                }
+                None => {
                     return Err(format!(
                         "line {no}: `*** Move to:` must follow `*** Update File:`"
                     ));
                 }
             }
-        } else if line.starts_with("***") && !line.starts_with("*** End of File") {
+        } else if t.starts_with("***")
+            && !t.starts_with("*** End of File")
+            && !t.starts_with("*** Begin Patch")
+            && !(t.chars().all(|c| c == '*'))
+            && line.starts_with("***")
+        {
             return Err(format!("line {no}: unknown patch header {:?}", clip(line)));
-        } else if out.is_empty() {
+        } else if out.is_empty() && !t.is_empty() && !ended {
             return Err(format!(
                 "line {no}: patch content before any file header: {:?}",
                 clip(line)
@@ -133,6 +148,26 @@ mod tests {
     fn heredoc_wrapper_is_accepted() {
         let p = "apply_patch <<'EOF'\n*** Begin Patch\n*** Delete File: .env\n*** End Patch\nEOF\n";
         assert_eq!(parse(p).unwrap(), vec![FileChange::Delete(".env".into())]);
+    }
+
+    #[test]
+    fn indented_headers_and_early_end_markers_do_not_hide_files() {
+        // Codex trims header lines: an indented header still adds `.env`.
+        let p = "*** Begin Patch\n*** Delete File: tmp\n *** Add File: .env\n+X\n*** End Patch\n";
+        assert_eq!(
+            parse(p).unwrap(),
+            vec![
+                FileChange::Delete("tmp".into()),
+                FileChange::Add(".env".into())
+            ]
+        );
+        // A context line that looks like the end marker does not stop reading.
+        let p = "*** Begin Patch\n*** Update File: a.rs\n@@\n *** End Patch\n*** Add File: .github/workflows/x.yml\n+x\n*** End Patch\n";
+        let got = parse(p).unwrap();
+        assert!(
+            got.contains(&FileChange::Add(".github/workflows/x.yml".into())),
+            "{got:?}"
+        );
     }
 
     #[test]

@@ -363,19 +363,10 @@ fn passive(agent: Agent, tool: &str) -> bool {
             "KillBash",
             "WebSearch",
             "WebFetch",
-            "ListMcpResourcesTool",
-            "ReadMcpResourceTool",
             "update_plan",
-            "view_image",
             "web_search",
         ],
-        Agent::GeminiCli => &[
-            "google_web_search",
-            "web_fetch",
-            "save_memory",
-            "write_todos",
-            "ask_user",
-        ],
+        Agent::GeminiCli => &["google_web_search", "web_fetch", "write_todos", "ask_user"],
         Agent::Cursor => &["Task", "TodoWrite", "WebSearch", "WebFetch", "AskQuestion"],
         Agent::CopilotCli => &[
             "report_intent",
@@ -479,15 +470,20 @@ fn map_tool(
                     "beforeMCPExecution",
                 )?)),
             };
-            let (server, t) = split_mcp_name(&tool).unwrap_or_else(|| {
-                let server = str_field(m, "server_name")
-                    .or_else(|| str_field(m, "server"))
-                    .map(str::to_string)
-                    .or_else(|| str_field(m, "url").map(url_host))
-                    .or_else(|| str_field(m, "command").map(command_name))
-                    .unwrap_or_else(|| "unknown".into());
-                (server, tool.clone())
-            });
+            // The server is who Cursor says it is (name, URL or command);
+            // the tool name is the server's own choice and only names a
+            // server when nothing else does.
+            let explicit = str_field(m, "server_name")
+                .or_else(|| str_field(m, "server"))
+                .map(str::to_string)
+                .or_else(|| str_field(m, "url").map(url_host))
+                .or_else(|| str_field(m, "command").map(command_name));
+            let (server, t) = match (explicit, split_mcp_name(&tool)) {
+                (Some(s), Some((_, t))) => (s, t),
+                (Some(s), None) => (s, tool.clone()),
+                (None, Some(st)) => st,
+                (None, None) => ("unknown".into(), tool.clone()),
+            };
             return Ok((tool.clone(), vec![mcp_action(&server, &t, args)]));
         }
         _ => {}
@@ -510,21 +506,24 @@ fn map_tool(
         return err("the tool name contains a NUL byte");
     }
     let input = tool_args(m, input_keys, &tool)?;
-    if let Some((server, t)) = split_mcp_name(&tool) {
-        return Ok((
-            tool.clone(),
-            vec![mcp_action(&server, &t, Some(Value::Object(input)))],
-        ));
-    }
+    // Gemini names the server in `mcp_context`; that wins over a tool name
+    // the server itself chose (`mcp__github__x` from an untrusted server).
     if agent == Agent::GeminiCli
         && let Some(server) = m
             .get("mcp_context")
             .and_then(|c| c.get("server_name"))
             .and_then(Value::as_str)
     {
+        let t = split_mcp_name(&tool).map_or_else(|| tool.clone(), |(_, t)| t);
         return Ok((
             tool.clone(),
-            vec![mcp_action(server, &tool, Some(Value::Object(input)))],
+            vec![mcp_action(server, &t, Some(Value::Object(input)))],
+        ));
+    }
+    if let Some((server, t)) = split_mcp_name(&tool) {
+        return Ok((
+            tool.clone(),
+            vec![mcp_action(&server, &t, Some(Value::Object(input)))],
         ));
     }
     if passive(agent, &tool) {
@@ -534,10 +533,42 @@ fn map_tool(
     let read = |p: String| action(ActionType::ReadFile, p);
     let write = |p: String| action(ActionType::WriteFile, p);
     let exec = |c: String| action(ActionType::ExecuteCommand, c);
+    // A shell tool may run somewhere else than the session's directory.
+    let exec_in = |c: String| -> Result<Action, InputError> {
+        let mut a = exec(c);
+        for k in ["workdir", "dir_path", "directory", "cwd"] {
+            match input.get(k) {
+                None | Some(Value::Null) => {}
+                Some(Value::String(d)) if !d.contains('\0') && !d.trim().is_empty() => {
+                    a.cwd = Some(d.clone());
+                    break;
+                }
+                Some(_) => return err(format!("{t}: `{k}` is not a usable directory")),
+            }
+        }
+        Ok(a)
+    };
     let actions = match (agent, t) {
         (Agent::ClaudeCode | Agent::Codex, "Bash" | "PowerShell" | "shell" | "exec_command") => {
-            vec![exec(command_arg(&input, t)?)]
+            vec![exec_in(command_arg(&input, t)?)?]
         }
+        (Agent::ClaudeCode | Agent::Codex, "ReadMcpResourceTool" | "ListMcpResourcesTool") => {
+            let server = match input.get("server") {
+                Some(Value::String(s)) if !s.is_empty() && !s.contains('\0') => s.clone(),
+                None | Some(Value::Null) => "unknown".into(),
+                Some(_) => return err(format!("{t}: `server` is not a string")),
+            };
+            let op = if t == "ReadMcpResourceTool" {
+                "read_resource"
+            } else {
+                "list_resources"
+            };
+            vec![mcp_action(&server, op, Some(Value::Object(input.clone())))]
+        }
+        (Agent::Codex | Agent::ClaudeCode, "view_image") => {
+            vec![read(text_arg(&input, &["path", "file_path"], t)?)]
+        }
+        (Agent::GeminiCli, "save_memory") => vec![write("~/.gemini/GEMINI.md".into())],
         (Agent::ClaudeCode | Agent::Codex, "Write" | "Edit" | "MultiEdit") => {
             vec![write(text_arg(&input, &["file_path"], t)?)]
         }
@@ -563,7 +594,7 @@ fn map_tool(
                 .map(|p| write(p.to_string()))
                 .collect()
         }
-        (Agent::GeminiCli, "run_shell_command") => vec![exec(command_arg(&input, t)?)],
+        (Agent::GeminiCli, "run_shell_command") => vec![exec_in(command_arg(&input, t)?)?],
         (Agent::GeminiCli, "write_file" | "replace" | "edit") => {
             vec![write(text_arg(&input, &["file_path", "absolute_path"], t)?)]
         }
@@ -596,7 +627,7 @@ fn map_tool(
             "glob" | "search_file_content" | "grep" | "grep_search" | "list_directory" | "ls",
         ) => vec![read(dir_arg(&input, &["path", "dir_path"], t)?)],
         (Agent::Cursor, "Shell" | "Terminal" | "run_terminal_cmd") => {
-            vec![exec(command_arg(&input, t)?)]
+            vec![exec_in(command_arg(&input, t)?)?]
         }
         (Agent::Cursor, "Read" | "read_file") => vec![read(text_arg(
             &input,
@@ -614,7 +645,7 @@ fn map_tool(
             vec![read(dir_arg(&input, &["path", "target_directory"], t)?)]
         }
         (Agent::CopilotCli, "bash" | "powershell" | "shell") => {
-            vec![exec(command_arg(&input, t)?)]
+            vec![exec_in(command_arg(&input, t)?)?]
         }
         (Agent::CopilotCli, "view" | "read") => vec![read(text_arg(&input, &["path"], t)?)],
         (Agent::CopilotCli, "create" | "edit" | "str_replace" | "write") => {

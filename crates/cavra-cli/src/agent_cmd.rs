@@ -98,25 +98,43 @@ pub fn fast_hook_args(args: &[std::ffi::OsString]) -> Option<HookArgs> {
             Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
             _ => (a, None),
         };
+        // Anything clap would treat differently (a missing or dash-led
+        // value, a repeated flag) goes to clap.
         let mut value = || {
-            inline
+            let v = inline
                 .clone()
-                .or_else(|| it.next().flatten().map(str::to_string))
+                .or_else(|| it.next().flatten().map(str::to_string))?;
+            (!v.is_empty() && !v.starts_with('-')).then_some(v)
         };
-        match flag {
-            "--event" => event = Some(value()?),
-            "--policy-pack" => policy_pack = Some(value()?),
-            "--policy" => policy = Some(PathBuf::from(value()?)),
-            "--policy-mode" => policy_mode = Some(value()?),
+        let slot = match flag {
+            "--event" => &mut event,
+            "--policy-pack" => &mut policy_pack,
+            "--policy-mode" => &mut policy_mode,
+            "--policy" => {
+                if policy.is_some() {
+                    return None;
+                }
+                policy = Some(PathBuf::from(value()?));
+                continue;
+            }
             _ if a.starts_with('-') => return None,
-            _ if agent.is_none() => agent = Some(a.to_string()),
+            _ if agent.is_none() => {
+                agent = Some(a.to_string());
+                continue;
+            }
             _ => return None,
+        };
+        if slot.is_some() {
+            return None;
         }
+        *slot = Some(value()?);
     }
-    if policy.is_none() && policy_pack.is_none() {
-        policy = std::env::var_os("CAVRA_POLICY")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from);
+    match std::env::var_os("CAVRA_POLICY") {
+        // clap reads CAVRA_POLICY too: an empty value or one next to
+        // --policy-pack is its error to report.
+        Some(v) if v.is_empty() || policy_pack.is_some() => return None,
+        Some(v) if policy.is_none() => policy = Some(PathBuf::from(v)),
+        _ => {}
     }
     if policy.is_some() && policy_pack.is_some() {
         return None;
@@ -145,12 +163,14 @@ fn deadline() -> Duration {
 }
 
 /// Writes the answer once: either the decision or the watchdog's block.
-fn answer(lock: &Mutex<bool>, r: &Response) -> ExitCode {
+/// Whoever answers first fixes the exit status too, so a late decision can
+/// never turn the watchdog's block into an exit 0.
+fn answer(lock: &Mutex<Option<u8>>, r: &Response) -> ExitCode {
     let mut done = lock.lock().unwrap_or_else(|e| e.into_inner());
-    if *done {
-        return ExitCode::from(r.exit);
+    if let Some(code) = *done {
+        return ExitCode::from(code);
     }
-    *done = true;
+    *done = Some(r.exit);
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(r.stdout.as_bytes());
     let _ = out.flush();
@@ -170,7 +190,7 @@ pub fn hook(a: &HookArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let answered = Arc::new(Mutex::new(false));
+    let answered = Arc::new(Mutex::new(None));
     let event = match a.event.as_deref() {
         None => None,
         Some(name) => match Event::for_agent(agent, name) {
@@ -189,19 +209,31 @@ pub fn hook(a: &HookArgs) -> ExitCode {
         },
     };
     {
-        let answered = answered.clone();
+        let answered_w = answered.clone();
         let limit = deadline();
-        std::thread::spawn(move || {
-            std::thread::sleep(limit);
-            let r = protocol::fail_closed(
-                agent,
-                event,
-                &format!("no decision within {} ms", limit.as_millis()),
-            );
-            let code = answer(&answered, &r);
-            let _ = code;
-            std::process::exit(i32::from(r.exit));
-        });
+        let spawned = std::thread::Builder::new()
+            .name("cavra-hook-deadline".into())
+            .stack_size(64 * 1024)
+            .spawn(move || {
+                std::thread::sleep(limit);
+                let r = protocol::fail_closed(
+                    agent,
+                    event,
+                    &format!("no decision within {} ms", limit.as_millis()),
+                );
+                let _ = answer(&answered_w, &r);
+                // The main thread may have answered first: exit with the
+                // status of whichever answer was written.
+                let code = answered_w
+                    .lock()
+                    .map(|g| g.unwrap_or(r.exit))
+                    .unwrap_or(r.exit);
+                std::process::exit(i32::from(code));
+            });
+        if let Err(e) = spawned {
+            let r = protocol::fail_closed(agent, event, &format!("cannot start the deadline: {e}"));
+            return answer(&answered, &r);
+        }
     }
     let mut input = Vec::new();
     let read = std::io::stdin()
@@ -222,9 +254,8 @@ pub fn hook(a: &HookArgs) -> ExitCode {
         }
     };
     let pack = a.pack.clone();
-    let load = move |root: Option<&Path>| {
-        let cache = root.map(|r| r.join(".cavra/cache/packs"));
-        load_pack_cached(&pack, cache.as_deref()).map_err(|e| format!("{e:#}"))
+    let load = move |_root: Option<&Path>| {
+        load_pack_cached(&pack, pack_cache_dir().as_deref()).map_err(|e| format!("{e:#}"))
     };
     let run = hook::run(agent, event, &input, mode, &load);
     let mut response = run.response;
@@ -245,6 +276,23 @@ pub fn hook(a: &HookArgs) -> ExitCode {
         }
     }
     answer(&answered, &response)
+}
+
+/// Where hooks keep resolved packs: the user's cache directory, never the
+/// repository (a cloned repository must not be able to ship a cache entry
+/// that replaces its policy). Agents are kept from writing there by
+/// self-protection (`~/.cache/cavra/`).
+fn pack_cache_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .filter(|p| p.is_absolute())
+                .map(|h| h.join(".cache"))
+        })?;
+    Some(base.join("cavra/packs"))
 }
 
 /// Appends decisions to the hook spool (see `cavra_store::spool`).

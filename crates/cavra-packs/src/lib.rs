@@ -203,9 +203,10 @@ impl PackSource for Recording<'_> {
 /// Parsing and validating YAML costs a hook process more than a millisecond;
 /// the cache entry is keyed by the file's text and checked against the
 /// SHA-256 of every inherited pack's current text, so an edited pack is
-/// never served stale. Hooks keep the cache under `.cavra/cache/packs/`,
-/// which self-protection keeps agents from writing. Cache failures only
-/// cost time: the pack is then resolved from its text.
+/// never served stale. Hooks keep the cache in the user's cache directory
+/// (`~/.cache/cavra/packs`, never inside a repository, which could ship a
+/// forged entry); self-protection keeps agents from writing there. Cache
+/// failures only cost time: the pack is then resolved from its text.
 pub fn resolve_file_cached(
     source: &dyn PackSource,
     file: &PackFile,

@@ -28,6 +28,7 @@ pub const SELF_PROTECTED_PATHS: &[&str] = &[
     "~/.gemini/settings.json",
     "~/.cursor/hooks.json",
     "~/.config/cavra/",
+    "~/.cache/cavra/",
 ];
 
 /// What a rule of the rules shape matches.

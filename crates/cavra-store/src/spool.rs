@@ -76,18 +76,41 @@ pub fn append(path: &Path, records: &[Value], sync: bool) -> std::io::Result<()>
     if buf.is_empty() {
         return Ok(());
     }
+    // Never follow a symlink at the spool path: a repository could ship
+    // `.cavra/api/hook-spool.jsonl -> /dev/stdout` (corrupting the hook's
+    // answer) or `-> ~/.bashrc`. Only a regular file is appended to.
+    let open = || {
+        use std::os::unix::fs::OpenOptionsExt;
+        OpenOptions::new()
+            .create(true)
+            .append(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(path)
+    };
     for _ in 0..16 {
-        let mut f = match OpenOptions::new().create(true).append(true).open(path) {
+        let mut f = match open() {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 match path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     Some(dir) => std::fs::create_dir_all(dir)?,
                     None => return Err(e),
                 }
-                OpenOptions::new().create(true).append(true).open(path)?
+                open()?
+            }
+            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+                return Err(std::io::Error::other(format!(
+                    "{} is a symbolic link; refusing to write through it",
+                    path.display()
+                )));
             }
             Err(e) => return Err(e),
         };
+        if !f.metadata()?.is_file() {
+            return Err(std::io::Error::other(format!(
+                "{} is not a regular file",
+                path.display()
+            )));
+        }
         f.lock()?;
         if !same_file(&f, path) {
             continue;

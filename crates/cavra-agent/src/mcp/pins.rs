@@ -169,10 +169,22 @@ pub fn check(
         let first_sight = !file.servers.contains_key(server);
         let sp = file.servers.entry(server.to_string()).or_default();
         let mut out = BTreeMap::new();
+        // A name listed twice could show the model one definition and be
+        // called under the other: never trusted.
+        let mut seen = std::collections::BTreeSet::new();
+        let dupes: std::collections::BTreeSet<&str> = tools
+            .iter()
+            .filter_map(|d| d.get("name").and_then(Value::as_str))
+            .filter(|n| !seen.insert(*n))
+            .collect();
         for def in tools {
             let Some(name) = def.get("name").and_then(Value::as_str) else {
                 continue;
             };
+            if dupes.contains(name) {
+                out.insert(name.to_string(), PinState::Changed);
+                continue;
+            }
             let hash = tool_hash(def);
             let state = match sp.tools.get(name) {
                 Some(pin) if pin.hash == hash => PinState::Trusted,
@@ -314,6 +326,20 @@ mod tests {
             check(&p, "fs", &[tool("read", "Read a file")]).unwrap()["read"],
             PinState::Changed
         );
+    }
+
+    #[test]
+    fn a_name_listed_twice_is_never_trusted() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("pins.json");
+        check(&p, "fs", &[tool("read", "Read a file")]).unwrap();
+        let s = check(
+            &p,
+            "fs",
+            &[tool("read", "evil"), tool("read", "Read a file")],
+        )
+        .unwrap();
+        assert_eq!(s["read"], PinState::Changed);
     }
 
     #[test]

@@ -48,8 +48,13 @@ pub struct ProxyConfig {
     pub call_timeout: Duration,
 }
 
-/// Pin states and the pin file's modification time when they were read.
-type PinSnapshot = (Option<std::time::SystemTime>, BTreeMap<String, PinState>);
+/// Pin states, with the pin file's modification time they were read at and
+/// the hash of the tool definitions they were computed for.
+type PinSnapshot = (
+    Option<std::time::SystemTime>,
+    String,
+    BTreeMap<String, PinState>,
+);
 
 struct Shared {
     policy: CompiledPolicy,
@@ -161,13 +166,15 @@ impl Proxy {
         let mtime = std::fs::metadata(&self.shared.cfg.pins)
             .and_then(|m| m.modified())
             .ok();
-        if let Some((seen, states)) = self.shared.states.lock().await.clone()
+        let defs: Vec<Value> = tools.iter().map(tool_json).collect();
+        let defs_hash = pins::tool_hash(&serde_json::json!({"name": Value::Array(defs.clone())}));
+        if let Some((seen, h, states)) = self.shared.states.lock().await.clone()
             && seen.is_some()
             && seen == mtime
+            && h == defs_hash
         {
             return Ok((tools, states));
         }
-        let defs: Vec<Value> = tools.iter().map(tool_json).collect();
         let path = self.shared.cfg.pins.clone();
         let server = self.shared.cfg.server.clone();
         let states = tokio::task::spawn_blocking(move || pins::check(&path, &server, &defs))
@@ -176,7 +183,7 @@ impl Proxy {
         let mtime = std::fs::metadata(&self.shared.cfg.pins)
             .and_then(|m| m.modified())
             .ok();
-        *self.shared.states.lock().await = Some((mtime, states.clone()));
+        *self.shared.states.lock().await = Some((mtime, defs_hash, states.clone()));
         Ok((tools, states))
     }
 
