@@ -167,3 +167,16 @@ fn file_operands() {
         ]
     );
 }
+
+#[test]
+fn parallel_runs_each_input() {
+    check(
+        "parallel ::: 'rm -rf /' 'ls'",
+        "rm -rf /  [via parallel]\nls  [via parallel]",
+    );
+    check(
+        "parallel rm ::: a b",
+        "rm a  [via parallel]\nrm b  [via parallel]",
+    );
+    check("parallel 'rm {}' ::: x", "rm x  [via parallel]");
+}

@@ -820,7 +820,32 @@ impl Walker {
                     .unwrap_or(rest.len());
                 let cmd = rest.get(..end).unwrap_or(&[]);
                 let text: Vec<&str> = cmd.iter().map(|f| f.text.as_str()).collect();
-                self.nested(&text.join(" "), via, "parallel", spec);
+                let text = text.join(" ");
+                // GNU parallel runs, for every input after `:::`, the command
+                // with that input appended (or in place of `{}`) through a
+                // shell; with no command, each input is a command line.
+                let inputs: Vec<&Field> = rest
+                    .get(end + 1..)
+                    .unwrap_or(&[])
+                    .iter()
+                    .filter(|f| !f.text.starts_with(":::"))
+                    .collect();
+                if inputs.is_empty() {
+                    self.nested(&text, via, "parallel", spec);
+                }
+                for input in inputs {
+                    let script = if text.trim().is_empty() {
+                        input.text.clone()
+                    } else {
+                        let q = sh_quote(&input.text);
+                        if text.contains("{}") {
+                            text.replace("{}", &q)
+                        } else {
+                            format!("{text} {q}")
+                        }
+                    };
+                    self.nested(&script, via, "parallel", spec);
+                }
                 Unwrap::Replaced
             }
             "find" | "fd" | "fdfind" => {
@@ -1119,6 +1144,11 @@ fn push_redirect(out: &mut Vec<Redirect>, mode: FileMode, fields: &[Field]) {
 }
 
 /// Skip leading options of a wrapper; `with_value` options consume the next word.
+/// Quotes one word for a shell.
+fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
 fn skip_opts<'a>(args: &'a [Field], with_value: &[&str]) -> &'a [Field] {
     let mut i = 0;
     while let Some(f) = args.get(i) {
