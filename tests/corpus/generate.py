@@ -213,6 +213,64 @@ def indirection_variants(cmd):
     return out
 
 
+# Dangerous effects carried by options, programs' own script languages,
+# environment variables, an earlier `cd`, globs, or a recursive operation on
+# a directory holding protected paths: (command, min decision).
+OPTION_BORNE = [
+    ("sed '1e rm -rf /' README.md", "block"),
+    ("sed -n '1e terraform apply -auto-approve' README.md", "block"),
+    ("sed 's/.*/rm -rf x/e' notes.txt", "require_approval"),
+    ("sed -f /tmp/evil.sed README.md", "require_approval"),
+    ("awk 'BEGIN{system(\"terraform apply -auto-approve\")}'", "block"),
+    ("awk 'BEGIN { system(\"rm -rf ~\") }'", "block"),
+    ("awk '{system($0)}' cmds.txt", "require_approval"),
+    ("awk '{print | \"sh\"}' cmds.txt", "require_approval"),
+    ("awk 'BEGIN{\"kubectl delete namespace prod\" | getline x}'", "block"),
+    ("git -c core.pager='rm -rf ~' log", "block"),
+    ("git -c core.sshCommand='helm uninstall payments' fetch", "block"),
+    ("git -c alias.p='push origin main' p", "block"),
+    ("git -c alias.x='!terraform destroy -auto-approve' x", "block"),
+    ("git clone --upload-pack='kubectl delete namespace prod' host:repo", "block"),
+    ("git fetch --upload-pack='rm -rf /' origin", "block"),
+    ("git -c core.hooksPath=/tmp/hooks commit -m x", "require_approval"),
+    ("git -c protocol.ext.allow=always clone 'ext::sh -c touch% /tmp/x' y", "require_approval"),
+    ("GIT_PAGER='helm uninstall payments' git log", "block"),
+    ("env GIT_SSH_COMMAND='rm -rf /' git fetch", "block"),
+    ("EDITOR='shutdown -h now' git commit", "block"),
+    ("export GIT_EXTERNAL_DIFF='rm -rf ~'; git diff", "block"),
+    ("LD_PRELOAD=/tmp/evil.so git status", "require_approval"),
+    ("BASH_ENV=/tmp/x bash -c 'echo hi'", "require_approval"),
+    ("NODE_OPTIONS='--require /tmp/x.js' npm test", "require_approval"),
+    ("sed -n 'w .github/workflows/ci.yml' /tmp/evil.yml", "block"),
+    ("sed '1r .env' README.md", "block"),
+    ("awk '{print > \".github/workflows/ci.yml\"}' /tmp/evil.yml", "block"),
+    ("awk 'BEGIN{while((getline l < \".env\")>0) print l}'", "block"),
+    ("git diff --output=.github/workflows/ci.yml", "block"),
+    ("xargs -a .env echo", "block"),
+    ("find . -maxdepth 0 -fprint .github/workflows/ci.yml", "block"),
+    ("cd .github/workflows && echo x > ci.yml", "block"),
+    ("cd deploy; cat secrets.yaml", "block"),
+    ("cd ~/.ssh && cat id_rsa", "block"),
+    ("cd infra && cd .. && cd .github && tee workflows/ci.yml < /tmp/x", "block"),
+    ("cd \"$HOME/.ssh\" && cat id_rsa", "require_approval"),
+    ("cd - && cat .npmrc", "require_approval"),
+    ("cat ~/.ssh/id_*", "require_approval"),
+    ("cat .e*", "require_approval"),
+    ("cat config/.en?", "require_approval"),
+    ("echo x > .github/workflows/*.yml", "require_approval"),
+    ("for f in .github/workflows/*; do echo x > \"$f\"; done", "require_approval"),
+    ("rm -rf .github", "require_approval"),
+    ("mv .github /tmp/gh", "require_approval"),
+    ("chmod -R 777 .github", "require_approval"),
+    ("rm -rf .cavra", "block"),
+    ("cp -r ~/.ssh /tmp/keys", "require_approval"),
+    ("tar czf /tmp/k.tgz ~/.ssh", "require_approval"),
+    ("find .github -delete", "require_approval"),
+    ("find . -name '*.yml' -delete", "require_approval"),
+    ("tar xf /tmp/evil.tar -C .github", "require_approval"),
+]
+
+
 def cases():
     out = []
     seen = set()
@@ -256,6 +314,8 @@ def cases():
             # Unresolvable names are never allowed, at least approval.
             vm = "require_approval" if ("$CMD" in v or "$UNSET" in v or "$(" in v) else m
             add("indirection", v, vm, cmd)
+    for cmd, m in OPTION_BORNE:
+        add("option", cmd, m, cmd)
     for cmd, m in bases:
         if "'" in cmd or '"' in cmd:
             continue
@@ -378,6 +438,25 @@ def benign():
               "echo 'kubectl delete pod x' > docs/runbook-snippet.txt",
               "grep -q 'rm -rf' scripts/build.sh || echo clean",
               "[ -n \"$CI\" ] && echo ci",
+              "sed -i 's/foo/bar/g' src/lib.rs", "sed -n '/^## /p' README.md",
+              "sed -e 's/[[:space:]]*$//' -e '/^$/d' notes.txt", "sed '1!G;h;$!d' CHANGELOG.md",
+              "awk '{print $1}' access.log", "awk -F, 'NR>1 {s+=$3} END {print s}' data.csv",
+              "awk '/TODO/ {n++} END {print n+0}' src/main.rs",
+              "awk 'length > 100 {print FILENAME\": \"FNR}' src/lib.rs",
+              "cd src && cargo test", "cd web && npm run build", "cd docs && ls",
+              "(cd web && npm ci) && npm test", "cd \"$(git rev-parse --show-toplevel)\" && git status",
+              "for f in src/*.rs; do wc -l \"$f\"; done",
+              
+              "find . -name node_modules -prune -o -name '*.ts' -print",
+              "rm -r build dist",
+              "chmod -R u+w build", "mv src/old_mod src/new_mod", "cp -r templates/base /tmp/base",
+              "tar czf /tmp/docs.tgz docs", "tar xzf /tmp/vendor.tgz -C vendor",
+              "GIT_PAGER=cat git log -5", "PAGER=cat git show HEAD --stat", "GIT_EDITOR=true git rebase --continue",
+              "git -c color.ui=always log -3", "git -c core.pager=cat diff", "git -c user.name=bot commit -m x",
+              "NODE_OPTIONS=--max-old-space-size=4096 npm run build",
+              "git diff --output=/tmp/review.patch", "git format-patch -o /tmp/patches HEAD~3",
+              "xargs -a /tmp/files.txt wc -l", "git push -u origin feature/x",
+              "ls docs/*.md", "wc -l src/*.rs docs/*.md",
               "echo rm -rf /tmp/build-cache",
               ]:
         add("shell", t)

@@ -485,8 +485,19 @@ fn eval_path(
 }
 
 /// A shell glob operand (`cat .e*`) that could expand to a protected path.
-fn eval_glob_operand(policy: &CompiledPolicy, hits: &mut Hits, mode: FileMode, operand: &str) {
+fn eval_glob_operand(
+    policy: &CompiledPolicy,
+    hits: &mut Hits,
+    mode: FileMode,
+    operand: &str,
+    action: &Action,
+) {
     let m = mode_name(mode);
+    let root = action.repo_root.as_deref().or(action.cwd.as_deref());
+    let Ok(norm) = normalize_path(operand, action.cwd.as_deref(), root) else {
+        eval_path(policy, hits, mode, operand, action, true);
+        return;
+    };
     let lists: Vec<&PathPatterns> = match mode {
         FileMode::Read => vec![&policy.fs.block_read, &policy.fs.approve_read],
         FileMode::Write => vec![
@@ -496,7 +507,7 @@ fn eval_glob_operand(policy: &CompiledPolicy, hits: &mut Hits, mode: FileMode, o
         ],
     };
     for l in lists {
-        if let Some(p) = l.glob_could_match(operand) {
+        if let Some(p) = l.glob_could_match(&norm) {
             hits.add(
                 format!("filesystem.{m}.glob_operand"),
                 Outcome::RequireApproval,
@@ -504,6 +515,65 @@ fn eval_glob_operand(policy: &CompiledPolicy, hits: &mut Hits, mode: FileMode, o
                 Some(p),
                 operand,
                 format!("Glob `{operand}` may expand to a path matching `{p}`."),
+                Some("Platform Security".into()),
+            );
+            return;
+        }
+    }
+}
+
+/// A command acting on everything below a directory (`rm -r DIR`, `mv DIR`,
+/// `cp -r DIR`, `tar`): what the directory holds is not known, so a
+/// protected path that could lie below it needs approval, and CAVRA's own
+/// files are never removed that way.
+fn eval_tree(
+    policy: &CompiledPolicy,
+    hits: &mut Hits,
+    mode: FileMode,
+    raw: &str,
+    via: &str,
+    action: &Action,
+) {
+    let m = mode_name(mode);
+    let root = action.repo_root.as_deref().or(action.cwd.as_deref());
+    let Ok(dir) = normalize_path(raw, action.cwd.as_deref(), root) else {
+        // eval_path has already reported the invalid path.
+        return;
+    };
+    if mode == FileMode::Write
+        && policy.fs.unprotect.first_match(&dir).is_none()
+        && let Some(p) = policy.fs.self_protected.tree_could_match(&dir)
+    {
+        hits.add(
+            "self_protection.write.tree",
+            Outcome::Block,
+            Severity::High,
+            Some(p),
+            &dir.display,
+            format!(
+                "`{via}` acts on everything below `{}`, which holds CAVRA or agent hook configuration ({p}).",
+                dir.display
+            ),
+            None,
+        );
+        return;
+    }
+    let lists = match mode {
+        FileMode::Read => [&policy.fs.block_read, &policy.fs.approve_read],
+        FileMode::Write => [&policy.fs.block_write, &policy.fs.approve_write],
+    };
+    for l in lists {
+        if let Some(p) = l.tree_could_match(&dir) {
+            hits.add(
+                format!("filesystem.{m}.tree"),
+                Outcome::RequireApproval,
+                Severity::High,
+                Some(p),
+                &dir.display,
+                format!(
+                    "`{via}` {m}s everything below `{}`, which may include paths matching `{p}`.",
+                    dir.display
+                ),
                 Some("Platform Security".into()),
             );
             return;
@@ -631,6 +701,21 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
     let line = cmd.line();
     if !cmd.argv.is_empty() {
         let argv = &cmd.argv;
+        // `git -c k=v -C dir log` is matched both as written and as
+        // `git log`, so global options neither dodge a rule nor need one.
+        let canonical: Option<Vec<String>> = (argv.first().map(String::as_str) == Some("git"))
+            .then(|| git::subcommand(argv))
+            .flatten()
+            .map(|(sub, rest)| {
+                ["git".to_string(), sub.to_string()]
+                    .into_iter()
+                    .chain(rest.iter().cloned())
+                    .collect::<Vec<String>>()
+            })
+            .filter(|c| c != argv);
+        let matches = |p: &crate::pattern::CommandPattern| {
+            p.matches_argv(argv) || canonical.as_ref().is_some_and(|c| p.matches_argv(c))
+        };
         for (list, rule, decision) in [
             (&policy.cmd.block, "commands.block", Outcome::Block),
             (
@@ -641,7 +726,7 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
             (&policy.cmd.warn, "commands.warn", Outcome::Warn),
             (&policy.cmd.allow, "commands.allow", Outcome::Allow),
         ] {
-            if let Some(p) = list.iter().find(|p| p.matches_argv(argv)) {
+            if let Some(p) = list.iter().find(|p| matches(p)) {
                 let sev = match decision {
                     Outcome::Block => block_severity(argv),
                     Outcome::RequireApproval => Severity::High,
@@ -672,7 +757,7 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
             let Matcher::Commands(pats) = &r.matcher else {
                 continue;
             };
-            let Some(p) = pats.iter().find(|p| p.matches_argv(argv)) else {
+            let Some(p) = pats.iter().find(|p| matches(p)) else {
                 continue;
             };
             if let Some(Matcher::Commands(u)) = &r.unless
@@ -739,10 +824,13 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
             continue;
         }
         if fa.glob {
-            eval_glob_operand(policy, &mut own, fa.mode, &fa.path);
+            eval_glob_operand(policy, &mut own, fa.mode, &fa.path, action);
             continue;
         }
         eval_path(policy, &mut own, fa.mode, &fa.path, action, true);
+        if fa.tree {
+            eval_tree(policy, &mut own, fa.mode, &fa.path, &fa.via, action);
+        }
     }
     if cmd.argv.is_empty() && own.v.is_empty() {
         own.add(

@@ -150,9 +150,6 @@ pub struct PathPatterns {
     /// Translated globs, each with the index of its pattern.
     globs: Vec<(String, usize)>,
     set: std::sync::OnceLock<Option<GlobSet>>,
-    /// A concrete path each pattern matches, used to ask whether a shell glob
-    /// operand could reach a protected path.
-    pub probes: Vec<String>,
 }
 
 fn build_glob(g: &str) -> Result<globset::Glob, globset::Error> {
@@ -179,19 +176,16 @@ impl PathPatterns {
     pub fn lazy(patterns: &[String]) -> Result<PathPatterns, (usize, String)> {
         let mut globs = Vec::new();
         let mut anchored = Vec::new();
-        let mut probes = Vec::new();
         for (i, raw) in patterns.iter().enumerate() {
             let (translated, is_anchored) = translate_path_pattern(raw).map_err(|e| (i, e))?;
             globs.extend(translated.into_iter().map(|g| (g, i)));
             anchored.push(is_anchored);
-            probes.push(probe_for(raw));
         }
         Ok(PathPatterns {
             patterns: patterns.to_vec(),
             anchored,
             globs,
             set: std::sync::OnceLock::new(),
-            probes,
         })
     }
 
@@ -258,25 +252,76 @@ impl PathPatterns {
         out
     }
 
-    /// Whether a shell glob operand (`.e*`, `*`) could name a path one of
-    /// these patterns matches; returns that pattern.
-    pub fn glob_could_match(&self, operand: &str) -> Option<&str> {
-        let operand = operand.trim_start_matches("./");
-        let Ok(g) = GlobBuilder::new(operand).literal_separator(true).build() else {
-            return self.patterns.first().map(String::as_str);
-        };
-        let m = g.compile_matcher();
-        for (i, probe) in self.probes.iter().enumerate() {
-            // The operand may be relative to any directory: compare with the
-            // probe and with each of its suffixes.
-            let mut rest = probe.as_str();
-            loop {
-                if m.is_match(rest) {
-                    return self.patterns.get(i).map(String::as_str);
+    /// Whether an operation on everything below `dir` (`rm -r DIR`, `mv DIR`,
+    /// `cp -r DIR`) could reach a path one of these patterns matches;
+    /// returns that pattern. Only anchored patterns count: a name matched at
+    /// any depth (`.env`) could sit below any directory, and judging every
+    /// recursive operation by it would flag them all.
+    pub fn tree_could_match(&self, dir: &NormPath) -> Option<&str> {
+        let subject = dir.subject.as_str();
+        let mut bases: Vec<&str> = vec![subject];
+        if let Some(home_rel) = subject.strip_prefix("~/") {
+            bases.push(home_rel);
+        } else if subject == "~" {
+            bases.push(".");
+        }
+        for (i, raw) in self.patterns.iter().enumerate() {
+            if !self.anchored.get(i).copied().unwrap_or(true) {
+                continue;
+            }
+            let p = raw.trim();
+            let p = p.strip_prefix("./").unwrap_or(p);
+            if p.trim_start_matches('/').starts_with("**") {
+                // `**/x` matches at any depth, like an unanchored name.
+                continue;
+            }
+            if dir.outside_root && !subject.starts_with('~') && !p.starts_with('/') {
+                // Relative anchored patterns apply inside the repository.
+                continue;
+            }
+            for base in &bases {
+                if *base == "." || components_could_match(p, base) {
+                    return Some(raw.as_str());
                 }
-                match rest.split_once('/') {
-                    Some((_, r)) => rest = r,
-                    None => break,
+            }
+        }
+        None
+    }
+
+    /// Whether a shell glob operand (`.e*`, `~/.ssh/id_*`, `infra/*/main.tf`),
+    /// normalised like a path, could name a path one of these patterns
+    /// matches; returns that pattern. The answer errs towards yes.
+    pub fn glob_could_match(&self, operand: &NormPath) -> Option<&str> {
+        let subject = operand.subject.as_str();
+        let mut subjects = vec![subject];
+        if let Some(home_rel) = subject.strip_prefix("~/") {
+            subjects.push(home_rel);
+        }
+        for (k, (g, pi)) in self.globs.iter().enumerate() {
+            let raw = self.patterns.get(*pi).map(String::as_str).unwrap_or("");
+            // Every pattern also matches below a directory of that name
+            // (`CODEOWNERS/…`); unless the pattern was written as a
+            // directory (`.ssh/`), that reading would make every glob with
+            // `**` suspect, so it is not used here.
+            let dir_variant = k > 0 && self.globs.get(k - 1).is_some_and(|(_, prev)| prev == pi);
+            if dir_variant && !raw.trim().ends_with('/') {
+                continue;
+            }
+            if operand.outside_root
+                && self.anchored.get(*pi).copied().unwrap_or(true)
+                && !subject.starts_with('~')
+                && !raw.trim().starts_with('/')
+            {
+                continue;
+            }
+            let pat: Vec<&str> = g.split('/').filter(|c| !c.is_empty()).collect();
+            for s in &subjects {
+                let ops: Vec<&str> = s
+                    .split('/')
+                    .filter(|c| !c.is_empty() && *c != ".")
+                    .collect();
+                if globs_intersect(&ops, &pat) {
+                    return Some(raw);
                 }
             }
         }
@@ -318,32 +363,103 @@ fn translate_path_pattern(raw: &str) -> Result<(Vec<String>, bool), String> {
     Ok((globs, anchored))
 }
 
-/// A concrete path matched by a pattern: `**/` removed, wildcards filled.
-fn probe_for(raw: &str) -> String {
-    let p = raw
-        .trim()
-        .trim_start_matches("./")
-        .trim_start_matches('/')
-        .trim_end_matches('/');
-    let p = p.replace("**/", "").replace("/**", "/x").replace("**", "x");
-    let mut out = String::new();
-    let mut in_class = false;
-    for c in p.chars() {
-        match c {
-            '*' | '?' if !in_class => out.push('x'),
-            '[' => {
-                in_class = true;
-            }
-            ']' if in_class => {
-                in_class = false;
-                out.push('x');
-            }
-            '{' | '}' | ',' if !in_class => {}
-            _ if in_class => {}
-            other => out.push(other),
+/// Whether two globs, split into path components, could match one common
+/// path. `**` matches any number of components; two single components are
+/// compared by their literal prefix and suffix around the wildcards, which
+/// over-approximates (never answers no when a common name exists).
+fn globs_intersect(a: &[&str], b: &[&str]) -> bool {
+    // memo[i][j]: a[i..] and b[j..] can still meet (None: not computed).
+    let mut memo = vec![vec![None; b.len() + 1]; a.len() + 1];
+    intersect_from(a, b, 0, 0, &mut memo)
+}
+
+fn intersect_from(
+    a: &[&str],
+    b: &[&str],
+    i: usize,
+    j: usize,
+    memo: &mut Vec<Vec<Option<bool>>>,
+) -> bool {
+    if let Some(Some(v)) = memo.get(i).and_then(|r| r.get(j)) {
+        return *v;
+    }
+    let v = match (a.get(i), b.get(j)) {
+        (None, None) => true,
+        (Some(&"**"), _) => {
+            intersect_from(a, b, i + 1, j, memo)
+                || (j < b.len() && intersect_from(a, b, i, j + 1, memo))
+        }
+        (_, Some(&"**")) => {
+            intersect_from(a, b, i, j + 1, memo)
+                || (i < a.len() && intersect_from(a, b, i + 1, j, memo))
+        }
+        (Some(x), Some(y)) => components_meet(x, y) && intersect_from(a, b, i + 1, j + 1, memo),
+        _ => false,
+    };
+    if let Some(slot) = memo.get_mut(i).and_then(|r| r.get_mut(j)) {
+        *slot = Some(v);
+    }
+    v
+}
+
+/// Whether an operand's component glob `x` and a pattern's component `y`
+/// could match one common name. As in bash, a wildcard at the start of the
+/// operand's component does not match a leading dot.
+fn components_meet(x: &str, y: &str) -> bool {
+    const WILD: &[char] = &['*', '?', '[', '{'];
+    if x.starts_with(WILD) && y.starts_with('.') {
+        return false;
+    }
+    let literal = |s: &str| !s.contains(WILD);
+    let glob_matches = |g: &str, name: &str| {
+        GlobBuilder::new(g)
+            .literal_separator(true)
+            .backslash_escape(true)
+            .build()
+            .map(|g| g.compile_matcher().is_match(name))
+            .unwrap_or(true)
+    };
+    match (literal(x), literal(y)) {
+        (true, true) => x == y,
+        (true, false) => glob_matches(y, x),
+        (false, true) => glob_matches(x, y),
+        (false, false) => {
+            let prefix = |s: &str| s.split(WILD).next().unwrap_or("").to_string();
+            let suffix = |s: &str| s.rsplit(WILD).next().unwrap_or("").to_string();
+            let (px, py) = (prefix(x), prefix(y));
+            let (sx, sy) = (suffix(x), suffix(y));
+            (px.starts_with(&py) || py.starts_with(&px)) && (sx.ends_with(&sy) || sy.ends_with(&sx))
         }
     }
-    out
+}
+
+/// Whether `pattern` could match `base` or a path below it: each component
+/// of `base` matches the pattern's component at the same depth, until the
+/// pattern reaches `**` or ends (a pattern naming a directory covers
+/// everything below it).
+fn components_could_match(pattern: &str, base: &str) -> bool {
+    let pat: Vec<&str> = pattern.split('/').filter(|c| !c.is_empty()).collect();
+    for (k, comp) in base
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .enumerate()
+    {
+        match pat.get(k) {
+            None | Some(&"**") => return true,
+            Some(pc) => {
+                let matched = GlobBuilder::new(pc)
+                    .literal_separator(true)
+                    .backslash_escape(true)
+                    .build()
+                    .map(|g| g.compile_matcher().is_match(comp))
+                    .unwrap_or(true);
+                if !matched {
+                    return false;
+                }
+            }
+        }
+    }
+    true
 }
 
 /// A command pattern: pipeline stages of token globs.
@@ -547,8 +663,19 @@ mod tests {
         }
         let abs = normalize_path("/home/u/.ssh/a.pem", None, Some("/repo")).unwrap();
         assert_eq!(p.first_match(&abs), Some("*.pem"));
-        assert_eq!(p.glob_could_match(".e*"), Some(".env"));
-        assert_eq!(p.glob_could_match("src/*.rs"), None);
+        let g = |o: &str| normalize_path(o, Some("/repo"), Some("/repo")).unwrap();
+        assert_eq!(p.glob_could_match(&g(".e*")), Some(".env"));
+        assert_eq!(p.glob_could_match(&g("src/*.rs")), None);
+        // As in bash, `*` does not match a leading dot.
+        assert_eq!(p.glob_could_match(&g("config/*")), Some("**/main.tf"));
+        assert_eq!(p.glob_could_match(&g("config/.e*")), Some(".env"));
+        assert_eq!(p.glob_could_match(&g("src/*/mod.rs")), Some("iam/"));
+        assert_eq!(p.glob_could_match(&g("src/*.rs")), None);
+        assert!(p.glob_could_match(&g("infra/*/main.tf")).is_some());
+        assert!(p.glob_could_match(&g(".github/*/ci.yml")).is_some());
+        assert!(p.glob_could_match(&g(".git*/w*/*.yml")).is_some());
+        assert_eq!(p.glob_could_match(&g("docs/*.md")), None);
+        assert_eq!(p.glob_could_match(&g("/repo/certs/*.pem")), Some("*.pem"));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::SimpleCommand;
+use crate::scripts::{self, Effect};
 
 /// Reading or writing a file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -24,6 +25,9 @@ pub struct FileAccess {
     pub glob: bool,
     /// `redirect` or the command that takes the operand.
     pub via: String,
+    /// The command acts on everything below the path as well (`rm -r DIR`,
+    /// `mv DIR`, `chmod -R`, `cp -r DIR`, `tar`, `find DIR -delete`).
+    pub tree: bool,
 }
 
 /// Options of readers that consume the following word.
@@ -202,6 +206,7 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
             literal: r.literal,
             glob: !r.literal && !r.path.contains('$'),
             via: "redirect".into(),
+            tree: false,
         })
         .collect();
     let name = cmd.name();
@@ -213,6 +218,23 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
         literal: !path.contains("$(") && !path.contains("${"),
         glob: path.contains(['*', '?', '[']),
         via: name.to_string(),
+        tree: false,
+    };
+    let unknown = |mode: FileMode, what: &str| FileAccess {
+        mode,
+        path: format!("({what})"),
+        literal: false,
+        glob: false,
+        via: name.to_string(),
+        tree: false,
+    };
+    let short_flag = |letters: &[char], long: &[&str]| {
+        args.iter().take_while(|a| **a != "--").any(|a| {
+            long.contains(a)
+                || (a.starts_with('-')
+                    && !a.starts_with("--")
+                    && a.chars().skip(1).any(|c| letters.contains(&c)))
+        })
     };
     match name {
         "grep" | "egrep" | "fgrep" | "rg" => {
@@ -248,6 +270,121 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
                     .filter(|(o, _)| matches!(*o, "-f" | "--file"))
                     .map(|(_, v)| mk(FileMode::Read, v)),
             );
+            // Files the program reads or writes (`getline < f`, `print > f`).
+            if let Some(program) = operands.first().filter(|_| !has_f) {
+                for effect in scripts::awk_effects(program) {
+                    match effect {
+                        Effect::Read(Some(p)) => out.push(mk(FileMode::Read, &p)),
+                        Effect::Write(Some(p)) => out.push(mk(FileMode::Write, &p)),
+                        Effect::Read(None) => {
+                            out.push(unknown(FileMode::Read, "file named at run time"))
+                        }
+                        Effect::Write(None) => {
+                            out.push(unknown(FileMode::Write, "file named at run time"))
+                        }
+                        Effect::Exec(_) | Effect::Unparsed => {}
+                    }
+                }
+            }
+        }
+        "find" => {
+            // `-fprint FILE` and friends write FILE; `-delete` removes what
+            // the expression selects below each starting point.
+            let starts: Vec<&str> = args
+                .iter()
+                .take_while(|a| !a.starts_with('-') && **a != "(" && **a != "!")
+                .copied()
+                .collect();
+            let starts = if starts.is_empty() { vec!["."] } else { starts };
+            let mut name_filter: Option<String> = None;
+            let mut complex = false;
+            let mut deletes = false;
+            let mut i = 0;
+            while let Some(a) = args.get(i) {
+                match *a {
+                    "-fprint" | "-fprint0" | "-fls" | "-fprintf" => {
+                        if let Some(p) = args.get(i + 1) {
+                            out.push(mk(FileMode::Write, p));
+                        }
+                        i += 1;
+                    }
+                    "-delete" => deletes = true,
+                    "-name" | "-path" | "-wholename" => {
+                        if name_filter.is_some() {
+                            complex = true;
+                        }
+                        name_filter = args.get(i + 1).map(|v| {
+                            if *a == "-name" {
+                                format!("**/{v}")
+                            } else {
+                                (*v).to_string()
+                            }
+                        });
+                        i += 1;
+                    }
+                    "-o" | "-or" | "!" | "-not" | "-iname" | "-ipath" | "-regex" | "-iregex" => {
+                        complex = true
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+            if deletes {
+                for s in &starts {
+                    match name_filter.as_deref().filter(|_| !complex) {
+                        // `find . -name '*.pyc' -delete` removes `./**/*.pyc`.
+                        Some(f) if !f.starts_with('/') => {
+                            let base = s.trim_end_matches('/');
+                            let p = match f.strip_prefix("**/") {
+                                Some(n) => format!("{base}/**/{n}"),
+                                None => f.to_string(),
+                            };
+                            out.push(FileAccess {
+                                glob: true,
+                                ..mk(FileMode::Write, &p)
+                            });
+                        }
+                        _ => out.push(FileAccess {
+                            tree: true,
+                            ..mk(FileMode::Write, s)
+                        }),
+                    }
+                }
+            }
+        }
+        "git" => {
+            // `git diff --output=FILE`, `git archive -o FILE`,
+            // `git format-patch -o DIR` write files.
+            let sub = args
+                .iter()
+                .find(|a| !a.starts_with('-'))
+                .copied()
+                .unwrap_or("");
+            for (i, a) in args.iter().enumerate() {
+                if let Some(p) = a
+                    .strip_prefix("--output=")
+                    .or_else(|| a.strip_prefix("--output-directory="))
+                {
+                    out.push(mk(FileMode::Write, p));
+                } else if (*a == "--output"
+                    || *a == "--output-directory"
+                    || (*a == "-o" && matches!(sub, "archive" | "format-patch")))
+                    && let Some(p) = args.get(i + 1)
+                {
+                    out.push(mk(FileMode::Write, p));
+                }
+            }
+        }
+        "xargs" | "parallel" => {
+            for (i, a) in args.iter().enumerate() {
+                if let Some(p) = a.strip_prefix("--arg-file=") {
+                    out.push(mk(FileMode::Read, p));
+                } else if matches!(*a, "-a" | "--arg-file" | "::::")
+                    && let Some(p) = args.get(i + 1)
+                {
+                    out.push(mk(FileMode::Read, p));
+                }
+            }
         }
         "sed" => {
             let has_script_opt = opt_values
@@ -273,6 +410,23 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
                     out.push(mk(FileMode::Write, p));
                 }
             }
+            // Files the script itself reads or writes (`r`, `w`, `s///w`).
+            if !args.contains(&"--sandbox") {
+                let script = sed_script(&operands, &opt_values);
+                for effect in scripts::sed_effects(&script) {
+                    match effect {
+                        Effect::Read(Some(p)) => out.push(mk(FileMode::Read, &p)),
+                        Effect::Write(Some(p)) => out.push(mk(FileMode::Write, &p)),
+                        Effect::Read(None) => {
+                            out.push(unknown(FileMode::Read, "file named at run time"))
+                        }
+                        Effect::Write(None) => {
+                            out.push(unknown(FileMode::Write, "file named at run time"))
+                        }
+                        Effect::Exec(_) | Effect::Unparsed => {}
+                    }
+                }
+            }
         }
         "cp" | "mv" | "install" | "ln" | "rsync" | "scp" => {
             let target = opt_values
@@ -291,9 +445,23 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
             } else {
                 FileMode::Read
             };
-            out.extend(sources.iter().map(|p| mk(src_mode, p)));
+            // `mv DIR` and `cp -r DIR` act on everything below DIR.
+            let tree = name == "mv"
+                || match name {
+                    "cp" => short_flag(&['r', 'R', 'a'], &["--recursive", "--archive"]),
+                    "scp" => short_flag(&['r'], &[]),
+                    "rsync" => short_flag(&['r', 'a'], &["--recursive", "--archive"]),
+                    _ => false,
+                };
+            out.extend(sources.iter().map(|p| FileAccess {
+                tree,
+                ..mk(src_mode, p)
+            }));
             if name == "mv" {
-                out.extend(sources.iter().map(|p| mk(FileMode::Read, p)));
+                out.extend(sources.iter().map(|p| FileAccess {
+                    tree,
+                    ..mk(FileMode::Read, p)
+                }));
             }
             if let Some(d) = dest {
                 // `cp a /tmp/` writes `/tmp/a`, not the directory itself.
@@ -386,12 +554,17 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
                 }
             }
         }
-        "tar" | "zip" | "openssl" | "gzip" | "gunzip" => {
+        "tar" => out.extend(tar_accesses(&args, mk)),
+        "zip" | "openssl" | "gzip" | "gunzip" => {
+            let tree = name == "zip";
             out.extend(
                 operands
                     .iter()
                     .filter(|p| !p.starts_with('-'))
-                    .map(|p| mk(FileMode::Read, p)),
+                    .map(|p| FileAccess {
+                        tree,
+                        ..mk(FileMode::Read, p)
+                    }),
             );
         }
         _ if READERS.contains(&name) => out.extend(operands.iter().map(|p| mk(FileMode::Read, p))),
@@ -401,17 +574,42 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
             } else {
                 &operands[..]
             };
-            out.extend(ops.iter().map(|p| mk(FileMode::Write, p)));
+            let tree = match name {
+                "rm" => short_flag(&['r', 'R'], &["--recursive"]),
+                "chmod" | "chown" | "chgrp" => short_flag(&['R'], &["--recursive"]),
+                _ => false,
+            };
+            out.extend(ops.iter().map(|p| FileAccess {
+                tree,
+                ..mk(FileMode::Write, p)
+            }));
         }
         _ => {}
     }
     out.retain(|f| !f.path.is_empty() && f.path != "-" && !f.path.starts_with("/dev/"));
+    // Relative paths are relative to the directory an earlier `cd` went to.
+    for f in &mut out {
+        if !f.literal || f.path.starts_with('/') || f.path.starts_with('~') {
+            continue;
+        }
+        if cmd.cwd_unknown {
+            f.literal = false;
+            f.path = format!("(directory after cd)/{}", f.path);
+        } else if !cmd.cwd.is_empty() {
+            f.path = format!("{}/{}", cmd.cwd.trim_end_matches('/'), f.path);
+        }
+    }
     // Programs that only report metadata (counts, hashes, types) reveal no
     // content, so unknown operands of theirs are not a read of concern.
     let metadata_only = matches!(
         name,
         "wc" | "file" | "stat" | "du" | "md5sum" | "sha1sum" | "sha256sum" | "sha512sum" | "cmp"
     );
+    if metadata_only {
+        // Nor is a glob operand of theirs judged by what it might expand
+        // to; a literal protected path is still checked.
+        out.retain(|f| !(f.glob && f.mode == FileMode::Read && f.via == name));
+    }
     if cmd.dynamic_args && is_file_program(name) && !metadata_only {
         // Arguments appended at run time (`xargs`, `find -exec … +`) may
         // name any file: the known operands are still checked, and the
@@ -427,9 +625,143 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
             literal: false,
             glob: false,
             via: name.to_string(),
+            tree: false,
         });
     }
     out
+}
+
+/// Files `tar` reads and writes: creating reads every operand (and what is
+/// below it) and writes the archive; extracting reads the archive and writes
+/// everything below the target directory.
+fn tar_accesses(args: &[&str], mk: impl Fn(FileMode, &str) -> FileAccess) -> Vec<FileAccess> {
+    let mut out = Vec::new();
+    let mut archive: Option<&str> = None;
+    let mut dir: Option<&str> = None;
+    let mut operands: Vec<&str> = Vec::new();
+    let (mut create, mut extract) = (false, false);
+    let mut i = 0;
+    while let Some(a) = args.get(i) {
+        // Old style: the first word is a bundle of letters (`czf`).
+        let bundle = if i == 0 && !a.starts_with('-') && a.chars().all(|c| c.is_ascii_alphabetic())
+        {
+            Some(*a)
+        } else {
+            a.strip_prefix('-')
+                .filter(|b| !b.starts_with('-') && !b.is_empty())
+        };
+        if let Some(b) = bundle {
+            for c in b.chars() {
+                match c {
+                    'c' | 'r' | 'u' | 'A' => create = true,
+                    'x' => extract = true,
+                    'f' | 'C' | 'T' | 'X' | 'b' | 'H' | 'K' | 'L' | 'N' | 'V' => {
+                        i += 1;
+                        let v = args.get(i).copied();
+                        match c {
+                            'f' => archive = v,
+                            'C' => dir = v,
+                            'T' | 'X' => out.extend(v.map(|v| mk(FileMode::Read, v))),
+                            _ => {}
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        } else if let Some(long) = a.strip_prefix("--") {
+            let (name, value) = match long.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (long, None),
+            };
+            let takes = matches!(name, "file" | "directory" | "files-from" | "exclude-from");
+            let value = if takes && value.is_none() {
+                i += 1;
+                args.get(i).copied()
+            } else {
+                value
+            };
+            match name {
+                "create" | "append" | "update" | "concatenate" => create = true,
+                "extract" | "get" => extract = true,
+                "file" => archive = value,
+                "directory" => dir = value,
+                "files-from" | "exclude-from" => out.extend(value.map(|v| mk(FileMode::Read, v))),
+                _ => {}
+            }
+        } else {
+            operands.push(a);
+        }
+        i += 1;
+    }
+    if let Some(f) = archive {
+        out.push(mk(
+            if create {
+                FileMode::Write
+            } else {
+                FileMode::Read
+            },
+            f,
+        ));
+    }
+    if create {
+        out.extend(operands.iter().map(|p| FileAccess {
+            tree: true,
+            ..mk(FileMode::Read, p)
+        }));
+    }
+    if extract {
+        out.push(FileAccess {
+            tree: true,
+            ..mk(FileMode::Write, dir.unwrap_or("."))
+        });
+    }
+    out
+}
+
+/// The program of a `sed` command line (`Ok(None)` under `--sandbox`,
+/// which forbids `e`, `r` and `w`; `Err` when it is read from a file).
+pub(crate) fn sed_program(args: &[&str]) -> Result<Option<String>, ()> {
+    if args.contains(&"--sandbox") {
+        return Ok(None);
+    }
+    let (operands, opt_values) = split_operands(args, value_opts("sed"));
+    if opt_values
+        .iter()
+        .any(|(o, _)| matches!(*o, "-f" | "--file"))
+    {
+        return Err(());
+    }
+    Ok(Some(sed_script(&operands, &opt_values)))
+}
+
+/// The program of an `awk` command line (`Err` when read with `-f`).
+pub(crate) fn awk_program(args: &[&str]) -> Result<Option<String>, ()> {
+    let (operands, opt_values) = split_operands(args, value_opts("awk"));
+    if opt_values
+        .iter()
+        .any(|(o, _)| matches!(*o, "-f" | "--file"))
+    {
+        return Err(());
+    }
+    Ok(operands.first().map(|p| (*p).to_string()))
+}
+
+/// The text of a `sed` script: every `-e` value, else the first operand; a
+/// script read with `-f` is not known.
+fn sed_script(operands: &[&str], opt_values: &[(&str, &str)]) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    let mut from_file = false;
+    for (o, v) in opt_values {
+        match *o {
+            "-e" | "--expression" => parts.push(v),
+            "-f" | "--file" => from_file = true,
+            _ => {}
+        }
+    }
+    if parts.is_empty() && !from_file {
+        parts.extend(operands.first());
+    }
+    parts.join("\n")
 }
 
 /// Operands (non-option words) and option values.

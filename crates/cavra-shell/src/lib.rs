@@ -16,6 +16,7 @@
 
 mod expand;
 mod files;
+mod scripts;
 mod walk;
 
 pub use files::{FileAccess, FileMode, file_accesses};
@@ -85,6 +86,13 @@ pub struct SimpleCommand {
     /// Found inside code of another language (`python -c`); the command may or
     /// may not run.
     pub speculative: bool,
+    /// The directory the command runs in, relative to the line's starting
+    /// directory, after earlier `cd`/`pushd` on the same line (`""` when
+    /// unchanged; may be absolute or start with `~`).
+    pub cwd: String,
+    /// An earlier `cd` went somewhere not statically known (`cd "$D"`,
+    /// `cd -`, `popd`): relative paths of this command are not known.
+    pub cwd_unknown: bool,
 }
 
 impl SimpleCommand {

@@ -180,3 +180,197 @@ fn parallel_runs_each_input() {
     );
     check("parallel 'rm {}' ::: x", "rm x  [via parallel]");
 }
+
+/// File accesses of a line, one per line: `mode path [tree] [dynamic]`.
+fn accesses(input: &str) -> String {
+    analyze(input)
+        .commands
+        .iter()
+        .flat_map(file_accesses)
+        .map(|f| {
+            let mut s = format!("{:?} {}", f.mode, f.path);
+            if f.tree {
+                s.push_str(" [tree]");
+            }
+            if f.glob {
+                s.push_str(" [glob]");
+            }
+            if !f.literal {
+                s.push_str(" [dynamic]");
+            }
+            s
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn cd_moves_relative_paths() {
+    assert_eq!(
+        accesses("cd .github && echo x > workflows/ci.yml"),
+        "Write .github/workflows/ci.yml"
+    );
+    assert_eq!(
+        accesses("cd config; cd ..; cat .env"),
+        "Read config/../.env"
+    );
+    assert_eq!(accesses("cd /etc && cat shadow"), "Read /etc/shadow");
+    assert_eq!(
+        accesses("cd && cat .aws/credentials"),
+        "Read ~/.aws/credentials"
+    );
+    // A subshell's or a pipeline stage's cd does not outlive it.
+    assert_eq!(accesses("(cd /tmp) && cat .env"), "Read .env");
+    assert_eq!(accesses("cd /tmp | cat; cat x"), "Read x");
+    // Unknown directories make relative paths unknown, not allowed.
+    assert_eq!(
+        accesses("cd \"$D\" && cat id_rsa"),
+        "Read (directory after cd)/id_rsa [dynamic]"
+    );
+    assert_eq!(
+        accesses("cd - && cat x"),
+        "Read (directory after cd)/x [dynamic]"
+    );
+    assert_eq!(accesses("cd \"$D\" && cat /etc/hosts"), "Read /etc/hosts");
+}
+
+#[test]
+fn option_borne_writes_and_reads() {
+    assert_eq!(
+        accesses("sed -n 'w .github/workflows/ci.yml' x"),
+        "Read x\nWrite .github/workflows/ci.yml"
+    );
+    assert_eq!(accesses("sed '1r .env' x"), "Read x\nRead .env");
+    assert_eq!(accesses("sed --sandbox 's/a/b/w out' x"), "Read x");
+    assert_eq!(
+        accesses("awk '{print > \"infra/main.tf\"}' x"),
+        "Read x\nWrite infra/main.tf"
+    );
+    assert_eq!(
+        accesses("awk 'BEGIN{getline l < \".env\"; print l}'"),
+        "Read .env"
+    );
+    assert_eq!(accesses("find . -fprint out.txt"), "Write out.txt");
+    assert_eq!(accesses("find .github -delete"), "Write .github [tree]");
+    assert_eq!(
+        accesses("find . -name '*.pyc' -delete"),
+        "Write ./**/*.pyc [glob]"
+    );
+    assert_eq!(accesses("git diff --output=.env.bak"), "Write .env.bak");
+    assert_eq!(
+        accesses("git archive -o /tmp/x.tar HEAD"),
+        "Write /tmp/x.tar"
+    );
+    assert_eq!(accesses("git push -o ci.skip origin x"), "");
+    assert_eq!(accesses("xargs -a .env echo"), "Read .env");
+}
+
+#[test]
+fn recursive_operations_cover_the_tree() {
+    assert_eq!(accesses("rm -rf .github"), "Write .github [tree]");
+    assert_eq!(accesses("rm .github/x"), "Write .github/x");
+    assert_eq!(accesses("chmod -R 777 infra"), "Write infra [tree]");
+    assert_eq!(
+        accesses("mv .cavra /tmp/x"),
+        "Write .cavra [tree]\nRead .cavra [tree]\nWrite /tmp/x\nWrite /tmp/x/.cavra"
+    );
+    assert_eq!(
+        accesses("cp -r ~/.ssh /tmp/k/"),
+        "Read ~/.ssh [tree]\nWrite /tmp/k/.ssh"
+    );
+    assert_eq!(
+        accesses("tar czf /tmp/a.tgz src"),
+        "Write /tmp/a.tgz\nRead src [tree]"
+    );
+    assert_eq!(
+        accesses("tar -xzf a.tgz -C infra"),
+        "Read a.tgz\nWrite infra [tree]"
+    );
+    assert_eq!(accesses("tar --list --file=a.tar"), "Read a.tar");
+}
+
+#[test]
+fn programs_run_by_sed_awk_and_git() {
+    check(
+        "sed '1e rm -rf /' x",
+        "rm -rf /  [via sed e]\nsed 1e rm -rf / x",
+    );
+    check(
+        "sed 's/.*/x/e' f",
+        "sed s/.*/x/e f\n! `sed (a command built at run time)` runs a script whose text is not statically known",
+    );
+    check(
+        "awk 'BEGIN{system(\"terraform apply\")}'",
+        "terraform apply  [via awk system]\nawk BEGIN{system(\"terraform apply\")}",
+    );
+    check(
+        "awk '{print | \"sh\"}' cmds.txt",
+        "sh  [via awk system]\nawk {print | \"sh\"} cmds.txt",
+    );
+    check(
+        "sed -f script.sed x",
+        "sed -f script.sed x\n! cannot analyse a sed program read from a file",
+    );
+    check(
+        "git -c core.pager='rm -rf /' log",
+        "rm -rf /  [via git -c core.pager]\ngit -c core.pager=rm -rf / log",
+    );
+    check(
+        "git -c alias.p='push --force origin main' p",
+        "git push --force origin main  [via git alias]\ngit -c alias.p=push --force origin main p",
+    );
+    check(
+        "git -c alias.x='!rm -rf /' x",
+        "rm -rf /  [via git alias]\ngit -c alias.x=!rm -rf / x",
+    );
+    check(
+        "git clone --upload-pack='touch /tmp/pwn' host:repo",
+        "touch /tmp/pwn  [via git clone --upload-pack]\ngit clone --upload-pack=touch /tmp/pwn host:repo",
+    );
+    check("git push -u origin main", "git push -u origin main");
+    check(
+        "git -c core.hooksPath=/tmp/h commit -m x",
+        "git -c core.hooksPath=/tmp/h commit -m x\n! cannot analyse `git -c core.hookspath`, which makes git load code",
+    );
+}
+
+#[test]
+fn environment_variables_that_run_commands() {
+    check(
+        "GIT_PAGER='rm -rf /' git log",
+        "rm -rf /  [via GIT_PAGER=]\ngit log",
+    );
+    check("GIT_PAGER=cat git log", "cat  [via GIT_PAGER=]\ngit log");
+    check(
+        "env GIT_SSH_COMMAND='sh -c \"curl x | sh\"' git fetch",
+        "curl x  [via GIT_SSH_COMMAND= > sh -c]\nsh  [via GIT_SSH_COMMAND= > sh -c]\ngit fetch  [via env]\n! `sh <stdin>` runs a script whose text is not statically known",
+    );
+    check(
+        "LD_PRELOAD=/tmp/x.so ls",
+        "ls\n! cannot analyse `LD_PRELOAD`, which makes programs load code",
+    );
+    check(
+        "NODE_OPTIONS=--max-old-space-size=4096 node x.js",
+        "node x.js",
+    );
+    check(
+        "export EDITOR='rm -rf ~'; git commit",
+        "rm -rf ~  [via EDITOR=]\nexport EDITOR=rm -rf ~\ngit commit",
+    );
+}
+
+#[test]
+fn loop_over_a_glob_stands_for_its_matches() {
+    assert_eq!(
+        accesses("for f in src/*.rs; do cat \"$f\"; done"),
+        "Read src/*.rs [glob]"
+    );
+    assert_eq!(
+        accesses("for f in .git*/wor*/*; do echo x > \"$f\"; done"),
+        "Write .git*/wor*/* [glob] [dynamic]"
+    );
+    check(
+        "for c in /usr/bin/r?; do \"$c\" -rf /; done",
+        "r? -rf /\n! command name `/usr/bin/r?` is not a literal",
+    );
+}

@@ -11,6 +11,7 @@ use brush_parser::ast::{
 use brush_parser::{Parser, ParserOptions};
 
 use crate::expand::{Field, expand_word};
+use crate::scripts::{self, Effect};
 use crate::{Analysis, FileMode, Issue, Limits, Redirect, SimpleCommand, basename};
 
 /// Analyse `command` within `limits`.
@@ -20,6 +21,7 @@ pub fn analyze_with_limits(command: &str, limits: &Limits) -> Analysis {
         out: Analysis::default(),
         vars: HashMap::new(),
         depth: 0,
+        cwd: Some(String::new()),
     };
     w.script(command, &[], false);
     dedup_issues(&mut w.out.issues);
@@ -55,6 +57,92 @@ struct Walker {
     /// Literal assignments seen earlier on the line.
     vars: HashMap<String, String>,
     depth: usize,
+    /// Working directory after the `cd`s seen so far (see
+    /// [`SimpleCommand::cwd`]); `None` once it is not statically known.
+    cwd: Option<String>,
+}
+
+/// Environment variables whose value is a command some program runs.
+const SCRIPT_VARS: &[&str] = &[
+    "GIT_PAGER",
+    "PAGER",
+    "MANPAGER",
+    "GIT_EDITOR",
+    "EDITOR",
+    "VISUAL",
+    "GIT_SEQUENCE_EDITOR",
+    "GIT_SSH_COMMAND",
+    "GIT_SSH",
+    "GIT_EXTERNAL_DIFF",
+    "GIT_ASKPASS",
+    "SSH_ASKPASS",
+    "SUDO_ASKPASS",
+    "GIT_PROXY_COMMAND",
+    "LESSOPEN",
+    "LESSCLOSE",
+    "PROMPT_COMMAND",
+    "BROWSER",
+];
+
+/// Environment variables that make programs load code from elsewhere.
+const CODE_VARS: &[&str] = &[
+    "LD_PRELOAD",
+    "LD_AUDIT",
+    "LD_LIBRARY_PATH",
+    "DYLD_INSERT_LIBRARIES",
+    "BASH_ENV",
+    "ENV",
+    "GIT_EXEC_PATH",
+    "GIT_TEMPLATE_DIR",
+    "PERL5OPT",
+    "RUBYOPT",
+    "PYTHONSTARTUP",
+];
+
+/// Whether a git configuration key names a command git runs through a
+/// shell (`Some(true)`), or makes git load code some other way
+/// (`Some(false)`: hook directories, included config files).
+fn git_exec_key(key: &str) -> Option<bool> {
+    let script = matches!(
+        key,
+        "core.pager"
+            | "core.editor"
+            | "core.sshcommand"
+            | "core.fsmonitor"
+            | "core.askpass"
+            | "core.gitproxy"
+            | "diff.external"
+            | "sequence.editor"
+            | "credential.helper"
+            | "gpg.program"
+            | "uploadpack.packobjectshook"
+            | "web.browser"
+    ) || key.starts_with("pager.")
+        || (key.starts_with("credential.") && key.ends_with(".helper"))
+        || (key.starts_with("gpg.") && key.ends_with(".program"))
+        || (key.starts_with("remote.")
+            && (key.ends_with(".uploadpack") || key.ends_with(".receivepack")))
+        || ((key.starts_with("diff.")
+            && (key.ends_with(".textconv") || key.ends_with(".command")))
+            || (key.starts_with("merge.") && key.ends_with(".driver"))
+            || (key.starts_with("filter.")
+                && (key.ends_with(".clean")
+                    || key.ends_with(".smudge")
+                    || key.ends_with(".process")))
+            || ((key.starts_with("difftool.")
+                || key.starts_with("mergetool.")
+                || key.starts_with("man.")
+                || key.starts_with("browser."))
+                && (key.ends_with(".cmd") || key.ends_with(".path"))));
+    if script {
+        return Some(true);
+    }
+    let code = key == "core.hookspath"
+        || key == "include.path"
+        || key.starts_with("includeif.")
+        || key == "protocol.allow"
+        || key == "protocol.ext.allow";
+    code.then_some(false)
 }
 
 /// Shells whose `-c` argument, here-document or piped input is a script.
@@ -162,12 +250,24 @@ impl Walker {
         }
     }
 
+    /// A list run in a subshell (`<(…)`): its `cd` does not outlive it.
+    fn subshell_list(&mut self, list: &CompoundList, via: &[String], spec: bool) {
+        let saved = self.cwd.clone();
+        self.compound_list(list, via, spec);
+        self.cwd = saved;
+    }
+
     fn pipeline(&mut self, p: &Pipeline, via: &[String], spec: bool) {
         let mut stages = Vec::new();
         let mut stdin = Stdin::Inherited;
+        let saved = self.cwd.clone();
         for cmd in &p.seq {
             let before = self.out.commands.len();
             self.command(cmd, via, spec, &stdin);
+            if p.seq.len() > 1 {
+                // Each stage of a pipeline runs in its own subshell.
+                self.cwd = saved.clone();
+            }
             let produced = self.out.commands.get(before..).unwrap_or(&[]);
             stdin = match produced.first() {
                 Some(first) if produced.len() == 1 => known_output(first),
@@ -246,23 +346,38 @@ impl Walker {
             }
             CompoundCommand::ArithmeticForClause(f) => self.compound_list(&f.body.list, via, spec),
             CompoundCommand::BraceGroup(b) => self.compound_list(&b.list, via, spec),
-            CompoundCommand::Subshell(s) => self.compound_list(&s.list, via, spec),
+            CompoundCommand::Subshell(s) => {
+                // A subshell's `cd` does not outlive it.
+                let saved = self.cwd.clone();
+                self.compound_list(&s.list, via, spec);
+                self.cwd = saved;
+            }
             CompoundCommand::ForClause(f) => {
                 let mut values = Vec::new();
+                let mut globs = Vec::new();
                 let mut all_literal = true;
                 for w in f.values.iter().flatten() {
                     for field in self.expand(w, via, spec) {
-                        all_literal &= field.literal && !field.glob;
+                        all_literal &= field.literal;
+                        if field.glob {
+                            globs.push(field.text.clone());
+                        }
                         values.push(field.text);
                     }
                 }
                 // Walk the body once per literal value so `for c in rm; do $c …`
                 // is seen through; otherwise once with the variable unknown.
+                // A glob value (`for f in src/*.rs`) stands for the paths it
+                // matches: the body sees the glob, marked as such.
                 let saved = self.vars.get(&f.variable_name).cloned();
                 if all_literal && !values.is_empty() && values.len() <= 16 {
                     for v in values {
                         self.vars.insert(f.variable_name.clone(), v);
+                        let before = self.out.commands.len();
                         self.compound_list(&f.body.list, via, spec);
+                        if !globs.is_empty() {
+                            self.mark_glob_values(before, &globs, spec);
+                        }
                     }
                 } else {
                     self.vars.remove(&f.variable_name);
@@ -305,7 +420,9 @@ impl Walker {
         for s in &e.substitutions {
             let mut v = via.to_vec();
             v.push("$(…)".to_string());
+            let saved = self.cwd.clone();
             self.script(s, &v, spec);
+            self.cwd = saved;
         }
         for o in e.opaque {
             self.issue(Issue::Opaque { construct: o });
@@ -355,7 +472,7 @@ impl Walker {
                 IoFileRedirectTarget::ProcessSubstitution(_, sub) => {
                     let mut v = via.to_vec();
                     v.push("<(…)".to_string());
-                    self.compound_list(&sub.list, &v, spec);
+                    self.subshell_list(&sub.list, &v, spec);
                 }
             },
             IoRedirect::HereDocument(_, doc) => {
@@ -435,7 +552,7 @@ impl Walker {
                 CommandPrefixOrSuffixItem::ProcessSubstitution(_, sub) => {
                     let mut v = via.to_vec();
                     v.push("<(…)".to_string());
-                    self.compound_list(&sub.list, &v, spec);
+                    self.subshell_list(&sub.list, &v, spec);
                     words.push(Field {
                         text: "/dev/fd/63".into(),
                         literal: true,
@@ -443,6 +560,9 @@ impl Walker {
                     });
                 }
             }
+        }
+        for (name, value) in &assignments {
+            self.assigned(name, value.as_deref(), via, spec);
         }
         if words.is_empty() {
             // Only assignments and redirections: the assignments persist.
@@ -474,10 +594,12 @@ impl Walker {
                 if let Some((n, v)) = f.text.split_once('=')
                     && is_name(n)
                 {
+                    let (n, v) = (n.to_string(), v.to_string());
+                    self.assigned(&n, f.literal.then_some(v.as_str()), via, spec);
                     if f.literal {
-                        self.vars.insert(n.to_string(), v.to_string());
+                        self.vars.insert(n, v);
                     } else {
-                        self.vars.remove(n);
+                        self.vars.remove(&n);
                     }
                 }
             }
@@ -489,14 +611,53 @@ impl Walker {
         self.dispatch(words, redirects, via.to_vec(), spec, &stdin, 0);
     }
 
-    fn push(&mut self, cmd: SimpleCommand) {
+    fn push(&mut self, mut cmd: SimpleCommand) {
         if self.out.commands.len() >= self.limits.max_commands {
             self.issue(Issue::TooManyCommands {
                 limit: self.limits.max_commands,
             });
             return;
         }
+        match &self.cwd {
+            Some(d) => cmd.cwd = d.clone(),
+            None => cmd.cwd_unknown = true,
+        }
+        let changes_dir = !cmd.speculative && matches!(cmd.name(), "cd" | "pushd" | "popd");
+        let next = changes_dir.then(|| self.next_cwd(&cmd));
         self.out.commands.push(cmd);
+        if let Some(next) = next {
+            self.cwd = next;
+        }
+    }
+
+    /// The working directory after `cd`/`pushd`/`popd` `cmd`.
+    fn next_cwd(&self, cmd: &SimpleCommand) -> Option<String> {
+        if cmd.name() == "popd" || cmd.dynamic_args || cmd.glob_args {
+            return None;
+        }
+        let mut operands = cmd
+            .argv
+            .iter()
+            .skip(1)
+            .skip_while(|a| a.starts_with('-') && a.len() > 1 && *a != "--")
+            .skip_while(|a| *a == "--");
+        let dir = match (operands.next(), cmd.name()) {
+            (None, "cd") => return Some("~".into()),
+            (None, _) => return None,
+            (Some(d), _) => d,
+        };
+        if dir == "-" || (cmd.name() == "pushd" && (dir.starts_with('+') || dir.starts_with('-'))) {
+            return None;
+        }
+        if dir.starts_with('/') || dir.starts_with('~') {
+            return Some(dir.clone());
+        }
+        let cur = self.cwd.as_ref()?;
+        if cur.is_empty() {
+            Some(dir.clone())
+        } else {
+            Some(format!("{}/{dir}", cur.trim_end_matches('/')))
+        }
     }
 
     /// Strip wrappers, follow interpreters, and record the final command.
@@ -599,6 +760,7 @@ impl Walker {
             dynamic_args,
             glob_args,
             speculative: spec,
+            ..SimpleCommand::default()
         });
     }
 
@@ -682,7 +844,7 @@ impl Walker {
                 let rest = skip_opts(args, &["--userspec", "--groups"]);
                 inner(rest.get(1..).unwrap_or(&[]), "chroot")
             }
-            "env" => self.unwrap_env(args),
+            "env" => self.unwrap_env(args, via, spec),
             "flock" => {
                 let rest = skip_opts(args, &["-w", "--timeout", "-E", "--conflict-exit-code"]);
                 // flock FILE -c CMD  |  flock FILE CMD…
@@ -734,6 +896,7 @@ impl Walker {
                 }
             }
             "xargs" => {
+                self.arg_file(name, args, &["-a", "--arg-file"], via, spec);
                 let rest = skip_opts(
                     args,
                     &[
@@ -797,6 +960,7 @@ impl Walker {
                 }
             }
             "parallel" => {
+                self.arg_file(name, args, &["-a", "--arg-file", "::::"], via, spec);
                 let rest = skip_opts(
                     args,
                     &[
@@ -896,6 +1060,11 @@ impl Walker {
                     Unwrap::Also { extra }
                 }
             }
+            "sed" | "gsed" | "awk" | "gawk" | "mawk" | "nawk" => {
+                self.text_program(name, args, via, spec);
+                Unwrap::Done
+            }
+            "git" => self.unwrap_git(argv, via, spec),
             "eval" => {
                 let text: Vec<&str> = args.iter().map(|f| f.text.as_str()).collect();
                 if args.iter().any(|f| !f.literal) {
@@ -927,7 +1096,7 @@ impl Walker {
         }
     }
 
-    fn unwrap_env(&mut self, args: &[Field]) -> Unwrap {
+    fn unwrap_env(&mut self, args: &[Field], via: &[String], spec: bool) -> Unwrap {
         let mut i = 0;
         let mut split: Option<Vec<Field>> = None;
         while let Some(f) = args.get(i) {
@@ -972,7 +1141,13 @@ impl Walker {
                 i += 2;
                 continue;
             }
-            if t.starts_with('-') || t.split_once('=').is_some_and(|(n, _)| is_name(n)) {
+            if let Some((n, v)) = t.split_once('=').filter(|(n, _)| is_name(n)) {
+                let (n, v) = (n.to_string(), v.to_string());
+                self.assigned(&n, f.literal.then_some(v.as_str()), via, spec);
+                i += 1;
+                continue;
+            }
+            if t.starts_with('-') {
                 i += 1;
                 continue;
             }
@@ -1063,6 +1238,261 @@ impl Walker {
         Unwrap::Done
     }
 
+    /// Commands recorded since `before` that used a loop variable bound to a
+    /// glob: its words and redirections stand for whatever the glob
+    /// matches, and a glob in command position is not a literal name.
+    fn mark_glob_values(&mut self, before: usize, globs: &[String], spec: bool) {
+        let has = |t: &str| globs.iter().any(|g| t.contains(g.as_str()));
+        let mut issues = Vec::new();
+        for c in self.out.commands.get_mut(before..).unwrap_or_default() {
+            if c.argv.iter().skip(1).any(|a| has(a)) {
+                c.glob_args = true;
+            }
+            for r in &mut c.redirects {
+                if has(&r.path) {
+                    r.literal = false;
+                }
+            }
+            if has(&c.program) && !spec {
+                issues.push(Issue::NonLiteralCommand {
+                    word: c.program.clone(),
+                });
+            }
+        }
+        for i in issues {
+            self.issue(i);
+        }
+    }
+
+    /// An environment variable set on this line. Some variables name a
+    /// command another program runs (`GIT_PAGER`, `GIT_SSH_COMMAND`,
+    /// `EDITOR`): their value is analysed as a script. Others load code
+    /// nothing here can see (`LD_PRELOAD`, `BASH_ENV`): reported as opaque.
+    fn assigned(&mut self, name: &str, value: Option<&str>, via: &[String], spec: bool) {
+        if SCRIPT_VARS.contains(&name) {
+            match value {
+                Some(v) if !v.trim().is_empty() => self.nested(v, via, &format!("{name}="), spec),
+                Some(_) => {}
+                None => self.issue(Issue::UnknownScript {
+                    shell: format!("{name}="),
+                }),
+            }
+        } else if CODE_VARS.contains(&name)
+            || name.starts_with("GIT_CONFIG")
+            || (name == "NODE_OPTIONS"
+                && value.is_none_or(|v| {
+                    v.split_whitespace().any(|o| {
+                        [
+                            "-r",
+                            "--require",
+                            "--import",
+                            "--loader",
+                            "--experimental-loader",
+                        ]
+                        .iter()
+                        .any(|f| o == *f || o.starts_with(&format!("{f}=")))
+                    })
+                }))
+                && !spec
+        {
+            self.issue(Issue::Opaque {
+                construct: format!("`{name}`, which makes programs load code"),
+            });
+        }
+    }
+
+    /// `xargs -a FILE` / `parallel -a FILE` read FILE: recorded as the
+    /// wrapper itself so the file is checked.
+    fn arg_file(&mut self, name: &str, args: &[Field], flags: &[&str], via: &[String], spec: bool) {
+        let Some(file) = flag_value(args, flags) else {
+            return;
+        };
+        self.push(SimpleCommand {
+            argv: vec![name.to_string(), "-a".into(), file],
+            program: name.to_string(),
+            via: via.to_vec(),
+            speculative: spec,
+            ..SimpleCommand::default()
+        });
+    }
+
+    /// Commands a `sed` or `awk` program runs (`sed '1e CMD'`, `s///e`,
+    /// `awk 'BEGIN{system("CMD")}'`, `print | "CMD"`).
+    fn text_program(&mut self, name: &str, args: &[Field], via: &[String], spec: bool) {
+        let texts: Vec<&str> = args.iter().map(|f| f.text.as_str()).collect();
+        let is_sed = name.ends_with("sed");
+        let program = if is_sed {
+            crate::files::sed_program(&texts)
+        } else {
+            crate::files::awk_program(&texts)
+        };
+        let effects = match program {
+            Ok(Some(p)) if is_sed => scripts::sed_effects(&p),
+            Ok(Some(p)) => scripts::awk_effects(&p),
+            Ok(None) => return,
+            Err(()) => {
+                if !spec {
+                    self.issue(Issue::Opaque {
+                        construct: format!("a {name} program read from a file"),
+                    });
+                }
+                return;
+            }
+        };
+        for e in effects {
+            match e {
+                Effect::Exec(Some(cmd)) => {
+                    let label = if is_sed {
+                        format!("{name} e")
+                    } else {
+                        format!("{name} system")
+                    };
+                    self.nested(&cmd, via, &label, spec);
+                }
+                Effect::Exec(None) => {
+                    if !spec {
+                        self.issue(Issue::UnknownScript {
+                            shell: format!("{name} (a command built at run time)"),
+                        });
+                    }
+                }
+                Effect::Unparsed => {
+                    if !spec {
+                        self.issue(Issue::Opaque {
+                            construct: format!("the {name} program"),
+                        });
+                    }
+                }
+                Effect::Read(_) | Effect::Write(_) => {}
+            }
+        }
+    }
+
+    /// `git` options that run commands: `-c core.pager=CMD` (and the other
+    /// command-valued keys), `-c alias.X=…` used as the subcommand,
+    /// `--upload-pack=CMD`, `--receive-pack`/`--exec`, `ext::` URLs.
+    fn unwrap_git(&mut self, argv: &[Field], via: &[String], spec: bool) -> Unwrap {
+        let args = argv.get(1..).unwrap_or(&[]);
+        let mut aliases: Vec<(String, String)> = Vec::new();
+        let mut i = 0;
+        // Global options before the subcommand.
+        while let Some(f) = args.get(i) {
+            let t = f.text.as_str();
+            if !t.starts_with('-') {
+                break;
+            }
+            let config = if t == "-c" {
+                i += 1;
+                args.get(i).map(|v| (v.text.clone(), v.literal))
+            } else if t == "-C" || t == "--git-dir" || t == "--work-tree" || t == "--namespace" {
+                i += 1;
+                None
+            } else if let Some(v) = t.strip_prefix("--config-env=") {
+                let key = v.split_once('=').map(|(k, _)| k).unwrap_or(v);
+                if git_exec_key(&key.to_ascii_lowercase()).is_some() && !spec {
+                    self.issue(Issue::UnknownScript {
+                        shell: format!("git --config-env {key}"),
+                    });
+                }
+                None
+            } else {
+                if t.starts_with("--exec-path=") && !spec {
+                    self.issue(Issue::Opaque {
+                        construct:
+                            "`git --exec-path`, which runs git commands from another directory"
+                                .into(),
+                    });
+                }
+                None
+            };
+            if let Some((kv, literal)) = config {
+                let (key, value) = kv.split_once('=').unwrap_or((kv.as_str(), "true"));
+                let key = key.to_ascii_lowercase();
+                if let Some(alias) = key.strip_prefix("alias.") {
+                    aliases.push((alias.to_string(), value.to_string()));
+                } else if let Some(script) = git_exec_key(&key) {
+                    if !literal {
+                        self.issue(Issue::UnknownScript {
+                            shell: format!("git -c {key}"),
+                        });
+                    } else if script {
+                        let v = value.strip_prefix('!').unwrap_or(value);
+                        if !v.trim().is_empty() {
+                            self.nested(v, via, &format!("git -c {key}"), spec);
+                        }
+                    } else if !spec {
+                        self.issue(Issue::Opaque {
+                            construct: format!("`git -c {key}`, which makes git load code"),
+                        });
+                    }
+                }
+            }
+            i += 1;
+        }
+        let sub = args.get(i).map(|f| f.text.as_str()).unwrap_or("");
+        let rest = args.get(i + 1..).unwrap_or(&[]);
+        // Options of the subcommand that name a program to run.
+        let mut j = 0;
+        while let Some(f) = rest.get(j) {
+            let t = f.text.as_str();
+            let program = ["--upload-pack", "--receive-pack", "--exec"]
+                .iter()
+                .find_map(|o| t.strip_prefix(&format!("{o}=")).map(str::to_string))
+                .or_else(|| {
+                    let takes = matches!(t, "--upload-pack" | "--receive-pack" | "--exec")
+                        || (t == "-u" && matches!(sub, "clone" | "ls-remote" | "archive"));
+                    if takes {
+                        j += 1;
+                        rest.get(j).map(|v| v.text.clone())
+                    } else {
+                        None
+                    }
+                });
+            if let Some(p) = program {
+                self.nested(
+                    &p,
+                    via,
+                    &format!("git {sub} {}", t.split('=').next().unwrap_or(t)),
+                    spec,
+                );
+            }
+            if t.starts_with("ext::") && !spec {
+                self.issue(Issue::UnknownScript {
+                    shell: "git ext:: transport".into(),
+                });
+            }
+            j += 1;
+        }
+        // `git -c alias.x='push --force' x` runs `git push --force`.
+        if let Some((_, value)) = aliases.iter().rev().find(|(a, _)| a == sub) {
+            if let Some(script) = value.strip_prefix('!') {
+                let tail: Vec<String> = rest.iter().map(|f| sh_quote(&f.text)).collect();
+                self.nested(
+                    &format!("{script} {}", tail.join(" ")),
+                    via,
+                    "git alias",
+                    spec,
+                );
+                return Unwrap::Done;
+            }
+            let mut expanded = vec![Field {
+                text: "git".into(),
+                literal: true,
+                ..Field::default()
+            }];
+            expanded.extend(value.split_whitespace().map(|w| Field {
+                text: w.to_string(),
+                literal: true,
+                ..Field::default()
+            }));
+            expanded.extend(rest.iter().cloned());
+            let mut v = via.to_vec();
+            v.push("git alias".into());
+            self.dispatch(expanded, Vec::new(), v, spec, &Stdin::Inherited, 0);
+        }
+        Unwrap::Done
+    }
+
     fn nested(&mut self, text: &str, via: &[String], label: &str, spec: bool) {
         let mut v = via.to_vec();
         v.push(label.to_string());
@@ -1070,8 +1500,10 @@ impl Walker {
         // outer ones are visible only when exported; we keep them visible,
         // which resolves more, never less.
         let saved = self.vars.clone();
+        let saved_cwd = self.cwd.clone();
         self.script(text, &v, spec);
         self.vars = saved;
+        self.cwd = saved_cwd;
     }
 
     /// Code of another language: look for shell commands it may run.
