@@ -258,6 +258,8 @@ fn finish(
         Outcome::RequireApproval => Some(route_group(policy, &winner, &target)),
         _ => winner.approver_group.clone(),
     };
+    let mode_approver_group =
+        (decision != Outcome::RequireApproval).then(|| route_group(policy, &winner, &target));
     if rule_id.is_empty() {
         rule_id = "engine.unnamed".into();
     }
@@ -274,6 +276,7 @@ fn finish(
         severity: winner.severity,
         reason,
         approver_group,
+        mode_approver_group,
         explanation: ex,
         evidence_required: policy.evidence_required,
     }
@@ -287,10 +290,17 @@ fn route_group(policy: &CompiledPolicy, winner: &Match, target: &str) -> String 
             .rule_id_prefix
             .as_deref()
             .is_none_or(|p| winner.rule_id.starts_with(p));
+        // Routes look at what matched, normalised (`infra/../.github/x` is
+        // `.github/x`), and at the raw target only when nothing did.
+        let subject = if winner.subject.is_empty() {
+            target
+        } else {
+            winner.subject.as_str()
+        };
         let target_ok = r
             .target_contains
             .as_deref()
-            .is_none_or(|t| target.contains(t));
+            .is_none_or(|t| subject.contains(t));
         if prefix_ok && target_ok {
             return r.approver_group.clone();
         }
@@ -582,10 +592,10 @@ fn eval_tree(
 }
 
 fn block_severity(argv: &[String]) -> Severity {
-    if argv
-        .iter()
-        .any(|a| a.contains("apply") || a.contains("delete") || a.contains("destroy"))
-    {
+    if argv.iter().any(|a| {
+        let a = a.to_ascii_lowercase();
+        a.contains("apply") || a.contains("delete") || a.contains("destroy")
+    }) {
         Severity::Critical
     } else {
         Severity::High
@@ -612,11 +622,20 @@ fn eval_command(
     }
     // Pipeline patterns.
     for stages in &analysis.pipelines {
-        let argvs: Vec<&[String]> = stages
+        // A stage reading `/dev/fd/N` (`bash <(curl …)`) reads the stream:
+        // it is matched as if the stream came on standard input.
+        let owned: Vec<Vec<String>> = stages
             .iter()
             .filter_map(|i| analysis.commands.get(*i))
-            .map(|c| c.argv.as_slice())
+            .map(|c| {
+                c.argv
+                    .iter()
+                    .filter(|a| !a.starts_with("/dev/fd/"))
+                    .cloned()
+                    .collect()
+            })
             .collect();
+        let argvs: Vec<&[String]> = owned.iter().map(Vec::as_slice).collect();
         let subject: Vec<String> = argvs.iter().map(|a| a.join(" ")).collect();
         let subject = subject.join(" | ");
         for (list, rule, decision) in [

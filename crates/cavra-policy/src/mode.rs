@@ -135,6 +135,7 @@ pub fn decide(
         Outcome::RequireApproval => verdict
             .approver_group
             .clone()
+            .or_else(|| verdict.mode_approver_group.clone())
             .or_else(|| Some("Repository Owners".into())),
         _ if effective == verdict.decision => verdict.approver_group.clone(),
         _ => None,

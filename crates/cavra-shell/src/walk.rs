@@ -22,6 +22,7 @@ pub fn analyze_with_limits(command: &str, limits: &Limits) -> Analysis {
         vars: HashMap::new(),
         depth: 0,
         cwd: Some(String::new()),
+        procsub_out: None,
     };
     w.script(command, &[], false);
     dedup_issues(&mut w.out.issues);
@@ -60,6 +61,9 @@ struct Walker {
     /// Working directory after the `cd`s seen so far (see
     /// [`SimpleCommand::cwd`]); `None` once it is not statically known.
     cwd: Option<String>,
+    /// Index of the last command a process substitution (`<(…)`) of the
+    /// current simple command produced.
+    procsub_out: Option<usize>,
 }
 
 /// Environment variables whose value is a command some program runs.
@@ -434,7 +438,7 @@ impl Walker {
         &mut self,
         r: &IoRedirect,
         out: &mut Vec<Redirect>,
-        input: &mut Option<String>,
+        input: &mut Option<Stdin>,
         via: &[String],
         spec: bool,
     ) {
@@ -472,7 +476,15 @@ impl Walker {
                 IoFileRedirectTarget::ProcessSubstitution(_, sub) => {
                     let mut v = via.to_vec();
                     v.push("<(…)".to_string());
+                    let before = self.out.commands.len();
                     self.subshell_list(&sub.list, &v, spec);
+                    if matches!(kind, IoFileRedirectKind::Read) {
+                        // `cmd < <(…)`: standard input is that output.
+                        *input = Some(Stdin::Unknown);
+                        if self.out.commands.len() > before {
+                            self.procsub_out = Some(self.out.commands.len() - 1);
+                        }
+                    }
                 }
             },
             IoRedirect::HereDocument(_, doc) => {
@@ -487,12 +499,12 @@ impl Walker {
                 } else {
                     doc.doc.value.clone()
                 };
-                *input = Some(text);
+                *input = Some(Stdin::Known(text));
             }
             IoRedirect::HereString(_, w) => {
                 let fields = self.expand(w, via, spec);
                 let text: Vec<String> = fields.into_iter().map(|f| f.text).collect();
-                *input = Some(text.join(" ") + "\n");
+                *input = Some(Stdin::Known(text.join(" ") + "\n"));
             }
             IoRedirect::OutputAndError(w, _) => {
                 let fields = self.expand(w, via, spec);
@@ -504,7 +516,8 @@ impl Walker {
     fn simple(&mut self, sc: &ast::SimpleCommand, via: &[String], spec: bool, stdin: &Stdin) {
         let mut words: Vec<Field> = Vec::new();
         let mut redirects = Vec::new();
-        let mut input: Option<String> = None;
+        let mut input: Option<Stdin> = None;
+        let outer_procsub = self.procsub_out.take();
         let mut assignments: Vec<(String, Option<String>)> = Vec::new();
         let items = sc
             .prefix
@@ -552,7 +565,11 @@ impl Walker {
                 CommandPrefixOrSuffixItem::ProcessSubstitution(_, sub) => {
                     let mut v = via.to_vec();
                     v.push("<(…)".to_string());
+                    let before = self.out.commands.len();
                     self.subshell_list(&sub.list, &v, spec);
+                    if self.out.commands.len() > before {
+                        self.procsub_out = Some(self.out.commands.len() - 1);
+                    }
                     words.push(Field {
                         text: "/dev/fd/63".into(),
                         literal: true,
@@ -565,6 +582,7 @@ impl Walker {
             self.assigned(name, value.as_deref(), via, spec);
         }
         if words.is_empty() {
+            self.procsub_out = outer_procsub;
             // Only assignments and redirections: the assignments persist.
             for (name, value) in assignments {
                 match value {
@@ -604,11 +622,23 @@ impl Walker {
                 }
             }
         }
-        let stdin = match input {
-            Some(text) => Stdin::Known(text),
-            None => stdin.clone(),
-        };
+        let stdin = input.unwrap_or_else(|| stdin.clone());
+        let procsub = std::mem::replace(&mut self.procsub_out, outer_procsub);
+        let shell = words
+            .first()
+            .map(|f| basename(&f.text).to_string())
+            .filter(|n| SHELLS.contains(&n.as_str()) || n == "source" || n == ".");
         self.dispatch(words, redirects, via.to_vec(), spec, &stdin, 0);
+        // `bash <(curl …)`, `bash < <(curl …)` and `source <(curl …)` are
+        // `curl … | bash`: recorded as a pipeline so pipeline rules apply.
+        if let (Some(src), Some(shell)) = (procsub, shell) {
+            let last = self.out.commands.len().checked_sub(1);
+            if let Some(idx) = last.filter(|i| {
+                *i > src && self.out.commands.get(*i).is_some_and(|c| c.name() == shell)
+            }) {
+                self.out.pipelines.push(vec![src, idx]);
+            }
+        }
     }
 
     fn push(&mut self, mut cmd: SimpleCommand) {
@@ -1060,6 +1090,14 @@ impl Walker {
                     Unwrap::Also { extra }
                 }
             }
+            "source" | "." => {
+                if args.first().is_some_and(|f| is_stream_path(&f.text)) && !spec {
+                    self.issue(Issue::UnknownScript {
+                        shell: format!("{name} <(…)"),
+                    });
+                }
+                Unwrap::Done
+            }
             "sed" | "gsed" | "awk" | "gawk" | "mawk" | "nawk" => {
                 self.text_program(name, args, via, spec);
                 Unwrap::Done
@@ -1216,8 +1254,14 @@ impl Walker {
             }
             return Unwrap::Replaced;
         }
-        if args.get(i).is_some() {
+        if let Some(script) = args.get(i) {
             // `bash script.sh`: runs a file; the policy judges the command.
+            // `bash <(curl …)` runs text nobody has seen.
+            if is_stream_path(&script.text) && !spec {
+                self.issue(Issue::UnknownScript {
+                    shell: format!("{name} <(…)"),
+                });
+            }
             return Unwrap::Done;
         }
         match stdin {
@@ -1563,6 +1607,12 @@ enum Unwrap {
     Done,
     /// The command only runs a script that was analysed in its place.
     Replaced,
+}
+
+/// A path that names a stream rather than a file (`<(…)` becomes
+/// `/dev/fd/63`).
+fn is_stream_path(p: &str) -> bool {
+    p.starts_with("/dev/fd/") || p == "/dev/stdin" || p.starts_with("/proc/self/fd/")
 }
 
 fn push_redirect(out: &mut Vec<Redirect>, mode: FileMode, fields: &[Field]) {
