@@ -469,6 +469,9 @@ pub struct CommandPattern {
     stages: Vec<Vec<String>>,
     /// The program name when it has no wildcard: a cheap first check.
     first_literal: Option<String>,
+    /// The literal start of the program token when it has a wildcard
+    /// (`[*` → `[`): another cheap first check.
+    first_prefix: Option<String>,
 }
 
 impl CommandPattern {
@@ -501,10 +504,19 @@ impl CommandPattern {
             [one] => one.first().filter(|t| !t.contains(['*', '?'])).cloned(),
             _ => None,
         };
+        let first_prefix = match stages.as_slice() {
+            [one] => one
+                .first()
+                .and_then(|t| t.split(['*', '?']).next())
+                .filter(|p| !p.is_empty())
+                .map(str::to_string),
+            _ => None,
+        };
         Ok(CommandPattern {
             raw: raw.to_string(),
             stages,
             first_literal,
+            first_prefix,
         })
     }
 
@@ -516,6 +528,11 @@ impl CommandPattern {
     pub fn matches_argv(&self, argv: &[String]) -> bool {
         if let Some(f) = &self.first_literal
             && argv.first() != Some(f)
+        {
+            return false;
+        }
+        if let Some(p) = &self.first_prefix
+            && !argv.first().is_some_and(|a| a.starts_with(p.as_str()))
         {
             return false;
         }
@@ -540,15 +557,34 @@ impl CommandPattern {
 /// Token-wise match: `*`/`**` alone match any number of tokens; a final
 /// token ending in `*` matches its token and any further ones.
 fn tokens_match(pat: &[String], argv: &[String]) -> bool {
+    // Short command lines use buffers on the stack.
+    const SMALL: usize = 32;
+    if argv.len() < SMALL {
+        let (mut r, mut n) = ([false; SMALL], [false; SMALL]);
+        let len = argv.len() + 1;
+        match (r.get_mut(..len), n.get_mut(..len)) {
+            (Some(r), Some(n)) => tokens_match_in(pat, argv, r, n),
+            _ => false,
+        }
+    } else {
+        let (mut r, mut n) = (vec![false; argv.len() + 1], vec![false; argv.len() + 1]);
+        tokens_match_in(pat, argv, &mut r, &mut n)
+    }
+}
+
+/// `reach[j]`: the pattern prefix seen so far can consume argv prefix `j`;
+/// both buffers have `argv.len() + 1` entries.
+fn tokens_match_in(pat: &[String], argv: &[String], reach: &mut [bool], next: &mut [bool]) -> bool {
     let (p, a) = (pat.len(), argv.len());
-    // reach[j] = pattern prefix of length i can consume argv prefix j
-    let mut reach = vec![false; a + 1];
+    let mut reach = reach;
+    let mut next = next;
+    reach.fill(false);
     if let Some(r) = reach.first_mut() {
         *r = true;
     }
     for (i, tok) in pat.iter().enumerate() {
         let last = i + 1 == p;
-        let mut next = vec![false; a + 1];
+        next.fill(false);
         if tok == "*" || tok == "**" {
             let mut seen = false;
             for j in 0..=a {
@@ -576,7 +612,7 @@ fn tokens_match(pat: &[String], argv: &[String]) -> bool {
                 }
             }
         }
-        reach = next;
+        std::mem::swap(&mut reach, &mut next);
         if !reach.iter().any(|r| *r) {
             return false;
         }
@@ -585,32 +621,45 @@ fn tokens_match(pat: &[String], argv: &[String]) -> bool {
 }
 
 /// `*` matches any characters, `?` one character; everything else literal.
+/// Works on the UTF-8 bytes without allocating: literal bytes compare
+/// exactly, `?` and the backtracking of `*` move by whole characters.
 pub fn wildcard(pat: &str, text: &str) -> bool {
-    let p: Vec<char> = pat.chars().collect();
-    let t: Vec<char> = text.chars().collect();
+    let (p, t) = (pat.as_bytes(), text.as_bytes());
+    // Length of the UTF-8 character starting with `b`.
+    let width = |b: Option<&u8>| match b {
+        Some(&b) if b >= 0xF0 => 4,
+        Some(&b) if b >= 0xE0 => 3,
+        Some(&b) if b >= 0xC0 => 2,
+        _ => 1,
+    };
     let (mut pi, mut ti) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
     while ti < t.len() {
         match p.get(pi) {
-            Some('*') => {
+            Some(b'*') => {
                 star = Some((pi, ti));
                 pi += 1;
             }
-            Some(c) if *c == '?' || Some(c) == t.get(ti) => {
+            Some(b'?') => {
+                pi += 1;
+                ti += width(t.get(ti));
+            }
+            Some(c) if Some(c) == t.get(ti) => {
                 pi += 1;
                 ti += 1;
             }
             _ => match star {
                 Some((sp, st)) => {
+                    let next = st + width(t.get(st));
                     pi = sp + 1;
-                    ti = st + 1;
-                    star = Some((sp, st + 1));
+                    ti = next;
+                    star = Some((sp, next));
                 }
                 None => return false,
             },
         }
     }
-    while p.get(pi) == Some(&'*') {
+    while p.get(pi) == Some(&b'*') {
         pi += 1;
     }
     pi == p.len()
@@ -676,6 +725,29 @@ mod tests {
         assert!(p.glob_could_match(&g(".git*/w*/*.yml")).is_some());
         assert_eq!(p.glob_could_match(&g("docs/*.md")), None);
         assert_eq!(p.glob_could_match(&g("/repo/certs/*.pem")), Some("*.pem"));
+    }
+
+    #[test]
+    fn wildcard_on_characters() {
+        for (p, t, want) in [
+            ("*", "", true),
+            ("a*c", "abbbc", true),
+            ("a?c", "abc", true),
+            ("a?c", "aéc", true),
+            ("a?c", "a😀c", true),
+            ("a?c", "ac", false),
+            ("é*", "éclair", true),
+            ("*é", "café", true),
+            ("*é", "cafe", false),
+            ("?", "é", true),
+            ("??", "é", false),
+            ("*.tf", "main.tf", true),
+            ("*.tf", "main.tfvars", false),
+            ("terraform*", "terraform", true),
+            ("a*b*c", "aXbYbZc", true),
+        ] {
+            assert_eq!(wildcard(p, t), want, "{p} vs {t}");
+        }
     }
 
     #[test]

@@ -53,8 +53,16 @@ pub struct ProxyConfig {
 type PinSnapshot = (
     Option<std::time::SystemTime>,
     String,
-    BTreeMap<String, PinState>,
+    Arc<BTreeMap<String, PinState>>,
 );
+
+/// A fetched tool list with its canonical definitions and their hash,
+/// computed once per list (not once per call).
+struct ToolList {
+    tools: Vec<Tool>,
+    defs: Vec<Value>,
+    hash: String,
+}
 
 struct Shared {
     policy: CompiledPolicy,
@@ -62,7 +70,7 @@ struct Shared {
     /// The client (downstream) peer, once it has spoken.
     downstream: Mutex<Option<Peer<RoleServer>>>,
     /// The last tool list.
-    tools: Mutex<Option<Vec<Tool>>>,
+    tools: Mutex<Option<Arc<ToolList>>>,
     /// Pin states of that list, with the pin file's modification time they
     /// were read at (an approval by `cavra mcp pins approve` changes it, so
     /// it takes effect at the next call).
@@ -147,44 +155,48 @@ impl Proxy {
     }
 
     /// The upstream tools (fetched when unknown) and their pin states.
-    async fn tools(&self) -> Result<(Vec<Tool>, BTreeMap<String, PinState>), String> {
+    async fn tools(&self) -> Result<(Arc<ToolList>, Arc<BTreeMap<String, PinState>>), String> {
         let cached = self.shared.tools.lock().await.clone();
-        let tools = match cached {
+        let list = match cached {
             Some(t) => t,
             None => {
-                let t = tokio::time::timeout(
+                let tools = tokio::time::timeout(
                     self.shared.cfg.call_timeout,
                     self.upstream.list_all_tools(),
                 )
                 .await
                 .map_err(|_| "the MCP server did not list its tools in time".to_string())?
                 .map_err(|e| format!("the MCP server failed to list its tools: {e}"))?;
-                *self.shared.tools.lock().await = Some(t.clone());
-                t
+                let defs: Vec<Value> = tools.iter().map(tool_json).collect();
+                let hash =
+                    pins::tool_hash(&serde_json::json!({"name": Value::Array(defs.clone())}));
+                let list = Arc::new(ToolList { tools, defs, hash });
+                *self.shared.tools.lock().await = Some(list.clone());
+                list
             }
         };
         let mtime = std::fs::metadata(&self.shared.cfg.pins)
             .and_then(|m| m.modified())
             .ok();
-        let defs: Vec<Value> = tools.iter().map(tool_json).collect();
-        let defs_hash = pins::tool_hash(&serde_json::json!({"name": Value::Array(defs.clone())}));
         if let Some((seen, h, states)) = self.shared.states.lock().await.clone()
             && seen.is_some()
             && seen == mtime
-            && h == defs_hash
+            && h == list.hash
         {
-            return Ok((tools, states));
+            return Ok((list, states));
         }
         let path = self.shared.cfg.pins.clone();
         let server = self.shared.cfg.server.clone();
+        let defs = list.defs.clone();
         let states = tokio::task::spawn_blocking(move || pins::check(&path, &server, &defs))
             .await
             .map_err(|e| format!("pin check failed: {e}"))??;
+        let states = Arc::new(states);
         let mtime = std::fs::metadata(&self.shared.cfg.pins)
             .and_then(|m| m.modified())
             .ok();
-        *self.shared.states.lock().await = Some((mtime, defs_hash, states.clone()));
-        Ok((tools, states))
+        *self.shared.states.lock().await = Some((mtime, list.hash.clone(), states.clone()));
+        Ok((list, states))
     }
 
     fn evaluate(&self, tool: &str, arguments: Option<Value>) -> Decision {
@@ -256,7 +268,9 @@ impl ServerHandler for Proxy {
             .await
             .map_err(|e| McpError::internal_error(e, None))?;
         let visible: Vec<Tool> = tools
-            .into_iter()
+            .tools
+            .iter()
+            .cloned()
             .filter(|t| states.get(t.name.as_ref()) == Some(&PinState::Trusted))
             .filter(|t| {
                 // A tool the policy blocks outright is hidden; tools whose
