@@ -270,7 +270,6 @@ impl ServerHandler for Proxy {
         let visible: Vec<Tool> = tools
             .tools
             .iter()
-            .cloned()
             .filter(|t| states.get(t.name.as_ref()) == Some(&PinState::Trusted))
             .filter(|t| {
                 // A tool the policy blocks outright is hidden; tools whose
@@ -278,6 +277,7 @@ impl ServerHandler for Proxy {
                 let d = self.evaluate(&t.name, None);
                 d.decision != Outcome::Block || d.rule_id.starts_with("mcp.argument")
             })
+            .cloned()
             .collect();
         Ok(ListToolsResult {
             tools: visible,
