@@ -232,6 +232,30 @@ fn cd_moves_relative_paths() {
         "Read (directory after cd)/x [dynamic]"
     );
     assert_eq!(accesses("cd \"$D\" && cat /etc/hosts"), "Read /etc/hosts");
+    // A cd that may not have run leaves the directory unknown.
+    for line in [
+        "false && cd /tmp; cat deploy/secrets.yaml",
+        "cd /tmp || cat deploy/secrets.yaml",
+        "if false; then cd /tmp; fi; cat deploy/secrets.yaml",
+        "f() { cd /tmp; }; cat deploy/secrets.yaml",
+        "for d in a b; do cd $d; done; cat deploy/secrets.yaml",
+        "case x in y) cd /tmp;; esac; cat deploy/secrets.yaml",
+    ] {
+        assert_eq!(
+            accesses(line),
+            "Read (directory after cd)/deploy/secrets.yaml [dynamic]",
+            "{line}"
+        );
+    }
+    // A cd that always runs is followed through branches after it.
+    assert_eq!(
+        accesses("cd deploy && make && cat secrets.yaml"),
+        "Read deploy/secrets.yaml"
+    );
+    assert_eq!(
+        accesses("cd deploy; if true; then cat secrets.yaml; fi"),
+        "Read deploy/secrets.yaml"
+    );
 }
 
 #[test]

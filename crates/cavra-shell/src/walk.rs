@@ -245,12 +245,36 @@ impl Walker {
 
     fn compound_list(&mut self, list: &CompoundList, via: &[String], spec: bool) {
         for item in &list.0 {
+            // A `cd` in the first pipeline of `a && b || c` always runs; one
+            // in a later pipeline may not, so afterwards the directory is
+            // unknown. `cd x || cmd` runs `cmd` only where the cd failed.
+            let start = self.cwd.clone();
             self.pipeline(&item.0.first, via, spec);
+            let certain = self.cwd.clone();
             for next in &item.0.additional {
                 match next {
-                    AndOr::And(p) | AndOr::Or(p) => self.pipeline(p, via, spec),
+                    AndOr::And(p) => self.pipeline(p, via, spec),
+                    AndOr::Or(p) => {
+                        if self.cwd != start {
+                            self.cwd = None;
+                        }
+                        self.pipeline(p, via, spec);
+                    }
                 }
             }
+            if self.cwd != certain {
+                self.cwd = None;
+            }
+        }
+    }
+
+    /// Runs `f` (a branch, loop body or function body that may not run, or
+    /// run more than once): a `cd` inside leaves the directory unknown.
+    fn maybe_runs(&mut self, f: impl FnOnce(&mut Self)) {
+        let before = self.cwd.clone();
+        f(self);
+        if self.cwd != before {
+            self.cwd = None;
         }
     }
 
@@ -315,7 +339,7 @@ impl Walker {
             Command::Function(f) => {
                 // A function body runs when the function is called; analyse it
                 // as if it ran.
-                self.compound(&f.body.0, via, spec);
+                self.maybe_runs(|w| w.compound(&f.body.0, via, spec));
             }
             Command::ExtendedTest(t, _) => self.extended_test(&t.expr, via, spec),
         }
@@ -348,7 +372,9 @@ impl Walker {
                     });
                 }
             }
-            CompoundCommand::ArithmeticForClause(f) => self.compound_list(&f.body.list, via, spec),
+            CompoundCommand::ArithmeticForClause(f) => {
+                self.maybe_runs(|w| w.compound_list(&f.body.list, via, spec))
+            }
             CompoundCommand::BraceGroup(b) => self.compound_list(&b.list, via, spec),
             CompoundCommand::Subshell(s) => {
                 // A subshell's `cd` does not outlive it.
@@ -374,6 +400,7 @@ impl Walker {
                 // A glob value (`for f in src/*.rs`) stands for the paths it
                 // matches: the body sees the glob, marked as such.
                 let saved = self.vars.get(&f.variable_name).cloned();
+                let cwd_before = self.cwd.clone();
                 if all_literal && !values.is_empty() && values.len() <= 16 {
                     for v in values {
                         self.vars.insert(f.variable_name.clone(), v);
@@ -391,28 +418,37 @@ impl Walker {
                     Some(v) => self.vars.insert(f.variable_name.clone(), v),
                     None => self.vars.remove(&f.variable_name),
                 };
+                if self.cwd != cwd_before {
+                    self.cwd = None;
+                }
             }
             CompoundCommand::CaseClause(c) => {
                 let _ = self.expand(&c.value, via, spec);
                 for item in &c.cases {
                     if let Some(list) = &item.cmd {
-                        self.compound_list(list, via, spec);
+                        self.maybe_runs(|w| w.compound_list(list, via, spec));
                     }
                 }
             }
             CompoundCommand::IfClause(i) => {
-                self.compound_list(&i.condition, via, spec);
-                self.compound_list(&i.then, via, spec);
-                for e in i.elses.iter().flatten() {
-                    if let Some(c) = &e.condition {
-                        self.compound_list(c, via, spec);
+                self.maybe_runs(|w| {
+                    w.compound_list(&i.condition, via, spec);
+                    w.maybe_runs(|w| w.compound_list(&i.then, via, spec));
+                    for e in i.elses.iter().flatten() {
+                        w.maybe_runs(|w| {
+                            if let Some(c) = &e.condition {
+                                w.compound_list(c, via, spec);
+                            }
+                            w.compound_list(&e.body, via, spec);
+                        });
                     }
-                    self.compound_list(&e.body, via, spec);
-                }
+                });
             }
             CompoundCommand::WhileClause(w) | CompoundCommand::UntilClause(w) => {
-                self.compound_list(&w.0, via, spec);
-                self.compound_list(&w.1.list, via, spec);
+                self.maybe_runs(|me| {
+                    me.compound_list(&w.0, via, spec);
+                    me.compound_list(&w.1.list, via, spec);
+                });
             }
             CompoundCommand::Coprocess(c) => self.command(&c.body, via, spec, &Stdin::Unknown),
         }
