@@ -844,6 +844,11 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
         }
         if fa.glob {
             eval_glob_operand(policy, &mut own, fa.mode, &fa.path, action);
+            if fa.tree {
+                // `rm -rf inf*` acts on everything below what the glob names.
+                let below = format!("{}/**", fa.path.trim_end_matches('/'));
+                eval_glob_operand(policy, &mut own, fa.mode, &below, action);
+            }
             continue;
         }
         eval_path(policy, &mut own, fa.mode, &fa.path, action, true);

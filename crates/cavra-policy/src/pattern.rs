@@ -368,6 +368,10 @@ fn translate_path_pattern(raw: &str) -> Result<(Vec<String>, bool), String> {
 /// compared by their literal prefix and suffix around the wildcards, which
 /// over-approximates (never answers no when a common name exists).
 fn globs_intersect(a: &[&str], b: &[&str]) -> bool {
+    // Bounded work on hostile input: a very deep glob could match anything.
+    if a.len() > 64 || b.len() > 64 {
+        return true;
+    }
     // memo[i][j]: a[i..] and b[j..] can still meet (None: not computed).
     let mut memo = vec![vec![None; b.len() + 1]; a.len() + 1];
     intersect_from(a, b, 0, 0, &mut memo)
@@ -423,6 +427,9 @@ fn components_meet(x: &str, y: &str) -> bool {
         (true, true) => x == y,
         (true, false) => glob_matches(y, x),
         (false, true) => glob_matches(x, y),
+        // A bracket or brace expression is not a simple prefix/suffix; assume
+        // the two can meet.
+        (false, false) if x.contains(['[', '{']) || y.contains(['[', '{']) => true,
         (false, false) => {
             let prefix = |s: &str| s.split(WILD).next().unwrap_or("").to_string();
             let suffix = |s: &str| s.rsplit(WILD).next().unwrap_or("").to_string();

@@ -290,7 +290,19 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
         "find" => {
             // `-fprint FILE` and friends write FILE; `-delete` removes what
             // the expression selects below each starting point.
+            // `-H`, `-L`, `-P`, `-D x`, `-Ox` may come before the start paths.
+            let mut k = 0;
+            while let Some(a) = args.get(k) {
+                match *a {
+                    "-H" | "-L" | "-P" => k += 1,
+                    "-D" => k += 2,
+                    o if o.starts_with("-O") => k += 1,
+                    _ => break,
+                }
+            }
             let starts: Vec<&str> = args
+                .get(k..)
+                .unwrap_or(&[])
                 .iter()
                 .take_while(|a| !a.starts_with('-') && **a != "(" && **a != "!")
                 .copied()
@@ -308,7 +320,13 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
                         }
                         i += 1;
                     }
-                    "-delete" => deletes = true,
+                    "-delete" => {
+                        deletes = true;
+                        // A test after `-delete` does not limit it.
+                        if name_filter.is_none() {
+                            complex = true;
+                        }
+                    }
                     "-name" | "-path" | "-wholename" => {
                         if name_filter.is_some() {
                             complex = true;
@@ -339,10 +357,17 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
                                 Some(n) => format!("{base}/**/{n}"),
                                 None => f.to_string(),
                             };
-                            out.push(FileAccess {
-                                glob: true,
-                                ..mk(FileMode::Write, &p)
-                            });
+                            // Unlike bash, find's `*` matches a leading dot.
+                            let dotted = p
+                                .rsplit_once('/')
+                                .filter(|(_, last)| last.starts_with(['*', '?', '[']))
+                                .map(|(dir, last)| format!("{dir}/.{last}"));
+                            for p in std::iter::once(p).chain(dotted) {
+                                out.push(FileAccess {
+                                    glob: true,
+                                    ..mk(FileMode::Write, &p)
+                                });
+                            }
                         }
                         _ => out.push(FileAccess {
                             tree: true,
@@ -605,7 +630,8 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
         name,
         "wc" | "file" | "stat" | "du" | "md5sum" | "sha1sum" | "sha256sum" | "sha512sum" | "cmp"
     );
-    if metadata_only {
+    // `cmp -l` prints bytes: it is judged on globs like any reader.
+    if metadata_only && name != "cmp" {
         // Nor is a glob operand of theirs judged by what it might expand
         // to; a literal protected path is still checked.
         out.retain(|f| !(f.glob && f.mode == FileMode::Read && f.via == name));
@@ -721,8 +747,26 @@ fn tar_accesses(args: &[&str], mk: impl Fn(FileMode, &str) -> FileAccess) -> Vec
 /// The program of a `sed` command line (`Ok(None)` under `--sandbox`,
 /// which forbids `e`, `r` and `w`; `Err` when it is read from a file).
 pub(crate) fn sed_program(args: &[&str]) -> Result<Option<String>, ()> {
-    if args.contains(&"--sandbox") {
+    if args
+        .iter()
+        .take_while(|a| **a != "--")
+        .any(|a| *a == "--sandbox")
+    {
         return Ok(None);
+    }
+    // Joined and abbreviated forms (`-e'1e …'`, `-ne`, `--expr=`, `-f/x`)
+    // are not followed: the program is then treated as unknown.
+    if args.iter().take_while(|a| **a != "--").any(|a| {
+        (a.starts_with("-e") && a.len() > 2)
+            || (a.starts_with("-f") && a.len() > 2)
+            || (a.starts_with("--e") && !a.starts_with("--expression"))
+            || (a.starts_with("--f") && !a.starts_with("--file") && !a.starts_with("--follow"))
+            || (a.starts_with('-')
+                && !a.starts_with("--")
+                && a.len() > 2
+                && a.get(1..).is_some_and(|f| f.contains(['e', 'f'])))
+    }) {
+        return Err(());
     }
     let (operands, opt_values) = split_operands(args, value_opts("sed"));
     if opt_values
@@ -736,6 +780,22 @@ pub(crate) fn sed_program(args: &[&str]) -> Result<Option<String>, ()> {
 
 /// The program of an `awk` command line (`Err` when read with `-f`).
 pub(crate) fn awk_program(args: &[&str]) -> Result<Option<String>, ()> {
+    // gawk's `--source`, `-e`, `-i`, `-l` and joined `-f…` add code the
+    // program text does not show.
+    if args.iter().take_while(|a| **a != "--").any(|a| {
+        a.starts_with("--source")
+            || a.starts_with("--include")
+            || a.starts_with("--load")
+            || a.starts_with("--exec")
+            || matches!(*a, "-e" | "-i" | "-l" | "-E")
+            || ((a.starts_with("-f")
+                || a.starts_with("-e")
+                || a.starts_with("-i")
+                || a.starts_with("-l"))
+                && a.len() > 2)
+    }) {
+        return Err(());
+    }
     let (operands, opt_values) = split_operands(args, value_opts("awk"));
     if opt_values
         .iter()

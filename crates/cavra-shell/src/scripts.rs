@@ -149,10 +149,15 @@ pub fn sed_effects(script: &str) -> Vec<Effect> {
                 }
             }
             ':' | 'b' | 't' | 'T' => {
-                // Labels end at a newline or `;` (GNU).
-                while matches!(at(i), Some(d) if d != '\n' && d != ';') {
+                // Labels end at a newline, `;` or a blank (GNU).
+                while matches!(at(i), Some(' ' | '\t')) {
                     i += 1;
                 }
+                while matches!(at(i), Some(d) if d != '\n' && d != ';' && d != ' ' && d != '\t') {
+                    i += 1;
+                }
+                // Whatever follows the label is the next command.
+                continue;
             }
             'a' | 'i' | 'c' => {
                 // Text to the end of the line, continued by a trailing `\`.
@@ -168,7 +173,14 @@ pub fn sed_effects(script: &str) -> Vec<Effect> {
             'r' | 'R' => out.push(Effect::Read(Some(rest_of_line(&mut i)))),
             'w' | 'W' => out.push(Effect::Write(Some(rest_of_line(&mut i)))),
             'e' => {
-                let c = rest_of_line(&mut i);
+                let mut c = rest_of_line(&mut i);
+                // A trailing backslash continues the command on the next line.
+                while c.ends_with('\\') && at(i) == Some('\n') {
+                    i += 1;
+                    c.pop();
+                    c.push('\n');
+                    c.push_str(&rest_of_line(&mut i));
+                }
                 out.push(Effect::Exec((!c.is_empty()).then_some(c)));
             }
             's' | 'y' => {
@@ -242,12 +254,18 @@ pub fn awk_effects(program: &str) -> Vec<Effect> {
                 out.push(Effect::Exec(known));
             }
             Tok::Word(w) if w == "getline" => {
-                // `getline < "file"` / `getline var < "file"`.
-                let lt = match (next, after) {
-                    (Some(Tok::Punct('<')), _) => Some(k + 2),
-                    (Some(Tok::Word(_)), Some(Tok::Punct('<'))) => Some(k + 3),
-                    _ => None,
-                };
+                // `getline < "file"`, `getline var < "file"`,
+                // `getline $0 < "file"`, `getline a[i] < "file"`.
+                let lt = (1..=6)
+                    .map(|d| k + d)
+                    .take_while(|j| {
+                        !matches!(
+                            toks.get(*j),
+                            None | Some(Tok::Punct(';' | '}' | '\n' | ')'))
+                        )
+                    })
+                    .find(|j| toks.get(*j) == Some(&Tok::Punct('<')))
+                    .map(|j| j + 1);
                 if let Some(j) = lt {
                     out.push(Effect::Read(lit(toks.get(j))));
                 }
@@ -418,7 +436,8 @@ fn regex_allowed(prev: Option<&Tok>) -> bool {
             "print" | "printf" | "return" | "in" | "if" | "while" | "case"
         ),
         Some(Tok::Str(_) | Tok::Num | Tok::Regex) => false,
-        Some(Tok::Punct(')' | ']' | '$')) => false,
+        // After `)`, `]`, `$`, `++`/`--` a `/` divides (`i++/2`).
+        Some(Tok::Punct(')' | ']' | '$' | '+' | '-')) => false,
         Some(_) => true,
     }
 }

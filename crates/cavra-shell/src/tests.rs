@@ -211,8 +211,13 @@ fn cd_moves_relative_paths() {
         "Write .github/workflows/ci.yml"
     );
     assert_eq!(
-        accesses("cd config; cd ..; cat .env"),
+        accesses("cd config && cd .. && cat .env"),
         "Read config/../.env"
+    );
+    // After `;` the cd may have failed: the directory is not known for sure.
+    assert_eq!(
+        accesses("cd config; cat .env"),
+        "Read (directory after cd)/.env [dynamic]"
     );
     assert_eq!(accesses("cd /etc && cat shadow"), "Read /etc/shadow");
     assert_eq!(
@@ -253,7 +258,7 @@ fn cd_moves_relative_paths() {
         "Read deploy/secrets.yaml"
     );
     assert_eq!(
-        accesses("cd deploy; if true; then cat secrets.yaml; fi"),
+        accesses("cd deploy && if true; then cat secrets.yaml; fi"),
         "Read deploy/secrets.yaml"
     );
 }
@@ -278,7 +283,7 @@ fn option_borne_writes_and_reads() {
     assert_eq!(accesses("find .github -delete"), "Write .github [tree]");
     assert_eq!(
         accesses("find . -name '*.pyc' -delete"),
-        "Write ./**/*.pyc [glob]"
+        "Write ./**/*.pyc [glob]\nWrite ./**/.*.pyc [glob]"
     );
     assert_eq!(accesses("git diff --output=.env.bak"), "Write .env.bak");
     assert_eq!(
@@ -421,4 +426,83 @@ fn process_substitution_into_a_shell_is_a_pipeline() {
     }
     // Reading a process substitution with a plain program is no pipeline.
     assert!(analyze("diff <(ls a) <(ls b)").pipelines.is_empty());
+}
+
+/// Regressions found in review (session 4).
+#[test]
+fn review_regressions_stay_closed() {
+    // A cd that may have failed: later commands run in a directory that is
+    // not known for sure.
+    assert_eq!(
+        accesses("cd /nonexistent; echo x > .claude/settings.json"),
+        "Write (directory after cd)/.claude/settings.json [dynamic]"
+    );
+    assert_eq!(accesses("cd /tmp & echo x > .env"), "Write .env");
+    assert_eq!(accesses("env cd /tmp; echo x > .env"), "Write .env");
+    // A glob-bound loop variable re-parsed as code.
+    let a = analyze("for f in a*; do sh -c \"echo $f\"; done");
+    assert!(!a.issues.is_empty(), "{:?}", a.issues);
+    // Glob options.
+    assert!(!analyze("shopt -s dotglob; cat config/*").issues.is_empty());
+    assert!(!analyze("GLOBIGNORE=x; cat *env").issues.is_empty());
+    // sed: continued e command, label ending at a blank, joined options.
+    check(
+        "sed $'1e\\\\\\nrm -rf ~' f",
+        "rm -rf ~  [via sed e]\nsed 1e\\\nrm -rf ~ f",
+    );
+    check(
+        "sed ':a e touch /tmp/p' f",
+        "touch /tmp/p  [via sed e]\nsed :a e touch /tmp/p f",
+    );
+    assert!(!analyze("sed -e'1e rm -rf ~' f").issues.is_empty());
+    assert!(
+        analyze("sed -e '1e rm -rf ~' -- f --sandbox")
+            .commands
+            .len()
+            == 2
+    );
+    // awk: division after ++, getline $0.
+    check(
+        "awk 'BEGIN{i++/2;system(\"rm -rf ~\");x=1/2}'",
+        "rm -rf ~  [via awk system]\nawk BEGIN{i++/2;system(\"rm -rf ~\");x=1/2}",
+    );
+    assert_eq!(
+        accesses("awk 'BEGIN{getline $0 < \".env\"; print}'"),
+        "Read .env"
+    );
+    assert!(
+        !analyze("awk --source 'BEGIN{system(\"x\")}' f")
+            .issues
+            .is_empty()
+    );
+    // find: -delete before the test, options before the start path.
+    assert_eq!(
+        accesses("find .claude -delete -name x"),
+        "Write .claude [tree]"
+    );
+    assert_eq!(accesses("find -L .github -delete"), "Write .github [tree]");
+    assert_eq!(
+        accesses("find . -name '*env' -delete"),
+        "Write ./**/*env [glob]\nWrite ./**/.*env [glob]"
+    );
+    // tar options that run programs.
+    check(
+        "tar xf a.tar --to-command='rm -rf ~'",
+        "rm -rf ~  [via tar --to-command]\ntar xf a.tar --to-command=rm -rf ~",
+    );
+    check(
+        "tar cf a.tar --checkpoint=1 --checkpoint-action=exec='sh evil.sh' .",
+        "sh evil.sh  [via tar --checkpoint-action]\ntar cf a.tar --checkpoint=1 --checkpoint-action=exec=sh evil.sh .",
+    );
+    // git: separated --config-env, GIT_ALLOW_PROTOCOL.
+    assert!(
+        !analyze("git --config-env core.fsmonitor=X status")
+            .issues
+            .is_empty()
+    );
+    assert!(
+        !analyze("GIT_ALLOW_PROTOCOL=ext git fetch x")
+            .issues
+            .is_empty()
+    );
 }

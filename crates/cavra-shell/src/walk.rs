@@ -101,6 +101,7 @@ const CODE_VARS: &[&str] = &[
     "PERL5OPT",
     "RUBYOPT",
     "PYTHONSTARTUP",
+    "GIT_ALLOW_PROTOCOL",
 ];
 
 /// Whether a git configuration key names a command git runs through a
@@ -121,7 +122,13 @@ fn git_exec_key(key: &str) -> Option<bool> {
             | "gpg.program"
             | "uploadpack.packobjectshook"
             | "web.browser"
+            | "gpg.ssh.defaultkeycommand"
+            | "core.alternaterefscommand"
+            | "interactive.difffilter"
     ) || key.starts_with("pager.")
+        || (key.starts_with("trailer.") && (key.ends_with(".cmd") || key.ends_with(".command")))
+        || (key.starts_with("submodule.") && key.ends_with(".update"))
+        || (key.starts_with("sendemail.") && key.ends_with("cmd"))
         || (key.starts_with("credential.") && key.ends_with(".helper"))
         || (key.starts_with("gpg.") && key.ends_with(".program"))
         || (key.starts_with("remote.")
@@ -142,6 +149,8 @@ fn git_exec_key(key: &str) -> Option<bool> {
         return Some(true);
     }
     let code = key == "core.hookspath"
+        || key == "init.templatedir"
+        || key == "core.worktree"
         || key == "include.path"
         || key.starts_with("includeif.")
         || key == "protocol.allow"
@@ -262,7 +271,13 @@ impl Walker {
                     }
                 }
             }
-            if self.cwd != certain {
+            let _ = certain;
+            if matches!(item.1, ast::SeparatorOperator::Async) {
+                // `cd x &` runs in the background, in a subshell.
+                self.cwd = start;
+            } else if self.cwd != start {
+                // The `cd` may have failed: commands after `;` run either
+                // way, in a directory that is not known for sure.
                 self.cwd = None;
             }
         }
@@ -407,7 +422,7 @@ impl Walker {
                         let before = self.out.commands.len();
                         self.compound_list(&f.body.list, via, spec);
                         if !globs.is_empty() {
-                            self.mark_glob_values(before, &globs, spec);
+                            self.mark_glob_values(before, &globs, via.len(), spec);
                         }
                     }
                 } else {
@@ -450,7 +465,11 @@ impl Walker {
                     me.compound_list(&w.1.list, via, spec);
                 });
             }
-            CompoundCommand::Coprocess(c) => self.command(&c.body, via, spec, &Stdin::Unknown),
+            CompoundCommand::Coprocess(c) => {
+                let saved = self.cwd.clone();
+                self.command(&c.body, via, spec, &Stdin::Unknown);
+                self.cwd = saved;
+            }
         }
     }
 
@@ -688,8 +707,16 @@ impl Walker {
             Some(d) => cmd.cwd = d.clone(),
             None => cmd.cwd_unknown = true,
         }
-        let changes_dir = !cmd.speculative && matches!(cmd.name(), "cd" | "pushd" | "popd");
+        // `env cd`, `sudo cd`, `nohup cd` run an external program that
+        // cannot change this shell's directory.
+        let wrapped = cmd
+            .via
+            .last()
+            .is_some_and(|v| !v.ends_with(" -c") && !v.contains('<') && v != "eval" && v != "$(…)");
+        let changes_dir =
+            !cmd.speculative && !wrapped && matches!(cmd.name(), "cd" | "pushd" | "popd");
         let next = changes_dir.then(|| self.next_cwd(&cmd));
+        self.glob_options(&cmd.argv, cmd.speculative);
         self.out.commands.push(cmd);
         if let Some(next) = next {
             self.cwd = next;
@@ -1139,6 +1166,44 @@ impl Walker {
                 Unwrap::Done
             }
             "git" => self.unwrap_git(argv, via, spec),
+            "tar" => {
+                // Options of tar that run a program: `--to-command`,
+                // `--checkpoint-action=exec=`, `-I`/`--use-compress-program`,
+                // `-F`/`--info-script`, `--new-volume-script`, `--rsh-command`.
+                let mut i = 0;
+                while let Some(f) = args.get(i) {
+                    let t = f.text.as_str();
+                    let (name, inline) = match t.split_once('=') {
+                        Some((n, v)) if n.starts_with("--") => (n, Some(v.to_string())),
+                        _ => (t, None),
+                    };
+                    let runs = matches!(
+                        name,
+                        "--to-command"
+                            | "--use-compress-program"
+                            | "--info-script"
+                            | "--new-volume-script"
+                            | "--rsh-command"
+                            | "-I"
+                            | "-F"
+                    );
+                    let program = if name == "--checkpoint-action" {
+                        inline.and_then(|v| v.strip_prefix("exec=").map(str::to_string))
+                    } else if runs {
+                        inline.or_else(|| {
+                            i += 1;
+                            args.get(i).map(|v| v.text.clone())
+                        })
+                    } else {
+                        None
+                    };
+                    if let Some(p) = program {
+                        self.nested(&p, via, &format!("tar {name}"), spec);
+                    }
+                    i += 1;
+                }
+                Unwrap::Done
+            }
             "eval" => {
                 let text: Vec<&str> = args.iter().map(|f| f.text.as_str()).collect();
                 if args.iter().any(|f| !f.literal) {
@@ -1321,10 +1386,18 @@ impl Walker {
     /// Commands recorded since `before` that used a loop variable bound to a
     /// glob: its words and redirections stand for whatever the glob
     /// matches, and a glob in command position is not a literal name.
-    fn mark_glob_values(&mut self, before: usize, globs: &[String], spec: bool) {
+    fn mark_glob_values(&mut self, before: usize, globs: &[String], depth: usize, spec: bool) {
         let has = |t: &str| globs.iter().any(|g| t.contains(g.as_str()));
         let mut issues = Vec::new();
         for c in self.out.commands.get_mut(before..).unwrap_or_default() {
+            if c.via.len() > depth && !spec {
+                // Inside `sh -c "… $f"` or `eval` the file name is re-parsed
+                // as code, and a file name can hold anything.
+                issues.push(Issue::Opaque {
+                    construct: "a loop variable bound to a glob inside a nested script or wrapper"
+                        .into(),
+                });
+            }
             if c.argv.iter().skip(1).any(|a| has(a)) {
                 c.glob_args = true;
             }
@@ -1344,11 +1417,35 @@ impl Walker {
         }
     }
 
+    /// `shopt -s dotglob|nocaseglob|extglob|globstar` and `GLOBIGNORE`
+    /// change what globs expand to; glob operands are then not judged.
+    fn glob_options(&mut self, argv: &[String], spec: bool) {
+        if spec || argv.first().map(String::as_str) != Some("shopt") {
+            return;
+        }
+        if argv.iter().skip(1).any(|a| {
+            matches!(
+                a.as_str(),
+                "dotglob" | "nocaseglob" | "nocasematch" | "extglob" | "globstar" | "failglob"
+            )
+        }) {
+            self.issue(Issue::Opaque {
+                construct: "`shopt` changing how globs expand".into(),
+            });
+        }
+    }
+
     /// An environment variable set on this line. Some variables name a
     /// command another program runs (`GIT_PAGER`, `GIT_SSH_COMMAND`,
     /// `EDITOR`): their value is analysed as a script. Others load code
     /// nothing here can see (`LD_PRELOAD`, `BASH_ENV`): reported as opaque.
     fn assigned(&mut self, name: &str, value: Option<&str>, via: &[String], spec: bool) {
+        if name == "GLOBIGNORE" && !spec {
+            self.issue(Issue::Opaque {
+                construct: "`GLOBIGNORE`, which changes how globs expand".into(),
+            });
+            return;
+        }
         if SCRIPT_VARS.contains(&name) {
             match value {
                 Some(v) if !v.trim().is_empty() => self.nested(v, via, &format!("{name}="), spec),
@@ -1467,8 +1564,17 @@ impl Walker {
             } else if t == "-C" || t == "--git-dir" || t == "--work-tree" || t == "--namespace" {
                 i += 1;
                 None
-            } else if let Some(v) = t.strip_prefix("--config-env=") {
-                let key = v.split_once('=').map(|(k, _)| k).unwrap_or(v);
+            } else if let Some(v) =
+                t.strip_prefix("--config-env=")
+                    .map(str::to_string)
+                    .or_else(|| {
+                        (t == "--config-env").then(|| {
+                            i += 1;
+                            args.get(i).map(|f| f.text.clone()).unwrap_or_default()
+                        })
+                    })
+            {
+                let key = v.split_once('=').map(|(k, _)| k).unwrap_or(&v);
                 if git_exec_key(&key.to_ascii_lowercase()).is_some() && !spec {
                     self.issue(Issue::UnknownScript {
                         shell: format!("git --config-env {key}"),
