@@ -17,18 +17,6 @@ pub struct HookRun {
     pub decisions: Vec<Decision>,
 }
 
-/// Restrictiveness, for combining the decisions of several actions.
-pub fn rank(o: Outcome) -> u8 {
-    match o {
-        Outcome::Block => 5,
-        Outcome::RequireApproval => 4,
-        Outcome::Warn => 3,
-        Outcome::AllowWithAttestation => 2,
-        Outcome::AuditOnly => 1,
-        Outcome::Allow => 0,
-    }
-}
-
 /// The repository root: the nearest ancestor of `cwd` holding `.git`.
 pub fn find_repo_root(cwd: &Path) -> Option<PathBuf> {
     cwd.ancestors()
@@ -156,7 +144,7 @@ fn run_inner(
 
 /// The most restrictive decision of several, as a gate with its reason.
 pub fn gate_for(decisions: &[Decision]) -> Gate {
-    let Some(worst) = decisions.iter().max_by_key(|d| rank(d.decision)) else {
+    let Some(worst) = decisions.iter().max_by_key(|d| d.decision) else {
         return Gate::Deny("CAVRA blocked this action (fail closed): no decision".into());
     };
     let what = format!("{} `{}`", worst.action_type, worst.target);

@@ -70,17 +70,6 @@ fn decide(policy: &CompiledPolicy, cmd: &str) -> Outcome {
     cavra_policy::evaluate(policy, &a, &EvalContext::default()).decision
 }
 
-fn rank(o: Outcome) -> u8 {
-    match o {
-        Outcome::Block => 5,
-        Outcome::RequireApproval => 4,
-        Outcome::Warn => 3,
-        Outcome::AllowWithAttestation => 2,
-        Outcome::AuditOnly => 1,
-        Outcome::Allow => 0,
-    }
-}
-
 #[test]
 fn engine_never_allows_a_must_not_allow_case() {
     let policy = reference();
@@ -96,7 +85,7 @@ fn engine_never_allows_a_must_not_allow_case() {
         };
         let e = per_class.entry(c.class.clone()).or_default();
         e.0 += 1;
-        if rank(got) >= rank(min) {
+        if got >= min {
             e.1 += 1;
         } else {
             failures.push(format!(

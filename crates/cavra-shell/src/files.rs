@@ -272,19 +272,7 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
             );
             // Files the program reads or writes (`getline < f`, `print > f`).
             if let Some(program) = operands.first().filter(|_| !has_f) {
-                for effect in scripts::awk_effects(program) {
-                    match effect {
-                        Effect::Read(Some(p)) => out.push(mk(FileMode::Read, &p)),
-                        Effect::Write(Some(p)) => out.push(mk(FileMode::Write, &p)),
-                        Effect::Read(None) => {
-                            out.push(unknown(FileMode::Read, "file named at run time"))
-                        }
-                        Effect::Write(None) => {
-                            out.push(unknown(FileMode::Write, "file named at run time"))
-                        }
-                        Effect::Exec(_) | Effect::Unparsed => {}
-                    }
-                }
+                script_accesses(&mut out, scripts::awk_effects(program), &mk, &unknown);
             }
         }
         "find" => {
@@ -436,21 +424,13 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
                 }
             }
             // Files the script itself reads or writes (`r`, `w`, `s///w`).
-            if !args.contains(&"--sandbox") {
+            if !args
+                .iter()
+                .take_while(|a| **a != "--")
+                .any(|a| *a == "--sandbox")
+            {
                 let script = sed_script(&operands, &opt_values);
-                for effect in scripts::sed_effects(&script) {
-                    match effect {
-                        Effect::Read(Some(p)) => out.push(mk(FileMode::Read, &p)),
-                        Effect::Write(Some(p)) => out.push(mk(FileMode::Write, &p)),
-                        Effect::Read(None) => {
-                            out.push(unknown(FileMode::Read, "file named at run time"))
-                        }
-                        Effect::Write(None) => {
-                            out.push(unknown(FileMode::Write, "file named at run time"))
-                        }
-                        Effect::Exec(_) | Effect::Unparsed => {}
-                    }
-                }
+                script_accesses(&mut out, scripts::sed_effects(&script), &mk, &unknown);
             }
         }
         "cp" | "mv" | "install" | "ln" | "rsync" | "scp" => {
@@ -655,6 +635,24 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
         });
     }
     out
+}
+
+/// The files a sed or awk program reads and writes.
+fn script_accesses(
+    out: &mut Vec<FileAccess>,
+    effects: Vec<Effect>,
+    mk: &dyn Fn(FileMode, &str) -> FileAccess,
+    unknown: &dyn Fn(FileMode, &str) -> FileAccess,
+) {
+    for effect in effects {
+        match effect {
+            Effect::Read(Some(p)) => out.push(mk(FileMode::Read, &p)),
+            Effect::Write(Some(p)) => out.push(mk(FileMode::Write, &p)),
+            Effect::Read(None) => out.push(unknown(FileMode::Read, "file named at run time")),
+            Effect::Write(None) => out.push(unknown(FileMode::Write, "file named at run time")),
+            Effect::Exec(_) | Effect::Unparsed => {}
+        }
+    }
 }
 
 /// Files `tar` reads and writes: creating reads every operand (and what is

@@ -34,7 +34,6 @@ use serde_json::Value;
 use tokio::sync::Mutex;
 
 use super::pins::{self, PinState};
-use crate::hook::rank;
 
 /// Settings of one proxy.
 #[derive(Clone, Debug)]
@@ -301,7 +300,7 @@ impl ServerHandler for Proxy {
             ))
             .into());
         }
-        if rank(d.decision) >= rank(Outcome::RequireApproval) {
+        if d.decision >= Outcome::RequireApproval {
             let what = if d.decision == Outcome::Block {
                 "blocked".to_string()
             } else {
