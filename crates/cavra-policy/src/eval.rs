@@ -387,6 +387,13 @@ fn path_rules(
 
 /// Evaluate one file access. `from_command` accesses add no `allow` hits:
 /// the command decides those.
+/// `raw` normalised against the action's working directory and repository
+/// root (the root defaults to the working directory).
+fn normalize_for(action: &Action, raw: &str) -> Result<NormPath, String> {
+    let root = action.repo_root.as_deref().or(action.cwd.as_deref());
+    normalize_path(raw, action.cwd.as_deref(), root)
+}
+
 fn eval_path(
     policy: &CompiledPolicy,
     hits: &mut Hits,
@@ -396,8 +403,7 @@ fn eval_path(
     from_command: bool,
 ) -> Option<NormPath> {
     let m = mode_name(mode);
-    let root = action.repo_root.as_deref().or(action.cwd.as_deref());
-    let path = match normalize_path(raw, action.cwd.as_deref(), root) {
+    let path = match normalize_for(action, raw) {
         Ok(p) => p,
         Err(e) => {
             hits.add(
@@ -503,8 +509,7 @@ fn eval_glob_operand(
     action: &Action,
 ) {
     let m = mode_name(mode);
-    let root = action.repo_root.as_deref().or(action.cwd.as_deref());
-    let Ok(norm) = normalize_path(operand, action.cwd.as_deref(), root) else {
+    let Ok(norm) = normalize_for(action, operand) else {
         eval_path(policy, hits, mode, operand, action, true);
         return;
     };
@@ -536,23 +541,11 @@ fn eval_glob_operand(
 /// `cp -r DIR`, `tar`): what the directory holds is not known, so a
 /// protected path that could lie below it needs approval, and CAVRA's own
 /// files are never removed that way.
-fn eval_tree(
-    policy: &CompiledPolicy,
-    hits: &mut Hits,
-    mode: FileMode,
-    raw: &str,
-    via: &str,
-    action: &Action,
-) {
+fn eval_tree(policy: &CompiledPolicy, hits: &mut Hits, mode: FileMode, dir: &NormPath, via: &str) {
     let m = mode_name(mode);
-    let root = action.repo_root.as_deref().or(action.cwd.as_deref());
-    let Ok(dir) = normalize_path(raw, action.cwd.as_deref(), root) else {
-        // eval_path has already reported the invalid path.
-        return;
-    };
     if mode == FileMode::Write
-        && policy.fs.unprotect.first_match(&dir).is_none()
-        && let Some(p) = policy.fs.self_protected.tree_could_match(&dir)
+        && policy.fs.unprotect.first_match(dir).is_none()
+        && let Some(p) = policy.fs.self_protected.tree_could_match(dir)
     {
         hits.add(
             "self_protection.write.tree",
@@ -573,7 +566,7 @@ fn eval_tree(
         FileMode::Write => [&policy.fs.block_write, &policy.fs.approve_write],
     };
     for l in lists {
-        if let Some(p) = l.tree_could_match(&dir) {
+        if let Some(p) = l.tree_could_match(dir) {
             hits.add(
                 format!("filesystem.{m}.tree"),
                 Outcome::RequireApproval,
@@ -624,18 +617,19 @@ fn eval_command(
     for stages in &analysis.pipelines {
         // A stage reading `/dev/fd/N` (`bash <(curl …)`) reads the stream:
         // it is matched as if the stream came on standard input.
-        let owned: Vec<Vec<String>> = stages
+        let stream = |a: &String| a.starts_with("/dev/fd/");
+        let staged: Vec<std::borrow::Cow<'_, [String]>> = stages
             .iter()
             .filter_map(|i| analysis.commands.get(*i))
             .map(|c| {
-                c.argv
-                    .iter()
-                    .filter(|a| !a.starts_with("/dev/fd/"))
-                    .cloned()
-                    .collect()
+                if c.argv.iter().any(stream) {
+                    c.argv.iter().filter(|a| !stream(a)).cloned().collect()
+                } else {
+                    std::borrow::Cow::Borrowed(c.argv.as_slice())
+                }
             })
             .collect();
-        let argvs: Vec<&[String]> = owned.iter().map(Vec::as_slice).collect();
+        let argvs: Vec<&[String]> = staged.iter().map(AsRef::as_ref).collect();
         let subject: Vec<String> = argvs.iter().map(|a| a.join(" ")).collect();
         let subject = subject.join(" | ");
         for (list, rule, decision) in [
@@ -851,9 +845,9 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
             }
             continue;
         }
-        eval_path(policy, &mut own, fa.mode, &fa.path, action, true);
-        if fa.tree {
-            eval_tree(policy, &mut own, fa.mode, &fa.path, &fa.via, action);
+        let path = eval_path(policy, &mut own, fa.mode, &fa.path, action, true);
+        if let Some(dir) = path.filter(|_| fa.tree) {
+            eval_tree(policy, &mut own, fa.mode, &dir, &fa.via);
         }
     }
     if cmd.argv.is_empty() && own.v.is_empty() {
@@ -1220,13 +1214,9 @@ fn eval_mcp(
             continue;
         };
         let matched = match paths {
-            Some(pp) => normalize_path(
-                &value,
-                action.cwd.as_deref(),
-                action.repo_root.as_deref().or(action.cwd.as_deref()),
-            )
-            .ok()
-            .and_then(|n| pp.first_match(&n).map(str::to_string)),
+            Some(pp) => normalize_for(action, &value)
+                .ok()
+                .and_then(|n| pp.first_match(&n).map(str::to_string)),
             None => rule.patterns.iter().find(|p| wildcard(p, &value)).cloned(),
         };
         if let Some(p) = matched {

@@ -259,7 +259,6 @@ impl Walker {
             // unknown. `cd x || cmd` runs `cmd` only where the cd failed.
             let start = self.cwd.clone();
             self.pipeline(&item.0.first, via, spec);
-            let certain = self.cwd.clone();
             for next in &item.0.additional {
                 match next {
                     AndOr::And(p) => self.pipeline(p, via, spec),
@@ -271,7 +270,6 @@ impl Walker {
                     }
                 }
             }
-            let _ = certain;
             if matches!(item.1, ast::SeparatorOperator::Async) {
                 // `cd x &` runs in the background, in a subshell.
                 self.cwd = start;
