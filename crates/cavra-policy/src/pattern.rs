@@ -280,7 +280,17 @@ impl PathPatterns {
                 continue;
             }
             for base in &bases {
-                if *base == "." || components_could_match(p, base) {
+                // Everything below `base` is the glob `base/**`.
+                let below: Vec<&str> = base
+                    .split('/')
+                    .filter(|c| !c.is_empty() && *c != ".")
+                    .chain(["**"])
+                    .collect();
+                let reaches = self.globs.iter().filter(|(_, gi)| *gi == i).any(|(g, _)| {
+                    let pat: Vec<&str> = g.split('/').filter(|c| !c.is_empty()).collect();
+                    globs_intersect(&below, &pat)
+                });
+                if reaches {
                     return Some(raw.as_str());
                 }
             }
@@ -438,35 +448,6 @@ fn components_meet(x: &str, y: &str) -> bool {
             (px.starts_with(&py) || py.starts_with(&px)) && (sx.ends_with(&sy) || sy.ends_with(&sx))
         }
     }
-}
-
-/// Whether `pattern` could match `base` or a path below it: each component
-/// of `base` matches the pattern's component at the same depth, until the
-/// pattern reaches `**` or ends (a pattern naming a directory covers
-/// everything below it).
-fn components_could_match(pattern: &str, base: &str) -> bool {
-    let pat: Vec<&str> = pattern.split('/').filter(|c| !c.is_empty()).collect();
-    for (k, comp) in base
-        .split('/')
-        .filter(|c| !c.is_empty() && *c != ".")
-        .enumerate()
-    {
-        match pat.get(k) {
-            None | Some(&"**") => return true,
-            Some(pc) => {
-                let matched = GlobBuilder::new(pc)
-                    .literal_separator(true)
-                    .backslash_escape(true)
-                    .build()
-                    .map(|g| g.compile_matcher().is_match(comp))
-                    .unwrap_or(true);
-                if !matched {
-                    return false;
-                }
-            }
-        }
-    }
-    true
 }
 
 /// A command pattern: pipeline stages of token globs.
