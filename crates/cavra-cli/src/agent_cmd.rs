@@ -1,10 +1,9 @@
 //! `cavra hook`, `cavra install`, `cavra doctor` and `cavra agent exec`.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use cavra_agent::install::{self, Scope};
@@ -162,15 +161,8 @@ fn deadline() -> Duration {
         .map_or(Duration::from_secs(10), Duration::from_millis)
 }
 
-/// Writes the answer once: either the decision or the watchdog's block.
-/// Whoever answers first fixes the exit status too, so a late decision can
-/// never turn the watchdog's block into an exit 0.
-fn answer(lock: &Mutex<Option<u8>>, r: &Response) -> ExitCode {
-    let mut done = lock.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(code) = *done {
-        return ExitCode::from(code);
-    }
-    *done = Some(r.exit);
+/// Writes the answer and returns its exit status.
+fn answer(r: &Response) -> ExitCode {
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(r.stdout.as_bytes());
     let _ = out.flush();
@@ -179,8 +171,60 @@ fn answer(lock: &Mutex<Option<u8>>, r: &Response) -> ExitCode {
     ExitCode::from(r.exit)
 }
 
+/// Reads stdin until end of file, at most `MAX_INPUT + 1` bytes (the
+/// decoder reports anything longer), waiting no later than `due`.
+/// `Ok(None)`: the deadline passed first.
+fn read_stdin(due: Instant) -> std::io::Result<Option<Vec<u8>>> {
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    use std::os::fd::AsFd;
+    let stdin = std::io::stdin();
+    let fd = stdin.as_fd();
+    let mut out: Vec<u8> = Vec::with_capacity(8 * 1024);
+    while out.len() <= protocol::MAX_INPUT {
+        let left = due.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(None);
+        }
+        let timeout = Timespec {
+            tv_sec: i64::try_from(left.as_secs()).unwrap_or(i64::MAX),
+            tv_nsec: i64::from(left.subsec_nanos()),
+        };
+        let mut fds = [PollFd::new(&fd, PollFlags::IN)];
+        match poll(&mut fds, Some(&timeout)) {
+            Ok(0) => continue,
+            Ok(_) => {}
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(e.into()),
+        }
+        if out.capacity() - out.len() < 4096 {
+            out.reserve(out.capacity());
+        }
+        let room = (protocol::MAX_INPUT + 1 - out.len()).min(out.capacity() - out.len());
+        let start = out.len();
+        out.resize(start + room, 0);
+        let got = rustix::io::read(fd, out.get_mut(start..).unwrap_or_default());
+        match got {
+            Ok(0) => {
+                out.truncate(start);
+                return Ok(Some(out));
+            }
+            Ok(n) => out.truncate(start + n),
+            Err(rustix::io::Errno::INTR | rustix::io::Errno::AGAIN) => out.truncate(start),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(Some(out))
+}
+
 /// `cavra hook <agent>`: never returns an error; every failure is the
 /// agent's block.
+///
+/// The deadline (`CAVRA_HOOK_TIMEOUT_MS`) is kept without a watchdog
+/// thread, which would cost every call a thread start and teardown: stdin
+/// is read with `poll` until the deadline, the pack is read only from
+/// regular files, command analysis runs under its own execution limits,
+/// and the spool lock is only tried until the deadline. A decision that
+/// arrives late is still a block.
 pub fn hook(a: &HookArgs) -> ExitCode {
     let agent = match Agent::parse(&a.agent) {
         Ok(x) => x,
@@ -190,7 +234,6 @@ pub fn hook(a: &HookArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let answered = Arc::new(Mutex::new(None));
     let event = match a.event.as_deref() {
         None => None,
         Some(name) => match Event::for_agent(agent, name) {
@@ -204,60 +247,40 @@ pub fn hook(a: &HookArgs) -> ExitCode {
                         agent.name()
                     ),
                 );
-                return answer(&answered, &r);
+                return answer(&r);
             }
         },
     };
-    {
-        let answered_w = answered.clone();
-        let limit = deadline();
-        let spawned = std::thread::Builder::new()
-            .name("cavra-hook-deadline".into())
-            .stack_size(64 * 1024)
-            .spawn(move || {
-                std::thread::sleep(limit);
-                let r = protocol::fail_closed(
-                    agent,
-                    event,
-                    &format!("no decision within {} ms", limit.as_millis()),
-                );
-                let _ = answer(&answered_w, &r);
-                // The main thread may have answered first: exit with the
-                // status of whichever answer was written.
-                let code = answered_w
-                    .lock()
-                    .map(|g| g.unwrap_or(r.exit))
-                    .unwrap_or(r.exit);
-                std::process::exit(i32::from(code));
-            });
-        if let Err(e) = spawned {
-            let r = protocol::fail_closed(agent, event, &format!("cannot start the deadline: {e}"));
-            return answer(&answered, &r);
+    let limit = deadline();
+    let due = Instant::now() + limit;
+    let late = |event: Option<Event>| {
+        protocol::fail_closed(
+            agent,
+            event,
+            &format!("no decision within {} ms", limit.as_millis()),
+        )
+    };
+    let input = match read_stdin(due) {
+        Ok(Some(input)) => input,
+        Ok(None) => return answer(&late(event)),
+        Err(e) => {
+            let r = protocol::fail_closed(agent, event, &format!("cannot read stdin: {e}"));
+            return answer(&r);
         }
-    }
-    let mut input = Vec::new();
-    let read = std::io::stdin()
-        .lock()
-        .take(protocol::MAX_INPUT as u64 + 1)
-        .read_to_end(&mut input);
-    if let Err(e) = read {
-        let r = protocol::fail_closed(agent, event, &format!("cannot read stdin: {e}"));
-        return answer(&answered, &r);
-    }
+    };
     let mode = match parse_mode(a.policy_mode.as_deref()) {
         Ok(m) => m,
-        Err(e) => {
-            return answer(
-                &answered,
-                &protocol::fail_closed(agent, event, &e.to_string()),
-            );
-        }
+        Err(e) => return answer(&protocol::fail_closed(agent, event, &e.to_string())),
     };
     let pack = a.pack.clone();
     let load = move |_root: Option<&Path>| {
         load_pack_cached(&pack, pack_cache_dir().as_deref()).map_err(|e| format!("{e:#}"))
     };
     let run = hook::run(agent, event, &input, mode, &load);
+    let ev = run.call.as_ref().map(|c| c.event).or(event);
+    if Instant::now() > due {
+        return answer(&late(ev));
+    }
     let mut response = run.response;
     if !run.decisions.is_empty() {
         let base = run
@@ -266,16 +289,15 @@ pub fn hook(a: &HookArgs) -> ExitCode {
             .and_then(|c| c.repo_root.clone().or_else(|| c.cwd.clone()))
             .map(PathBuf::from)
             .filter(|p| p.is_absolute());
-        if let Err(e) = record(&run.decisions, base.as_deref()) {
-            let ev = run.call.as_ref().map(|c| c.event);
+        if let Err(e) = record(&run.decisions, base.as_deref(), Some(due)) {
             response = protocol::fail_closed(
                 agent,
                 ev,
-                &format!("the decision could not be recorded: {e}"),
+                &format!("the decision could not be recorded: {e:#}"),
             );
         }
     }
-    answer(&answered, &response)
+    answer(&response)
 }
 
 /// Where hooks keep resolved packs: the user's cache directory, never the
@@ -296,14 +318,15 @@ fn pack_cache_dir() -> Option<PathBuf> {
 }
 
 /// Appends decisions to the hook spool (see `cavra_store::spool`).
-fn record(decisions: &[Decision], base: Option<&Path>) -> Result<()> {
+fn record(decisions: &[Decision], base: Option<&Path>, due: Option<Instant>) -> Result<()> {
     let path = cavra_store::spool::spool_path(|k| std::env::var(k).ok(), base);
     let values = decisions
         .iter()
         .map(serde_json::to_value)
         .collect::<Result<Vec<_>, _>>()?;
     let sync = cavra_store::spool::sync_from_env(|k| std::env::var(k).ok());
-    cavra_store::spool::append(&path, &values, sync).with_context(|| format!("{}", path.display()))
+    cavra_store::spool::append_until(&path, &values, sync, due)
+        .with_context(|| format!("{}", path.display()))
 }
 
 fn project_dir(p: Option<&PathBuf>) -> Result<PathBuf> {
@@ -479,7 +502,7 @@ fn exec(
         mode,
         &BreakGlass::default(),
     );
-    record(std::slice::from_ref(&d), Some(&root))
+    record(std::slice::from_ref(&d), Some(&root), None)
         .context("the decision could not be recorded; not running the command")?;
     match hook::gate_for(std::slice::from_ref(&d)) {
         Gate::Deny(r) => {

@@ -279,6 +279,64 @@ fn unwritable_spool_fails_closed() {
     assert!(err.contains("could not be recorded"), "{err}");
 }
 
+/// Regression: the spool lock was waited for without limit, so a process
+/// holding it (a stuck ingest) hung every hook past the agent's timeout.
+#[test]
+fn spool_lock_held_elsewhere_fails_closed_at_the_deadline() {
+    let repo = repo();
+    let held = std::fs::File::create(&repo.spool).unwrap();
+    held.lock().unwrap();
+    let mut cmd = hook_cmd(&repo, "claude-code", &[]);
+    cmd.env("CAVRA_HOOK_TIMEOUT_MS", "300");
+    let start = Instant::now();
+    let (stdout, stderr, code) = {
+        let mut child = cmd.spawn().unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(br#"{"session_id":"s","cwd":"/tmp","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"ls"}}"#)
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        (
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+            out.status.code().unwrap_or(-1),
+        )
+    };
+    assert!(start.elapsed() < Duration::from_secs(10), "hook hung");
+    assert_eq!(code, 2, "{stdout} {stderr}");
+    assert!(stderr.contains("could not be recorded"), "{stderr}");
+    assert!(stderr.contains("spool lock"), "{stderr}");
+    drop(held);
+    // Once the lock is free the same call is answered and recorded.
+    let input = br#"{"session_id":"s","cwd":"/tmp","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"ls"}}"#;
+    let (_, stderr, code) = run_hook(&repo, "claude-code", &[], input);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        std::fs::read_to_string(&repo.spool)
+            .unwrap()
+            .contains("\"session_id\":\"s\"")
+    );
+}
+
+/// A policy path that is a FIFO would block the hook on open; it is refused
+/// as not a regular file.
+#[test]
+fn policy_that_is_not_a_regular_file_fails_closed() {
+    let repo = repo();
+    let fifo = repo.root.join("policy.fifo");
+    let st = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(st.success());
+    let args = vec!["--policy".to_string(), fifo.display().to_string()];
+    let input = br#"{"session_id":"s","cwd":"/tmp","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"ls"}}"#;
+    let start = Instant::now();
+    let (stdout, stderr, code) = run_hook(&repo, "claude-code", &args, input);
+    assert!(start.elapsed() < Duration::from_secs(10), "hook hung");
+    assert_eq!(code, 2, "{stdout} {stderr}");
+    assert!(stderr.contains("not a regular file"), "{stderr}");
+}
+
 #[test]
 fn oversized_input_fails_closed_quickly() {
     let repo = repo();

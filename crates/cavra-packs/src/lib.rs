@@ -48,6 +48,11 @@ impl DirSource {
 /// Read a policy file with a size limit.
 pub fn read_policy_file(path: &Path) -> Result<String, String> {
     let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    // Only regular files: opening a FIFO would wait for a writer, and a
+    // device could be read forever.
+    if !meta.is_file() {
+        return Err(format!("{}: not a regular file", path.display()));
+    }
     if meta.len() > MAX_FILE {
         return Err(format!(
             "{}: file is {} bytes, over the {MAX_FILE}-byte limit",

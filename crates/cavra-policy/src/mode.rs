@@ -101,7 +101,9 @@ impl Stamp {
 pub fn random_hex(n: usize) -> String {
     use rand::RngCore;
     let mut bytes = vec![0u8; n.div_ceil(2)];
-    rand::thread_rng().fill_bytes(&mut bytes);
+    // The OS generator directly: a thread-local ChaCha generator costs a
+    // short-lived hook process a CPU feature probe and its seeding.
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
     let mut s = hex::encode(bytes);
     s.truncate(n);
     s

@@ -68,6 +68,17 @@ pub fn sync_from_env(env: impl Fn(&str) -> Option<String>) -> bool {
 /// Appends records, one JSON line each, in one write under the lock;
 /// fsyncs when `sync` is set.
 pub fn append(path: &Path, records: &[Value], sync: bool) -> std::io::Result<()> {
+    append_until(path, records, sync, None)
+}
+
+/// [`append`], giving up with `TimedOut` when the lock is still held by
+/// another process at `due` (hooks answer within a deadline).
+pub fn append_until(
+    path: &Path,
+    records: &[Value],
+    sync: bool,
+    due: Option<std::time::Instant>,
+) -> std::io::Result<()> {
     let mut buf = Vec::new();
     for r in records {
         serde_json::to_writer(&mut buf, r)?;
@@ -111,7 +122,7 @@ pub fn append(path: &Path, records: &[Value], sync: bool) -> std::io::Result<()>
                 path.display()
             )));
         }
-        f.lock()?;
+        lock_until(&f, due)?;
         if !same_file(&f, path) {
             continue;
         }
@@ -125,6 +136,29 @@ pub fn append(path: &Path, records: &[Value], sync: bool) -> std::io::Result<()>
         "{} kept moving while appending",
         path.display()
     )))
+}
+
+fn lock_until(f: &std::fs::File, due: Option<std::time::Instant>) -> std::io::Result<()> {
+    let Some(due) = due else {
+        return f.lock();
+    };
+    let mut pause = std::time::Duration::from_micros(200);
+    loop {
+        match f.try_lock() {
+            Ok(()) => return Ok(()),
+            Err(std::fs::TryLockError::WouldBlock) => {}
+            Err(std::fs::TryLockError::Error(e)) => return Err(e),
+        }
+        let left = due.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "another process held the spool lock until the deadline",
+            ));
+        }
+        std::thread::sleep(pause.min(left));
+        pause = (pause * 2).min(std::time::Duration::from_millis(20));
+    }
 }
 
 /// What one ingest did.
