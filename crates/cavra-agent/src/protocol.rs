@@ -294,6 +294,116 @@ fn action(t: ActionType, target: String) -> Action {
     Action::new(t, target)
 }
 
+/// A content search (`Grep` and its kin): a read of the directory or file it
+/// searches, plus, when a file-name filter (`glob`, `include`) narrows it,
+/// a read of the glob `DIR/**/FILTER` (a filter without `/` matches at any
+/// depth), which needs approval when it could take in a protected file.
+fn search_actions(
+    input: &Map<String, Value>,
+    dir_keys: &[&str],
+    filter_keys: &[&str],
+    tool: &str,
+) -> Result<Vec<Action>, InputError> {
+    let dir = dir_arg(input, dir_keys, tool)?;
+    let mut out = vec![action(ActionType::ReadFile, dir.clone())];
+    for k in filter_keys {
+        let filter = match input.get(*k) {
+            None | Some(Value::Null) => continue,
+            Some(Value::String(f)) if f.contains('\0') => {
+                return err(format!("{tool}: `{k}` contains a NUL byte"));
+            }
+            Some(Value::String(f)) => f.trim().to_string(),
+            Some(_) => return err(format!("{tool}: `{k}` is not a string")),
+        };
+        if filter.is_empty() {
+            continue;
+        }
+        // `!GLOB` excludes: what is searched is everything else.
+        let filter = if filter.starts_with('!') {
+            "*".to_string()
+        } else {
+            filter
+        };
+        // `{a,b}` alternatives in one filter: each is a glob of its own.
+        for f in glob_alternatives(&filter, 64) {
+            let f = f.trim_start_matches("./");
+            let glob = match (f.starts_with('/'), f.contains('/')) {
+                (true, _) => f.to_string(),
+                (false, true) => format!("{}/{f}", dir.trim_end_matches('/')),
+                (false, false) => format!("{}/**/{f}", dir.trim_end_matches('/')),
+            };
+            let mut a = action(ActionType::ReadFile, glob);
+            a.operation = Some("glob".into());
+            out.push(a);
+        }
+    }
+    Ok(out)
+}
+
+/// The alternatives of a glob's `{a,b}` groups (nested too), at most
+/// `limit`; past the limit, or with an unmatched brace, the glob is kept
+/// whole with each group widened to `*` (it then matches more, never less).
+fn glob_alternatives(glob: &str, limit: usize) -> Vec<String> {
+    fn split(glob: &str) -> Option<(&str, Vec<&str>, &str)> {
+        let open = glob.find('{')?;
+        let mut depth = 0usize;
+        let mut parts = Vec::new();
+        let mut start = open + 1;
+        for (i, c) in glob.char_indices().skip_while(|(i, _)| *i <= open) {
+            match c {
+                '{' => depth += 1,
+                '}' if depth == 0 => {
+                    parts.push(glob.get(start..i)?);
+                    return Some((glob.get(..open)?, parts, glob.get(i + 1..)?));
+                }
+                '}' => depth -= 1,
+                ',' if depth == 0 => {
+                    parts.push(glob.get(start..i)?);
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+    fn widen(glob: &str) -> String {
+        let mut out = String::new();
+        let mut depth = 0usize;
+        for c in glob.chars() {
+            match c {
+                '{' => {
+                    if depth == 0 {
+                        out.push('*');
+                    }
+                    depth += 1;
+                }
+                '}' if depth > 0 => depth -= 1,
+                _ if depth > 0 => {}
+                _ => out.push(c),
+            }
+        }
+        out
+    }
+    let mut done = Vec::new();
+    let mut todo = vec![glob.to_string()];
+    while let Some(g) = todo.pop() {
+        match split(&g) {
+            None if g.contains('{') => return vec![widen(glob)],
+            None => done.push(g),
+            Some((pre, parts, post)) => {
+                for p in parts {
+                    todo.push(format!("{pre}{p}{post}"));
+                }
+            }
+        }
+        if done.len() + todo.len() > limit {
+            return vec![widen(glob)];
+        }
+    }
+    done.reverse();
+    done
+}
+
 fn mcp_action(server: &str, tool: &str, args: Option<Value>) -> Action {
     let mut a = Action::new(ActionType::McpToolCall, format!("{server}:{tool}"));
     a.server = Some(server.to_string());
@@ -581,7 +691,10 @@ fn map_tool(
         (Agent::ClaudeCode | Agent::Codex, "NotebookRead") => {
             vec![read(text_arg(&input, &["notebook_path"], t)?)]
         }
-        (Agent::ClaudeCode | Agent::Codex, "Grep" | "Glob" | "LS") => {
+        (Agent::ClaudeCode | Agent::Codex, "Grep") => {
+            search_actions(&input, &["path"], &["glob"], t)?
+        }
+        (Agent::ClaudeCode | Agent::Codex, "Glob" | "LS") => {
             vec![read(dir_arg(&input, &["path"], t)?)]
         }
         (Agent::Codex | Agent::ClaudeCode, "apply_patch") => {
@@ -622,10 +735,12 @@ fn map_tool(
             }
             out
         }
-        (
-            Agent::GeminiCli,
-            "glob" | "search_file_content" | "grep" | "grep_search" | "list_directory" | "ls",
-        ) => vec![read(dir_arg(&input, &["path", "dir_path"], t)?)],
+        (Agent::GeminiCli, "search_file_content" | "grep" | "grep_search") => {
+            search_actions(&input, &["path", "dir_path"], &["include"], t)?
+        }
+        (Agent::GeminiCli, "glob" | "list_directory" | "ls") => {
+            vec![read(dir_arg(&input, &["path", "dir_path"], t)?)]
+        }
         (Agent::Cursor, "Shell" | "Terminal" | "run_terminal_cmd") => {
             vec![exec_in(command_arg(&input, t)?)?]
         }
@@ -641,7 +756,13 @@ fn map_tool(
                 t,
             )?)]
         }
-        (Agent::Cursor, "Grep" | "Glob" | "LS" | "codebase_search") => {
+        (Agent::Cursor, "Grep" | "grep_search") => search_actions(
+            &input,
+            &["path", "target_directory"],
+            &["glob", "include_pattern"],
+            t,
+        )?,
+        (Agent::Cursor, "Glob" | "LS" | "codebase_search") => {
             vec![read(dir_arg(&input, &["path", "target_directory"], t)?)]
         }
         (Agent::CopilotCli, "bash" | "powershell" | "shell") => {
@@ -651,7 +772,8 @@ fn map_tool(
         (Agent::CopilotCli, "create" | "edit" | "str_replace" | "write") => {
             vec![write(text_arg(&input, &["path"], t)?)]
         }
-        (Agent::CopilotCli, "glob" | "grep") => vec![read(dir_arg(&input, &["path"], t)?)],
+        (Agent::CopilotCli, "grep") => search_actions(&input, &["path"], &["glob"], t)?,
+        (Agent::CopilotCli, "glob") => vec![read(dir_arg(&input, &["path"], t)?)],
         _ => {
             return err(format!(
                 "unknown {} tool {t:?}: CAVRA does not know what it does, so it is not allowed",
@@ -810,5 +932,76 @@ pub fn fail_closed(agent: Agent, event: Option<Event>, why: &str) -> Response {
             respond(agent, Event::PreToolUseCopilot, &Gate::Deny(reason.clone()))
         }
         _ => exit2(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+
+    #[test]
+    fn glob_alternatives_expand_nested_groups_and_widen_past_the_limit() {
+        let mut v = glob_alternatives("{main,lib}.rs", 64);
+        v.sort();
+        assert_eq!(v, ["lib.rs", "main.rs"]);
+        let mut v = glob_alternatives("*.{t{s,sx},js}", 64);
+        v.sort();
+        assert_eq!(v, ["*.js", "*.ts", "*.tsx"]);
+        assert_eq!(glob_alternatives("plain", 64), ["plain"]);
+        // An unmatched brace or too many alternatives: one wider glob.
+        assert_eq!(glob_alternatives(".env{", 64), [".env*"]);
+        assert_eq!(glob_alternatives("{a,b}{c,d}{e,f}", 4), ["***"]);
+    }
+
+    #[test]
+    fn search_filters_become_glob_reads_below_the_searched_directory() {
+        let input = |v: Value| v.as_object().cloned().unwrap();
+        let a = search_actions(
+            &input(serde_json::json!({"path": "src", "glob": "*.{rs,toml}"})),
+            &["path"],
+            &["glob"],
+            "Grep",
+        )
+        .unwrap();
+        let targets: Vec<(&str, Option<&str>)> = a
+            .iter()
+            .map(|a| (a.target.as_str(), a.operation.as_deref()))
+            .collect();
+        assert_eq!(
+            targets,
+            [
+                ("src", None),
+                ("src/**/*.rs", Some("glob")),
+                ("src/**/*.toml", Some("glob"))
+            ]
+        );
+        // A filter with a directory is relative to the searched directory;
+        // a negated filter searches everything else.
+        let a = search_actions(
+            &input(serde_json::json!({"glob": "config/*.yml"})),
+            &["path"],
+            &["glob"],
+            "Grep",
+        )
+        .unwrap();
+        assert_eq!(a[1].target, "./config/*.yml");
+        let a = search_actions(
+            &input(serde_json::json!({"path": "/r", "glob": "!*.md"})),
+            &["path"],
+            &["glob"],
+            "Grep",
+        )
+        .unwrap();
+        assert_eq!(a[1].target, "/r/**/*");
+        assert!(
+            search_actions(
+                &input(serde_json::json!({"glob": "a\u{0}b"})),
+                &["path"],
+                &["glob"],
+                "Grep"
+            )
+            .is_err()
+        );
     }
 }

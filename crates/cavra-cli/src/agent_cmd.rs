@@ -199,20 +199,15 @@ fn read_stdin(due: Instant) -> std::io::Result<Option<Vec<u8>>> {
         if out.capacity() - out.len() < 4096 {
             out.reserve(out.capacity());
         }
-        let room = (protocol::MAX_INPUT + 1 - out.len()).min(out.capacity() - out.len());
-        let start = out.len();
-        out.resize(start + room, 0);
-        let got = rustix::io::read(fd, out.get_mut(start..).unwrap_or_default());
-        match got {
-            Ok(0) => {
-                out.truncate(start);
-                return Ok(Some(out));
-            }
-            Ok(n) => out.truncate(start + n),
-            Err(rustix::io::Errno::INTR | rustix::io::Errno::AGAIN) => out.truncate(start),
+        // Into the spare capacity: no zero-filling of pages the input
+        // never reaches.
+        match rustix::io::read(fd, rustix::buffer::spare_capacity(&mut out)) {
+            Ok(0) => return Ok(Some(out)),
+            Ok(_) | Err(rustix::io::Errno::INTR | rustix::io::Errno::AGAIN) => {}
             Err(e) => return Err(e.into()),
         }
     }
+    out.truncate(protocol::MAX_INPUT + 1);
     Ok(Some(out))
 }
 

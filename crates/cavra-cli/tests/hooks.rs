@@ -64,6 +64,11 @@ fn hook_cmd(repo: &Repo, agent: &str, args: &[String]) -> Command {
         .args(args)
         .current_dir(&repo.root)
         .env("CAVRA_HOOK_SPOOL", &repo.spool)
+        // The pack cache stays in the scratch directory, not the user's.
+        .env(
+            "XDG_CACHE_HOME",
+            repo.spool.parent().unwrap_or(&repo.root).join("cache"),
+        )
         .env_remove("CAVRA_POLICY")
         .env_remove("CAVRA_POLICY_DIR")
         .stdin(Stdio::piped())

@@ -212,13 +212,20 @@ impl PackSource for Recording<'_> {
 /// (`~/.cache/cavra/packs`, never inside a repository, which could ship a
 /// forged entry); self-protection keeps agents from writing there. Cache
 /// failures only cost time: the pack is then resolved from its text.
+///
+/// The pack comes back without its embedded tests, which only
+/// `cavra policy test` runs (from the pack itself); its digest stays that
+/// of the whole pack.
 pub fn resolve_file_cached(
     source: &dyn PackSource,
     file: &PackFile,
     cache_dir: Option<&Path>,
 ) -> Result<cavra_policy::ResolvedPack, cavra_policy::LoadError> {
     let Some(dir) = cache_dir else {
-        return cavra_policy::load::resolve_file(source, file, &[]);
+        let mut resolved = cavra_policy::load::resolve_file(source, file, &[])?;
+        resolved.known_digest = Some(resolved.digest());
+        resolved.spec.tests.clear();
+        return Ok(resolved);
     };
     let version = env!("CARGO_PKG_VERSION");
     let key = text_hash(&format!(
@@ -235,9 +242,11 @@ pub fn resolve_file_cached(
             .iter()
             .all(|(id, h)| source.get(id).is_some_and(|f| text_hash(&f.text) == *h))
     {
+        let mut spec = entry.spec;
+        spec.tests.clear();
         return Ok(cavra_policy::ResolvedPack {
             id: entry.id,
-            spec: entry.spec,
+            spec,
             files: entry.files,
             known_digest: Some(entry.digest),
         });
@@ -246,13 +255,16 @@ pub fn resolve_file_cached(
         inner: source,
         seen: std::cell::RefCell::new(Vec::new()),
     };
-    let resolved = cavra_policy::load::resolve_file(&rec, file, &[])?;
+    let mut resolved = cavra_policy::load::resolve_file(&rec, file, &[])?;
+    let digest = resolved.digest();
+    resolved.spec.tests.clear();
+    resolved.known_digest = Some(digest.clone());
     let entry = CacheEntry {
         version: version.to_string(),
         id: resolved.id.clone(),
         files: resolved.files.clone(),
         deps: rec.seen.into_inner(),
-        digest: resolved.digest(),
+        digest,
         spec: resolved.spec.clone(),
     };
     if let Ok(text) = serde_json::to_vec(&entry) {

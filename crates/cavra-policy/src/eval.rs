@@ -121,9 +121,15 @@ pub fn evaluate(policy: &CompiledPolicy, action: &Action, ctx: &EvalContext<'_>)
                 } else {
                     FileMode::Write
                 };
+                // `operation: glob`: the target is a glob (a search tool's
+                // file filter) and is judged by every path it could match.
+                let glob = action.operation.as_deref() == Some("glob");
                 operation = mode_name(mode).to_string();
                 if let Some(n) = eval_path(policy, &mut hits, mode, &target, action, false) {
                     ex.normalized_target = Some(n.display);
+                }
+                if glob {
+                    eval_search_filter(policy, &mut hits, mode, &target, action);
                 }
             }
             ActionType::ExecuteCommand => {
@@ -530,6 +536,43 @@ fn eval_glob_operand(
                 Some(p),
                 operand,
                 format!("Glob `{operand}` may expand to a path matching `{p}`."),
+                Some("Platform Security".into()),
+            );
+            return;
+        }
+    }
+}
+
+/// A file action whose target is a glob (`operation: glob`). A read is a
+/// search tool's file filter: approval when the filter is aimed at a
+/// protected path (see `PathPatterns::search_could_target`). A write
+/// needs approval when the glob could match a protected path at all.
+fn eval_search_filter(
+    policy: &CompiledPolicy,
+    hits: &mut Hits,
+    mode: FileMode,
+    glob: &str,
+    action: &Action,
+) {
+    if mode == FileMode::Write {
+        // Nothing argues for leniency on writes: every path the glob could
+        // match counts.
+        eval_glob_operand(policy, hits, mode, glob, action);
+        return;
+    }
+    let m = mode_name(mode);
+    let Ok(norm) = normalize_for(action, glob) else {
+        return;
+    };
+    for l in [&policy.fs.block_read, &policy.fs.approve_read] {
+        if let Some(p) = l.search_could_target(&norm) {
+            hits.add(
+                format!("filesystem.{m}.search_filter"),
+                Outcome::RequireApproval,
+                Severity::High,
+                Some(p),
+                glob,
+                format!("The file filter `{glob}` is aimed at paths matching `{p}`."),
                 Some("Platform Security".into()),
             );
             return;

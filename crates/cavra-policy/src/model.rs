@@ -269,7 +269,9 @@ pub struct Action {
     /// Path, command line, git target, `server:tool` or generic resource.
     pub target: String,
     /// Git operation (`push`, default), pull-request operation (`create`,
-    /// `merge`) or MCP capability.
+    /// `merge`), MCP capability, or `glob` for a file action whose target
+    /// is a glob (a search tool's file filter), judged by every path it
+    /// could match.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operation: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

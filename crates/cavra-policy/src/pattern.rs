@@ -339,6 +339,119 @@ impl PathPatterns {
     }
 }
 
+/// Representative paths a glob matches: every wildcard filled with nothing
+/// and with `x` (`?` and classes with one character). `**` components are
+/// dropped; a component left empty becomes `x`. With `tail`, a trailing `**`
+/// stands for a file `x` below.
+fn witnesses(glob: &str, tail: bool) -> Vec<String> {
+    let comps: Vec<&str> = glob.split('/').filter(|c| !c.is_empty()).collect();
+    let last = comps.len().saturating_sub(1);
+    let mut out = Vec::new();
+    for fill in ["", "x"] {
+        let mut parts: Vec<String> = Vec::new();
+        for (i, c) in comps.iter().enumerate() {
+            if *c == "**" {
+                if tail && i == last {
+                    parts.push("x".into());
+                }
+                continue;
+            }
+            let mut w = String::new();
+            let mut chars = c.chars().peekable();
+            while let Some(ch) = chars.next() {
+                match ch {
+                    '*' => w.push_str(fill),
+                    '?' => w.push('x'),
+                    '[' => {
+                        // The first character the class admits (or `x` for a
+                        // negated class).
+                        let negated = matches!(chars.peek(), Some('!' | '^'));
+                        if negated {
+                            chars.next();
+                        }
+                        let mut first = None;
+                        for k in chars.by_ref() {
+                            if k == ']' && first.is_some() {
+                                break;
+                            }
+                            first.get_or_insert(k);
+                        }
+                        w.push(if negated { 'x' } else { first.unwrap_or('x') });
+                    }
+                    '\\' => {
+                        if let Some(k) = chars.next() {
+                            w.push(k);
+                        }
+                    }
+                    '{' | '}' => {}
+                    _ => w.push(ch),
+                }
+            }
+            parts.push(if w.is_empty() { "x".into() } else { w });
+        }
+        out.push(parts.join("/"));
+    }
+    out.dedup();
+    out
+}
+
+impl PathPatterns {
+    /// Whether a search confined to the glob `operand` (a search tool's file
+    /// filter, as `DIR/**/*.pem`) is aimed at a path these patterns
+    /// protect; returns that pattern. Aimed means the filter matches a
+    /// representative protected path below its directory (`*.p?m` matches
+    /// `x.pem`), or a protected pattern matches a representative path of the
+    /// filter (`.env*` gives `.env`). Unlike [`Self::glob_could_match`], a
+    /// filter that merely could include a protected file (`*.rs` and
+    /// `secrets.rs`) is not aimed: the unfiltered search of the directory
+    /// reads those too.
+    pub fn search_could_target(&self, operand: &NormPath) -> Option<&str> {
+        let subject = operand.subject.as_str();
+        let filter = build_glob(subject).ok().map(|g| g.compile_matcher());
+        // The literal directory the search starts in.
+        let base: Vec<&str> = subject
+            .split('/')
+            .take_while(|c| !c.contains(['*', '?', '[', '{']))
+            .filter(|c| !c.is_empty() && *c != ".")
+            .collect();
+        let base = base.join("/");
+        let op_witnesses = witnesses(subject, false);
+        for (k, (g, pi)) in self.globs.iter().enumerate() {
+            let raw = self.patterns.get(*pi).map(String::as_str).unwrap_or("");
+            let dir_variant = k > 0 && self.globs.get(k - 1).is_some_and(|(_, prev)| prev == pi);
+            if dir_variant && !raw.trim().ends_with('/') {
+                continue;
+            }
+            let anchored = self.anchored.get(*pi).copied().unwrap_or(true);
+            if operand.outside_root && anchored && !raw.trim().starts_with('/') {
+                continue;
+            }
+            let Ok(pattern) = build_glob(g).map(|g| g.compile_matcher()) else {
+                return Some(raw);
+            };
+            if op_witnesses.iter().any(|w| pattern.is_match(w)) {
+                return Some(raw);
+            }
+            let Some(filter) = &filter else {
+                // A filter globset cannot read is judged by intersection.
+                return self.glob_could_match(operand);
+            };
+            let unanchored = !anchored || g.starts_with("**/");
+            for w in witnesses(g, true) {
+                let candidate = if unanchored && !base.is_empty() {
+                    format!("{base}/{w}")
+                } else {
+                    w
+                };
+                if filter.is_match(&candidate) {
+                    return Some(raw);
+                }
+            }
+        }
+        None
+    }
+}
+
 /// Translate one gitignore-style pattern into globset globs.
 fn translate_path_pattern(raw: &str) -> Result<(Vec<String>, bool), String> {
     let p = raw.trim();
