@@ -53,6 +53,11 @@ pub enum PinsCmd {
         server: Option<String>,
         #[arg(long)]
         tool: Option<String>,
+        /// Only the pending definition with this hash (at least 12 hex
+        /// digits of what `pins list` shows): a definition that changed
+        /// again after review stays pending
+        #[arg(long)]
+        hash: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -143,12 +148,13 @@ pub fn run(cmd: McpCmd) -> Result<ExitCode> {
                 println!("{}", path.display());
                 for (server, sp) in &file.servers {
                     for (tool, pin) in &sp.tools {
-                        let state = if sp.pending.contains_key(tool) {
-                            "PENDING"
-                        } else {
-                            "pinned"
-                        };
-                        println!("{state:<8} {server}:{tool} {}", pin.hash);
+                        match sp.pending.get(tool) {
+                            Some(p) => println!(
+                                "PENDING  {server}:{tool} {} ({}; pinned {})",
+                                p.hash, p.reason, pin.hash
+                            ),
+                            None => println!("pinned   {server}:{tool} {}", pin.hash),
+                        }
                     }
                     for (tool, p) in &sp.pending {
                         if !sp.tools.contains_key(tool) {
@@ -159,14 +165,26 @@ pub fn run(cmd: McpCmd) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        McpCmd::Pins(PinsCmd::Approve { server, tool, json }) => {
+        McpCmd::Pins(PinsCmd::Approve {
+            server,
+            tool,
+            hash,
+            json,
+        }) => {
             let path = pins_file();
             let approved =
-                pins::approve(&path, server.as_deref(), tool.as_deref()).map_err(UsageError)?;
+                pins::approve_hash(&path, server.as_deref(), tool.as_deref(), hash.as_deref())
+                    .map_err(UsageError)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&approved)?);
             } else if approved.is_empty() {
-                println!("nothing pending to approve in {}", path.display());
+                match &hash {
+                    Some(h) => println!(
+                        "no pending definition with hash {h} in {} (it may have changed again; `cavra mcp pins list` shows the pending hashes)",
+                        path.display()
+                    ),
+                    None => println!("nothing pending to approve in {}", path.display()),
+                }
             } else {
                 for (s, t) in &approved {
                     println!("approved {s}:{t}");

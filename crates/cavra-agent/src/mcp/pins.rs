@@ -231,6 +231,35 @@ pub fn approve(
     server: Option<&str>,
     tool: Option<&str>,
 ) -> Result<Vec<(String, String)>, String> {
+    approve_hash(path, server, tool, None)
+}
+
+/// [`approve`], limited to pending definitions whose hash is `hash` (the
+/// full hash or a prefix of at least 12 hex digits, as `cavra mcp pins
+/// list` shows it). A definition that changed again after the reviewer
+/// looked has another hash and stays pending, so an approval covers exactly
+/// the definition that was reviewed.
+pub fn approve_hash(
+    path: &Path,
+    server: Option<&str>,
+    tool: Option<&str>,
+    hash: Option<&str>,
+) -> Result<Vec<(String, String)>, String> {
+    let hash = match hash.map(|h| h.trim().trim_start_matches("sha256:")) {
+        None => None,
+        Some(h) if h.len() >= 12 && h.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            Some(h.to_ascii_lowercase())
+        }
+        Some(h) => {
+            return Err(format!(
+                "--hash {h:?} is not a definition hash: give at least 12 hex digits as `cavra mcp pins list` shows them"
+            ));
+        }
+    };
+    let hash_ok = |h: &str| {
+        hash.as_deref()
+            .is_none_or(|want| h.trim_start_matches("sha256:").starts_with(want))
+    };
     update(path, |file| {
         let mut approved = Vec::new();
         for (sname, sp) in &mut file.servers {
@@ -241,6 +270,7 @@ pub fn approve(
                 .pending
                 .keys()
                 .filter(|n| tool.is_none_or(|t| t == n.as_str()))
+                .filter(|n| sp.pending.get(*n).is_some_and(|p| hash_ok(&p.hash)))
                 .cloned()
                 .collect();
             for n in names {
@@ -317,7 +347,38 @@ mod tests {
             check(&p, "fs", std::slice::from_ref(&ann)).unwrap()["read"],
             PinState::Changed
         );
-        // Approval promotes the pending definition.
+        // Approval bound to a hash approves only that definition.
+        let pending = load(&p).unwrap().servers["fs"].pending["read"].hash.clone();
+        assert!(
+            approve_hash(&p, None, None, Some("0123456789ab"))
+                .unwrap()
+                .is_empty()
+        );
+        assert!(approve_hash(&p, None, None, Some("abc")).is_err());
+        assert!(approve_hash(&p, None, None, Some("not-a-hash-at-all")).is_err());
+        let approved = approve_hash(&p, Some("fs"), None, Some(&pending[..19])).unwrap();
+        assert_eq!(approved, vec![("fs".to_string(), "read".to_string())]);
+        assert_eq!(
+            check(&p, "fs", std::slice::from_ref(&ann)).unwrap()["read"],
+            PinState::Trusted
+        );
+        // Drift again, then a plain approval promotes the pending definition.
+        assert_eq!(
+            check(&p, "fs", &[tool("read", "Read a file")]).unwrap()["read"],
+            PinState::Changed
+        );
+        let approved = approve(&p, Some("fs"), Some("read")).unwrap();
+        assert_eq!(approved, vec![("fs".to_string(), "read".to_string())]);
+        assert_eq!(
+            check(&p, "fs", &[tool("read", "Read a file")]).unwrap()["read"],
+            PinState::Trusted
+        );
+        let approved = approve_hash(&p, Some("fs"), Some("read"), None).unwrap();
+        assert!(approved.is_empty());
+        assert_eq!(
+            check(&p, "fs", &[ann.clone()]).unwrap()["read"],
+            PinState::Changed
+        );
         let approved = approve(&p, Some("fs"), Some("read")).unwrap();
         assert_eq!(approved, vec![("fs".to_string(), "read".to_string())]);
         assert_eq!(check(&p, "fs", &[ann]).unwrap()["read"], PinState::Trusted);
