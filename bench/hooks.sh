@@ -17,9 +17,20 @@ cd "$(dirname "$0")/.."
 RUNS="${RUNS:-300}"
 MCP_RUNS="${MCP_RUNS:-3000}"
 
-cargo build --release -q -p cavra-cli -p cavra-agent --bins --examples
+# The measuring tools first, then `cavra` alone, so that the binary measured
+# is the one `cargo build --release -p cavra-cli` makes (building examples in
+# the same invocation would unify dev-dependency features into it).
+cargo build --release -q -p cavra-agent --bins --examples
+cargo build --release -q -p cavra-cli
 REPO="$PWD"
 BIN="$PWD/target/release"
+if command -v nm >/dev/null 2>&1; then
+  listed=$(sort -u crates/cavra-cli/hook-symbols.txt | wc -l)
+  found=$(nm "$BIN/cavra" | awk 'NF == 3 { print $3 }' | sort -u \
+    | comm -12 - <(sort -u crates/cavra-cli/hook-symbols.txt) | wc -l)
+  echo "== hook symbol order: $found of $listed listed functions are in the binary" \
+    "(regenerate with bash bench/hook-symbols.sh when this drops)"
+fi
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$WORK/repo/.git"
@@ -91,7 +102,7 @@ if [[ -z "$DCG" ]]; then
   echo "dcg is not installed (cargo install destructive_command_guard); skipping the side-by-side run"
 else
   for f in must_not_allow benign; do
-    c=$("$BIN/examples/hook_bench" corpus "$corpus_dir/$f.jsonl" -- "$BIN/cavra" hook claude-code)
+    c=$("$BIN/examples/hook_bench" corpus "$corpus_dir/$f.jsonl" -- "$BIN/cavra" hook claude-code --policy "$corpus_dir/reference/policy.yaml")
     d=$("$BIN/examples/hook_bench" corpus "$corpus_dir/$f.jsonl" -- "$DCG")
     echo "$f: cavra $c"
     echo "$f: dcg   $d"
