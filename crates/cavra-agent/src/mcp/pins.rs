@@ -376,7 +376,7 @@ mod tests {
         let approved = approve_hash(&p, Some("fs"), Some("read"), None).unwrap();
         assert!(approved.is_empty());
         assert_eq!(
-            check(&p, "fs", &[ann.clone()]).unwrap()["read"],
+            check(&p, "fs", std::slice::from_ref(&ann)).unwrap()["read"],
             PinState::Changed
         );
         let approved = approve(&p, Some("fs"), Some("read")).unwrap();
