@@ -47,20 +47,26 @@ input() {
 }
 
 echo "== hook round trip ($RUNS runs each; median, p90, p99 in µs)"
+# The floor is measured before and after the agents (the machine is shared
+# and noisy); ratios are against the mean of the two.
 input claude-code > "$WORK/in.json"
-floor=$("$BIN/examples/hook_bench" round-trip "$RUNS" "$WORK/in.json" -- "$BIN/examples/hook_floor")
-floor_med=$(sed -E 's/.*"median_us":([0-9]+).*/\1/' <<<"$floor")
-printf '%-12s %s\n' "std floor" "$floor"
+floor1=$("$BIN/examples/hook_bench" round-trip "$RUNS" "$WORK/in.json" -- "$BIN/examples/hook_floor")
+declare -A result
 for agent in claude-code codex gemini-cli cursor copilot-cli; do
   input "$agent" > "$WORK/in.json"
-  r=$("$BIN/examples/hook_bench" round-trip "$RUNS" "$WORK/in.json" -- "$BIN/cavra" hook "$agent")
-  med=$(sed -E 's/.*"median_us":([0-9]+).*/\1/' <<<"$r")
-  ratio=$(awk -v a="$med" -v b="$floor_med" 'BEGIN { printf "%.2f", a / b }')
+  result[$agent]=$("$BIN/examples/hook_bench" round-trip "$RUNS" "$WORK/in.json" -- "$BIN/cavra" hook "$agent")
+done
+input claude-code > "$WORK/in.json"
+floor2=$("$BIN/examples/hook_bench" round-trip "$RUNS" "$WORK/in.json" -- "$BIN/examples/hook_floor")
+median_of() { sed -E 's/.*"median_us":([0-9]+).*/\1/' <<<"$1"; }
+floor_med=$(( ($(median_of "$floor1") + $(median_of "$floor2")) / 2 ))
+printf '%-12s %s\n' "std floor" "$floor1 (before)"
+printf '%-12s %s\n' "std floor" "$floor2 (after); mean median ${floor_med} µs"
+for agent in claude-code codex gemini-cli cursor copilot-cli; do
+  r=${result[$agent]}
+  ratio=$(awk -v a="$(median_of "$r")" -v b="$floor_med" 'BEGIN { printf "%.2f", a / b }')
   printf '%-12s %s  ratio to floor: %sx (target <= 2x)\n' "$agent" "$r" "$ratio"
 done
-# Re-measure the floor after the agents: the machine is shared and noisy.
-input claude-code > "$WORK/in.json"
-printf '%-12s %s\n' "std floor" "$("$BIN/examples/hook_bench" round-trip "$RUNS" "$WORK/in.json" -- "$BIN/examples/hook_floor")"
 
 echo "== peak memory of one hook call"
 if ! command -v /usr/bin/time >/dev/null 2>&1; then
@@ -83,17 +89,25 @@ mcp:
     - {id: no-secrets, server: fixture, tool: read_file, argument: path, path: true, patterns: [".env"], decision: block}
 EOF
 export CAVRA_MCP_PINS="$WORK/pins.json"
-direct=$("$BIN/examples/mcp_bench" "$MCP_RUNS" -- "$BIN/cavra-mcp-fixture")
-proxied=$("$BIN/examples/mcp_bench" "$MCP_RUNS" -- "$BIN/cavra" mcp proxy --policy "$WORK/pack/policy.yaml" --server fixture -- "$BIN/cavra-mcp-fixture")
-direct2=$("$BIN/examples/mcp_bench" "$MCP_RUNS" -- "$BIN/cavra-mcp-fixture")
-echo "direct   $direct"
-echo "proxied  $proxied"
-echo "direct   $direct2 (again, after)"
-d99=$(sed -E 's/.*"p99_us":([0-9]+).*/\1/' <<<"$direct")
-p99=$(sed -E 's/.*"p99_us":([0-9]+).*/\1/' <<<"$proxied")
-d50=$(sed -E 's/.*"p50_us":([0-9]+).*/\1/' <<<"$direct")
-p50=$(sed -E 's/.*"p50_us":([0-9]+).*/\1/' <<<"$proxied")
-echo "added by the gateway: p50 $((p50 - d50)) µs, p99 $((p99 - d99)) µs (target <= 1000 µs at p99)"
+# Three interleaved rounds (direct, then through the gateway): the p99 of
+# one round on a shared 2-core machine moves by hundreds of microseconds
+# with the neighbours, so each round's overhead is reported against the
+# direct run just before it, and the median round is the result.
+added50=()
+added99=()
+for round in 1 2 3; do
+  direct=$("$BIN/examples/mcp_bench" "$MCP_RUNS" -- "$BIN/cavra-mcp-fixture")
+  proxied=$("$BIN/examples/mcp_bench" "$MCP_RUNS" -- "$BIN/cavra" mcp proxy --policy "$WORK/pack/policy.yaml" --server fixture -- "$BIN/cavra-mcp-fixture")
+  d50=$(sed -E 's/.*"p50_us":([0-9]+).*/\1/' <<<"$direct")
+  d99=$(sed -E 's/.*"p99_us":([0-9]+).*/\1/' <<<"$direct")
+  p50=$(sed -E 's/.*"p50_us":([0-9]+).*/\1/' <<<"$proxied")
+  p99=$(sed -E 's/.*"p99_us":([0-9]+).*/\1/' <<<"$proxied")
+  added50+=($((p50 - d50)))
+  added99+=($((p99 - d99)))
+  echo "round $round: direct $direct  proxied $proxied  added p50 $((p50 - d50)) µs, p99 $((p99 - d99)) µs"
+done
+med() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
+echo "added by the gateway (median of 3 rounds): p50 $(med "${added50[@]}") µs, p99 $(med "${added99[@]}") µs (target <= 1000 µs at p99)"
 
 echo "== destructive_command_guard comparison"
 DCG="$(command -v dcg || command -v destructive_command_guard || true)"
