@@ -297,7 +297,7 @@ fn action(t: ActionType, target: String) -> Action {
 /// A content search (`Grep` and its kin): a read of the directory or file it
 /// searches, plus, when a file-name filter (`glob`, `include`) narrows it,
 /// a read of the glob `DIR/**/FILTER` (a filter without `/` matches at any
-/// depth), which needs approval when it could take in a protected file.
+/// depth), which needs approval when it is aimed at a protected file.
 fn search_actions(
     input: &Map<String, Value>,
     dir_keys: &[&str],

@@ -122,7 +122,7 @@ pub fn evaluate(policy: &CompiledPolicy, action: &Action, ctx: &EvalContext<'_>)
                     FileMode::Write
                 };
                 // `operation: glob`: the target is a glob (a search tool's
-                // file filter) and is judged by every path it could match.
+                // file filter), judged by `eval_search_filter` as well.
                 let glob = action.operation.as_deref() == Some("glob");
                 operation = mode_name(mode).to_string();
                 if let Some(n) = eval_path(policy, &mut hits, mode, &target, action, false) {
