@@ -202,6 +202,14 @@ impl PackSource for Recording<'_> {
     }
 }
 
+/// The pack without its embedded tests, keeping the digest of the whole
+/// pack (the known one, or computed before the tests go).
+fn without_tests(mut r: cavra_policy::ResolvedPack) -> cavra_policy::ResolvedPack {
+    r.known_digest = Some(r.digest());
+    r.spec.tests.clear();
+    r
+}
+
 /// Resolves `file` (parents from `source`), reusing a cached resolution in
 /// `cache_dir` when every pack text that went into it is unchanged.
 ///
@@ -222,10 +230,7 @@ pub fn resolve_file_cached(
     cache_dir: Option<&Path>,
 ) -> Result<cavra_policy::ResolvedPack, cavra_policy::LoadError> {
     let Some(dir) = cache_dir else {
-        let mut resolved = cavra_policy::load::resolve_file(source, file, &[])?;
-        resolved.known_digest = Some(resolved.digest());
-        resolved.spec.tests.clear();
-        return Ok(resolved);
+        return cavra_policy::load::resolve_file(source, file, &[]).map(without_tests);
     };
     let version = env!("CARGO_PKG_VERSION");
     let key = text_hash(&format!(
@@ -242,29 +247,24 @@ pub fn resolve_file_cached(
             .iter()
             .all(|(id, h)| source.get(id).is_some_and(|f| text_hash(&f.text) == *h))
     {
-        let mut spec = entry.spec;
-        spec.tests.clear();
-        return Ok(cavra_policy::ResolvedPack {
+        return Ok(without_tests(cavra_policy::ResolvedPack {
             id: entry.id,
-            spec,
+            spec: entry.spec,
             files: entry.files,
             known_digest: Some(entry.digest),
-        });
+        }));
     }
     let rec = Recording {
         inner: source,
         seen: std::cell::RefCell::new(Vec::new()),
     };
-    let mut resolved = cavra_policy::load::resolve_file(&rec, file, &[])?;
-    let digest = resolved.digest();
-    resolved.spec.tests.clear();
-    resolved.known_digest = Some(digest.clone());
+    let resolved = without_tests(cavra_policy::load::resolve_file(&rec, file, &[])?);
     let entry = CacheEntry {
         version: version.to_string(),
         id: resolved.id.clone(),
         files: resolved.files.clone(),
         deps: rec.seen.into_inner(),
-        digest,
+        digest: resolved.digest(),
         spec: resolved.spec.clone(),
     };
     if let Ok(text) = serde_json::to_vec(&entry) {

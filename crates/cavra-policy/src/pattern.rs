@@ -407,7 +407,10 @@ impl PathPatterns {
     /// reads those too.
     pub fn search_could_target(&self, operand: &NormPath) -> Option<&str> {
         let subject = operand.subject.as_str();
-        let filter = build_glob(subject).ok().map(|g| g.compile_matcher());
+        let Ok(filter) = build_glob(subject).map(|g| g.compile_matcher()) else {
+            // A filter globset cannot read is judged by intersection.
+            return self.glob_could_match(operand);
+        };
         // The literal directory the search starts in.
         let base: Vec<&str> = subject
             .split('/')
@@ -432,10 +435,6 @@ impl PathPatterns {
             if op_witnesses.iter().any(|w| pattern.is_match(w)) {
                 return Some(raw);
             }
-            let Some(filter) = &filter else {
-                // A filter globset cannot read is judged by intersection.
-                return self.glob_could_match(operand);
-            };
             let unanchored = !anchored || g.starts_with("**/");
             for w in witnesses(g, true) {
                 let candidate = if unanchored && !base.is_empty() {
@@ -675,10 +674,13 @@ fn tokens_match(pat: &[String], argv: &[String]) -> bool {
 
 /// `reach[j]`: the pattern prefix seen so far can consume argv prefix `j`;
 /// both buffers have `argv.len() + 1` entries.
-fn tokens_match_in(pat: &[String], argv: &[String], reach: &mut [bool], next: &mut [bool]) -> bool {
+fn tokens_match_in<'a>(
+    pat: &[String],
+    argv: &[String],
+    mut reach: &'a mut [bool],
+    mut next: &'a mut [bool],
+) -> bool {
     let (p, a) = (pat.len(), argv.len());
-    let mut reach = reach;
-    let mut next = next;
     reach.fill(false);
     if let Some(r) = reach.first_mut() {
         *r = true;
