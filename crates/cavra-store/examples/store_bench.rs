@@ -72,6 +72,12 @@ fn decision(i: usize, prefix: &str) -> Value {
     })
 }
 
+/// An id prefix unique to this run, so a `--reuse` run inserts new
+/// decisions rather than replacing an earlier run's.
+fn run(prefix: &str) -> String {
+    format!("{prefix}{}-", std::process::id())
+}
+
 fn pct(v: &mut [Duration], p: f64) -> f64 {
     v.sort();
     let idx = ((v.len() as f64 - 1.0) * p).round() as usize;
@@ -219,9 +225,11 @@ async fn main() {
     );
 
     // 1. Load: batched imports of prepared records (decisions + sessions).
+    //    `--reuse` skips it on a database a `--load-only` run filled.
+    let reuse = std::env::args().any(|a| a == "--reuse");
     let load_start = Instant::now();
     let batch = 2_000;
-    let mut i = 0;
+    let mut i = if reuse { rows } else { 0 };
     while i < rows {
         let end = (i + batch).min(rows);
         let records: Vec<Record> = (i..end)
@@ -242,12 +250,14 @@ async fn main() {
             .unwrap()
         })
         .collect();
-    stores.import(Kind::Session, sessions).await.unwrap();
+    if !reuse {
+        stores.import(Kind::Session, sessions).await.unwrap();
+    }
     let load_secs = load_start.elapsed().as_secs_f64();
     let batched_rate = rows as f64 / load_secs;
     // Steady state after a bulk load: statistics gathered and (PostgreSQL)
     // the visibility map set, as autovacuum would leave them.
-    match stores.sql_pool(StoreName::Activity) {
+    match stores.sql_pool(StoreName::Activity).filter(|_| !reuse) {
         Some(Pool::Postgres(p)) => {
             sqlx::query("VACUUM (ANALYZE) activity_decisions")
                 .execute(p)
@@ -277,7 +287,7 @@ async fn main() {
     let start = Instant::now();
     for k in 0..singles {
         stores
-            .put(Kind::Decision, &decision(rows + k, "s"))
+            .put(Kind::Decision, &decision(rows + k, &run("s")))
             .await
             .unwrap();
     }
@@ -294,7 +304,7 @@ async fn main() {
                 stores
                     .put(
                         Kind::Decision,
-                        &decision(rows + singles + w * 100_000 + k, "c"),
+                        &decision(rows + singles + w * 100_000 + k, &run("c")),
                     )
                     .await
                     .unwrap();

@@ -349,6 +349,11 @@ pub struct KindSpec {
     pub order: &'static [(&'static str, bool)],
     /// Whether records carry `created_at`/`updated_at` kept across upserts.
     pub timestamps: bool,
+    /// Columns whose value combinations the SQL backends count as records
+    /// are written (`{table}_counts`, kept by triggers), so the exact total
+    /// of a page filtered only on them is a sum over the combinations, not
+    /// a scan of every matching row.
+    pub facets: &'static [&'static str],
 }
 
 impl KindSpec {
@@ -443,6 +448,14 @@ static DECISION: KindSpec = KindSpec {
     ],
     order: &[("timestamp", true)],
     timestamps: false,
+    facets: &[
+        "agent_id",
+        "repository",
+        "policy_pack",
+        "action_type",
+        "decision",
+        "severity",
+    ],
 };
 
 static SESSION: KindSpec = KindSpec {
@@ -490,6 +503,7 @@ static SESSION: KindSpec = KindSpec {
     ],
     order: &[("updated_at", true)],
     timestamps: false,
+    facets: &[],
 };
 
 static REPOSITORY: KindSpec = KindSpec {
@@ -537,6 +551,7 @@ static REPOSITORY: KindSpec = KindSpec {
     ],
     order: &[],
     timestamps: true,
+    facets: &[],
 };
 
 static ROLLOUT: KindSpec = KindSpec {
@@ -587,6 +602,7 @@ static ROLLOUT: KindSpec = KindSpec {
     ],
     order: &[],
     timestamps: true,
+    facets: &[],
 };
 
 static INTEGRATION: KindSpec = KindSpec {
@@ -639,6 +655,7 @@ static INTEGRATION: KindSpec = KindSpec {
     ],
     order: &[],
     timestamps: true,
+    facets: &[],
 };
 
 static AGENT: KindSpec = KindSpec {
@@ -675,6 +692,7 @@ static AGENT: KindSpec = KindSpec {
     ],
     order: &[],
     timestamps: true,
+    facets: &[],
 };
 
 static MCP_SERVER: KindSpec = KindSpec {
@@ -716,6 +734,7 @@ static MCP_SERVER: KindSpec = KindSpec {
     ],
     order: &[],
     timestamps: true,
+    facets: &[],
 };
 
 static EVIDENCE: KindSpec = KindSpec {
@@ -790,6 +809,7 @@ static EVIDENCE: KindSpec = KindSpec {
     ],
     order: &[("created_at", true)],
     timestamps: false,
+    facets: &[],
 };
 
 static APPROVAL: KindSpec = KindSpec {
@@ -838,4 +858,5 @@ static APPROVAL: KindSpec = KindSpec {
     ],
     order: &[("requested_at", true)],
     timestamps: false,
+    facets: &[],
 };

@@ -13,6 +13,7 @@
 //! store and fetch.
 
 pub mod error;
+mod group;
 pub mod json;
 pub mod kinds;
 pub mod ops;
@@ -20,6 +21,7 @@ pub mod query;
 pub mod records;
 pub mod spool;
 pub mod sql;
+mod sqlite_writer;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -400,7 +402,15 @@ impl Stores {
 
     /// Flushes and closes every store.
     pub async fn close(&self) -> Result<()> {
-        let r = self.flush().await;
+        let mut r = self.flush().await;
+        for (backend, _) in self.backends.values() {
+            if let Backend::Sql(s) = backend {
+                let closed = s.close().await;
+                if r.is_ok() {
+                    r = closed;
+                }
+            }
+        }
         for p in &self.pools {
             p.close().await;
         }

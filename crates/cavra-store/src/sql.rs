@@ -20,14 +20,15 @@ use sqlx::{AssertSqlSafe, Row};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{Result, StoreError};
+use crate::group;
 use crate::kinds::{ColType, FilterOp, Kind, StoreName};
 use crate::query::{FilterValue, Page, Query};
-use crate::records::{PutContext, Record, canonical, plan_put, session_of, text};
+use crate::records::{Record, canonical, text};
 
 /// Most requests grouped into one transaction.
-const MAX_GROUP: usize = 512;
+pub(crate) const MAX_GROUP: usize = 512;
 /// The current schema version of every store's tables.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dialect {
@@ -51,7 +52,7 @@ pub struct SqlStore {
     tx: mpsc::UnboundedSender<Request>,
 }
 
-enum Request {
+pub(crate) enum Request {
     Put {
         records: Vec<(Kind, Record)>,
         raw: bool,
@@ -60,7 +61,18 @@ enum Request {
     Clear {
         reply: oneshot::Sender<Result<()>>,
     },
+    /// Answer what is queued, then stop (the store is closing).
+    Close {
+        reply: oneshot::Sender<Result<()>>,
+    },
 }
+
+/// A put as the writers hold it: records, whether raw, where to reply.
+pub(crate) type PutRequest = (
+    Vec<(Kind, Record)>,
+    bool,
+    oneshot::Sender<Result<Vec<Record>>>,
+);
 
 macro_rules! on_pool {
     ($pool:expr, $p:ident => $body:expr) => {
@@ -71,7 +83,7 @@ macro_rules! on_pool {
     };
 }
 
-fn q(ident: &str) -> String {
+pub(crate) fn q(ident: &str) -> String {
     format!("\"{ident}\"")
 }
 
@@ -286,7 +298,109 @@ fn ddl(dialect: Dialect, store: StoreName) -> Vec<String> {
                 order.join(", ")
             ));
         }
+        if !spec.facets.is_empty() {
+            out.extend(facet_ddl(dialect, t, spec.facets));
+        }
     }
+    out
+}
+
+/// The counts table of a kind with facets, its triggers, and a rebuild of
+/// its rows from the records already stored (so a migrated database starts
+/// exact). `facet` is the combination as one JSON array, the upsert key.
+fn facet_ddl(dialect: Dialect, t: &str, facets: &[&str]) -> Vec<String> {
+    let ct = format!("{t}_counts");
+    let (ty, int) = match dialect {
+        Dialect::Sqlite => ("TEXT", "INTEGER"),
+        Dialect::Postgres => ("TEXT COLLATE \"C\"", "BIGINT"),
+    };
+    let cols: Vec<String> = facets.iter().map(|c| q(c)).collect();
+    let key = |row: &str| {
+        let args: Vec<String> = facets.iter().map(|c| format!("{row}.{}", q(c))).collect();
+        match dialect {
+            Dialect::Sqlite => format!("json_array({})", args.join(", ")),
+            Dialect::Postgres => format!("json_build_array({})::text", args.join(", ")),
+        }
+    };
+    let values = |row: &str| {
+        let vals: Vec<String> = facets.iter().map(|c| format!("{row}.{}", q(c))).collect();
+        vals.join(", ")
+    };
+    let add = |row: &str| {
+        format!(
+            "INSERT INTO {ct} (facet, {}, n) VALUES ({}, {}, 1) \
+             ON CONFLICT (facet) DO UPDATE SET n = {ct}.n + 1",
+            cols.join(", "),
+            key(row),
+            values(row)
+        )
+    };
+    let sub = |row: &str| format!("UPDATE {ct} SET n = n - 1 WHERE facet = {}", key(row));
+    let mut out = vec![format!(
+        "CREATE TABLE IF NOT EXISTS {ct} (facet TEXT PRIMARY KEY, {}, n {int} NOT NULL)",
+        facets
+            .iter()
+            .map(|c| format!("{} {ty}", q(c)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )];
+    for c in facets {
+        out.push(format!(
+            "CREATE INDEX IF NOT EXISTS {ct}_{c}_idx ON {ct} ({})",
+            q(c)
+        ));
+    }
+    match dialect {
+        Dialect::Sqlite => {
+            out.push(format!(
+                "CREATE TRIGGER IF NOT EXISTS {ct}_insert AFTER INSERT ON {t} BEGIN {}; END",
+                add("NEW")
+            ));
+            out.push(format!(
+                "CREATE TRIGGER IF NOT EXISTS {ct}_delete AFTER DELETE ON {t} BEGIN {}; END",
+                sub("OLD")
+            ));
+            out.push(format!(
+                "CREATE TRIGGER IF NOT EXISTS {ct}_update AFTER UPDATE ON {t} \
+                 WHEN {} IS NOT {} BEGIN {}; {}; END",
+                key("OLD"),
+                key("NEW"),
+                sub("OLD"),
+                add("NEW")
+            ));
+        }
+        Dialect::Postgres => {
+            out.push(format!(
+                "CREATE OR REPLACE FUNCTION {ct}_keep() RETURNS trigger LANGUAGE plpgsql AS $body$ \
+                 BEGIN \
+                 IF TG_OP = 'UPDATE' THEN IF {} = {} THEN RETURN NULL; END IF; END IF; \
+                 IF TG_OP <> 'INSERT' THEN {}; END IF; \
+                 IF TG_OP <> 'DELETE' THEN {}; END IF; \
+                 RETURN NULL; \
+                 END $body$",
+                key("OLD"),
+                key("NEW"),
+                sub("OLD"),
+                add("NEW")
+            ));
+            out.push(format!(
+                "CREATE OR REPLACE TRIGGER {ct}_keep AFTER INSERT OR UPDATE OR DELETE ON {t} \
+                 FOR EACH ROW EXECUTE FUNCTION {ct}_keep()"
+            ));
+        }
+    }
+    out.push(format!("DELETE FROM {ct}"));
+    out.push(format!(
+        "INSERT INTO {ct} (facet, {}, n) SELECT {}, {}, COUNT(*) FROM {t} AS r GROUP BY {}",
+        cols.join(", "),
+        key("r"),
+        values("r"),
+        facets
+            .iter()
+            .map(|c| format!("r.{}", q(c)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
     out
 }
 
@@ -303,23 +417,47 @@ impl SqlStore {
                 .map_err(db_err(&location))?;
         }
         let (tx, rx) = mpsc::unbounded_channel();
-        let store = SqlStore {
+        match &pool {
+            Pool::Sqlite(p) => {
+                // Writes go through a connection of their own on a thread
+                // of their own; reads use the pool.
+                let path = p.connect_options().get_filename().to_path_buf();
+                let loc = location.clone();
+                let conn =
+                    tokio::task::spawn_blocking(move || crate::sqlite_writer::connect(&path, &loc))
+                        .await
+                        .map_err(|e| StoreError::Database {
+                            store: location.clone(),
+                            message: e.to_string(),
+                        })??;
+                let writer = crate::sqlite_writer::SqliteWriter {
+                    name,
+                    location: location.clone(),
+                    conn,
+                };
+                std::thread::Builder::new()
+                    .name(format!("cavra-{}-writer", name.as_str()))
+                    .spawn(move || writer.run(rx))
+                    .map_err(|e| StoreError::Database {
+                        store: location.clone(),
+                        message: format!("cannot start the writer thread: {e}"),
+                    })?;
+            }
+            Pool::Postgres(_) => {
+                let writer = Writer {
+                    name,
+                    location: location.clone(),
+                    pool: pool.clone(),
+                };
+                tokio::spawn(writer_loop(writer, rx));
+            }
+        }
+        Ok(SqlStore {
             name,
             location,
             pool,
             tx,
-        };
-        let writer = store.clone_for_writer();
-        tokio::spawn(writer_loop(writer, rx));
-        Ok(store)
-    }
-
-    fn clone_for_writer(&self) -> Writer {
-        Writer {
-            name: self.name,
-            location: self.location.clone(),
-            pool: self.pool.clone(),
-        }
+        })
     }
 
     pub fn name(&self) -> StoreName {
@@ -349,6 +487,16 @@ impl SqlStore {
             .map_err(|_| StoreError::Closed(self.name.as_str().into()))?;
         rx.await
             .map_err(|_| StoreError::Closed(self.name.as_str().into()))?
+    }
+
+    /// Answers every queued write, then stops the writer. Later writes
+    /// fail with [`StoreError::Closed`].
+    pub async fn close(&self) -> Result<()> {
+        let (reply, rx) = oneshot::channel();
+        if self.tx.send(Request::Close { reply }).is_err() {
+            return Ok(());
+        }
+        rx.await.unwrap_or(Ok(()))
     }
 
     /// Deletes every record of this store (restore with `--overwrite`).
@@ -440,7 +588,10 @@ impl SqlStore {
                     }
                 }
                 (FilterOp::Risky, FilterValue::Bool(b)) => {
-                    let risky = "(\"decision\" IN ('block', 'require_approval') OR \"severity\" IN ('high', 'critical'))";
+                    // A record without an outcome or a severity (an import)
+                    // is not a risk event: NULLs count as neither.
+                    let risky = "(COALESCE(\"decision\", '') IN ('block', 'require_approval') \
+                                 OR COALESCE(\"severity\", '') IN ('high', 'critical'))";
                     if *b {
                         risky.to_string()
                     } else {
@@ -489,8 +640,26 @@ impl SqlStore {
         let spec = query.kind.spec();
         let mut binds = Vec::new();
         let wher = self.where_clause(&query, &mut binds);
-        let count_sql = format!("SELECT COUNT(*) AS n FROM {}{wher}", spec.table);
+        // The exact total: summed from the kind's counts table when every
+        // filter is on its facets, counted over the matching rows otherwise.
+        let count_sql = if counts_serve(&query) {
+            format!(
+                "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) AS n FROM {}_counts{wher}",
+                spec.table
+            )
+        } else {
+            format!("SELECT COUNT(*) AS n FROM {}{wher}", spec.table)
+        };
         let total = fetch_count(&self.pool, &self.location, &count_sql, &binds).await?;
+        if total <= query.offset {
+            // Nothing on this page: no need to look for rows.
+            return Ok(Page {
+                items: Vec::new(),
+                total,
+                limit: query.limit,
+                offset: query.offset,
+            });
+        }
         let mut page_binds = binds.clone();
         page_binds.push(Bind::Int(query.limit));
         page_binds.push(Bind::Int(query.offset));
@@ -546,6 +715,19 @@ impl SqlStore {
     }
 }
 
+/// Whether `query`'s total can be summed from its kind's counts table:
+/// every filter is an equality or severity set on a facet column, or the
+/// risky filter with `decision` and `severity` both facets.
+fn counts_serve(query: &Query) -> bool {
+    let facets = query.kind.spec().facets;
+    !facets.is_empty()
+        && query.filters.iter().all(|f| match f.def.op {
+            FilterOp::Eq | FilterOp::MinSeverity => facets.contains(&f.def.field),
+            FilterOp::Risky => facets.contains(&"decision") && facets.contains(&"severity"),
+            _ => false,
+        })
+}
+
 #[derive(Clone, Debug)]
 enum Bind {
     Text(String),
@@ -569,7 +751,7 @@ macro_rules! bind_all {
     }};
 }
 
-fn parse_payload(location: &str, raw: &str) -> Result<Record> {
+pub(crate) fn parse_payload(location: &str, raw: &str) -> Result<Record> {
     match serde_json::from_str::<Value>(raw) {
         Ok(Value::Object(m)) => Ok(m),
         Ok(_) => Err(StoreError::Database {
@@ -687,7 +869,8 @@ async fn writer_loop(w: Writer, mut rx: mpsc::UnboundedReceiver<Request>) {
                 Err(_) => break,
             }
         }
-        let mut puts = Vec::new();
+        let mut puts: Vec<PutRequest> = Vec::new();
+        let mut close = None;
         for req in batch {
             match req {
                 Request::Put {
@@ -698,51 +881,35 @@ async fn writer_loop(w: Writer, mut rx: mpsc::UnboundedReceiver<Request>) {
                 Request::Clear { reply } => {
                     let _ = reply.send(w.clear().await);
                 }
+                Request::Close { reply } => close = Some(reply),
             }
         }
-        if puts.is_empty() {
-            continue;
+        if !puts.is_empty() {
+            w.serve(puts).await;
         }
-        let work: Vec<(Vec<(Kind, Record)>, bool)> =
-            puts.iter().map(|(r, raw, _)| (r.clone(), *raw)).collect();
-        // After a large import, refresh the planner's statistics.
-        let imported: usize = puts
-            .iter()
-            .filter(|(_, raw, _)| *raw)
-            .map(|(r, _, _)| r.len())
-            .sum();
-        match w.commit(work).await {
-            Ok(stored) => {
-                if imported >= 1000
-                    && let Pool::Sqlite(p) = &w.pool
-                {
-                    let _ = sqlx::query("PRAGMA optimize").execute(p).await;
-                }
-                for ((_, _, reply), s) in puts.into_iter().zip(stored) {
-                    let _ = reply.send(Ok(s));
-                }
-            }
-            Err(e) => {
-                // One bad request must not fail the others it was grouped
-                // with: retry each on its own.
-                let msg = e.to_string();
-                if puts.len() == 1 {
-                    for (_, _, reply) in puts {
-                        let _ = reply.send(Err(StoreError::Database {
-                            store: w.location.clone(),
-                            message: msg.clone(),
-                        }));
+        if let Some(reply) = close {
+            rx.close();
+            let mut rest = Vec::new();
+            while let Ok(req) = rx.try_recv() {
+                match req {
+                    Request::Put {
+                        records,
+                        raw,
+                        reply,
+                    } => rest.push((records, raw, reply)),
+                    Request::Clear { reply } => {
+                        let _ = reply.send(w.clear().await);
                     }
-                    continue;
-                }
-                for (records, raw, reply) in puts {
-                    let r = w
-                        .commit(vec![(records, raw)])
-                        .await
-                        .map(|mut v| v.pop().unwrap_or_default());
-                    let _ = reply.send(r);
+                    Request::Close { reply } => {
+                        let _ = reply.send(Ok(()));
+                    }
                 }
             }
+            if !rest.is_empty() {
+                w.serve(rest).await;
+            }
+            let _ = reply.send(Ok(()));
+            break;
         }
     }
 }
@@ -825,49 +992,23 @@ macro_rules! fetch_many {
 
 /// One transaction for a group of requests: every record the group needs
 /// is read with a few `IN (…)` statements, the merges are planned in
-/// memory (so several decisions of one session chain correctly), and the
-/// results are written with multi-row upserts. A group of one costs five
-/// round trips; a group of a hundred, not many more.
+/// memory ([`group::plan`]), and the results are written with multi-row
+/// upserts. A group of one costs five round trips; a group of a hundred,
+/// not many more.
 macro_rules! txn_body {
     ($self:ident, $tx:ident, $work:ident) => {{
-        use std::collections::{BTreeSet, HashMap, HashSet};
-        let mut cache: HashMap<(Kind, String), Option<Record>> = HashMap::new();
-        let mut want: HashMap<Kind, BTreeSet<String>> = HashMap::new();
-        let mut want_has: BTreeSet<String> = BTreeSet::new();
-        for (records, raw) in &$work {
-            if *raw {
-                continue;
-            }
-            for (kind, r) in records {
-                let key = text(r, kind.spec().key).unwrap_or_default();
-                want.entry(*kind).or_default().insert(key);
-                if let Some(sid) = session_of(*kind, r) {
-                    want_has.insert(sid.clone());
-                    if *kind == Kind::Decision {
-                        want.entry(Kind::Session).or_default().insert(sid);
-                    }
-                }
-            }
-        }
-        for (kind, keys) in &want {
+        let mut needs = group::needs(&$work);
+        let mut cache = group::Cache::new();
+        for (kind, keys) in &needs.records {
             fetch_many!($self, $tx, *kind, keys, cache);
         }
-        // Sessions that replaced decisions move out of.
-        let old_sessions: BTreeSet<String> = want
-            .get(&Kind::Decision)
-            .map(|keys| {
-                keys.iter()
-                    .filter_map(|k| cache.get(&(Kind::Decision, k.clone())).cloned().flatten())
-                    .filter_map(|d| text(&d, "session_id"))
-                    .collect()
-            })
-            .unwrap_or_default();
-        if !old_sessions.is_empty() {
-            fetch_many!($self, $tx, Kind::Session, old_sessions, cache);
-            want_has.extend(old_sessions);
+        let moved = group::moved_from(&needs, &cache);
+        if !moved.is_empty() {
+            fetch_many!($self, $tx, Kind::Session, moved, cache);
+            needs.has_decisions.extend(moved);
         }
-        let mut has: HashSet<String> = HashSet::new();
-        let has_list: Vec<String> = want_has.into_iter().collect();
+        let mut has = std::collections::HashSet::new();
+        let has_list: Vec<String> = needs.has_decisions.into_iter().collect();
         for chunk in has_list.chunks(100) {
             let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
             let sql = format!(
@@ -887,67 +1028,8 @@ macro_rules! txn_body {
                 has.insert(k);
             }
         }
-
-        let mut touched: Vec<(Kind, String)> = Vec::new();
-        let mut touched_set: HashSet<(Kind, String)> = HashSet::new();
-        let mut out = Vec::with_capacity($work.len());
-        for (records, raw) in $work {
-            let mut stored = Vec::new();
-            for (kind, record) in records {
-                let key = text(&record, kind.spec().key).unwrap_or_default();
-                let planned = if raw {
-                    vec![(kind, record)]
-                } else {
-                    let mut ctx = PutContext {
-                        existing: cache.get(&(kind, key.clone())).cloned().flatten(),
-                        ..PutContext::default()
-                    };
-                    if let Some(sid) = session_of(kind, &record) {
-                        ctx.session_has_decisions = has.contains(&sid);
-                        if kind == Kind::Decision {
-                            ctx.session = cache.get(&(Kind::Session, sid.clone())).cloned().flatten();
-                            if let Some(old_sid) =
-                                ctx.existing.as_ref().and_then(|e| text(e, "session_id"))
-                                && old_sid != sid
-                            {
-                                ctx.old_session =
-                                    cache.get(&(Kind::Session, old_sid)).cloned().flatten();
-                            }
-                        }
-                    }
-                    plan_put(kind, record, ctx)
-                };
-                for (i, (k, r)) in planned.into_iter().enumerate() {
-                    if i == 0 {
-                        stored.push(r.clone());
-                    }
-                    if k == Kind::Decision
-                        && let Some(sid) = text(&r, "session_id")
-                    {
-                        has.insert(sid);
-                    }
-                    let rk = text(&r, k.spec().key).unwrap_or_default();
-                    cache.insert((k, rk.clone()), Some(r));
-                    if touched_set.insert((k, rk.clone())) {
-                        touched.push((k, rk));
-                    }
-                }
-            }
-            out.push(stored);
-        }
-        // Write the final state of every touched record, per kind, in
-        // multi-row statements.
-        let mut per_kind: Vec<(Kind, Vec<Record>)> = Vec::new();
-        for (k, key) in &touched {
-            let Some(Some(r)) = cache.get(&(*k, key.clone())) else {
-                continue;
-            };
-            match per_kind.iter_mut().find(|(pk, _)| pk == k) {
-                Some((_, v)) => v.push(r.clone()),
-                None => per_kind.push((*k, vec![r.clone()])),
-            }
-        }
-        for (kind, rows) in per_kind {
+        let plan = group::plan($work, &mut cache, has);
+        for (kind, rows) in plan.writes {
             for chunk in statement_chunks(&rows, $self.pool.dialect()) {
                 let (sql, binds) = $self.upsert_many_sql(kind, chunk)?;
                 let query = bind_all!(sqlx::query(AssertSqlSafe(sql)), &binds);
@@ -957,7 +1039,7 @@ macro_rules! txn_body {
                     .map_err(db_err(&$self.location))?;
             }
         }
-        out
+        plan.replies
     }};
 }
 
@@ -1015,22 +1097,65 @@ impl Writer {
         Ok((sql, binds))
     }
 
-    async fn commit(&self, work: Vec<(Vec<(Kind, Record)>, bool)>) -> Result<Vec<Vec<Record>>> {
-        match &self.pool {
-            Pool::Sqlite(p) => {
-                let mut tx = p
-                    .begin_with("BEGIN IMMEDIATE")
-                    .await
-                    .map_err(db_err(&self.location))?;
-                let out = txn_body!(self, tx, work);
+    /// Commits a group and answers each request.
+    async fn serve(&self, puts: Vec<PutRequest>) {
+        let work: group::Work = puts.iter().map(|(r, raw, _)| (r.clone(), *raw)).collect();
+        match self.commit(work).await {
+            Ok(stored) => {
+                for ((_, _, reply), s) in puts.into_iter().zip(stored) {
+                    let _ = reply.send(Ok(s));
+                }
+            }
+            Err(e) => {
+                // One bad request must not fail the others it was grouped
+                // with: retry each on its own.
+                if puts.len() == 1 {
+                    if let Some((_, _, reply)) = puts.into_iter().next() {
+                        let _ = reply.send(Err(e));
+                    }
+                    return;
+                }
+                for (records, raw, reply) in puts {
+                    let r = self
+                        .commit(vec![(records, raw)])
+                        .await
+                        .map(|mut v| v.pop().unwrap_or_default());
+                    let _ = reply.send(r);
+                }
+            }
+        }
+    }
+
+    /// One transaction for a group. Instances sharing the database can
+    /// deadlock on the same rows (or counts rows); PostgreSQL aborts one of
+    /// them, which is retried a few times.
+    async fn commit(&self, work: group::Work) -> Result<Vec<Vec<Record>>> {
+        let Pool::Postgres(p) = &self.pool else {
+            return Err(StoreError::Database {
+                store: self.location.clone(),
+                message: "the PostgreSQL writer was given another database".into(),
+            });
+        };
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let w = work.clone();
+            let r: std::result::Result<Vec<Vec<Record>>, StoreError> = async {
+                let mut tx = p.begin().await.map_err(db_err(&self.location))?;
+                let out = txn_body!(self, tx, w);
                 tx.commit().await.map_err(db_err(&self.location))?;
                 Ok(out)
             }
-            Pool::Postgres(p) => {
-                let mut tx = p.begin().await.map_err(db_err(&self.location))?;
-                let out = txn_body!(self, tx, work);
-                tx.commit().await.map_err(db_err(&self.location))?;
-                Ok(out)
+            .await;
+            match r {
+                Err(StoreError::Database { message, .. })
+                    if attempt < 4
+                        && (message.contains("deadlock detected")
+                            || message.contains("could not serialize")) =>
+                {
+                    tokio::time::sleep(Duration::from_millis(5 * attempt)).await;
+                }
+                other => return other,
             }
         }
     }
@@ -1041,8 +1166,13 @@ impl Writer {
         on_pool!(&self.pool, p => {
             let mut tx = p.begin().await.map_err(&err)?;
             for kind in self.name.kinds() {
-                let sql = format!("DELETE FROM {}", kind.spec().table);
+                let spec = kind.spec();
+                let sql = format!("DELETE FROM {}", spec.table);
                 sqlx::query(AssertSqlSafe(sql)).execute(&mut *tx).await.map_err(&err)?;
+                if !spec.facets.is_empty() {
+                    let sql = format!("DELETE FROM {}_counts", spec.table);
+                    sqlx::query(AssertSqlSafe(sql)).execute(&mut *tx).await.map_err(&err)?;
+                }
             }
             tx.commit().await.map_err(&err)?;
         });

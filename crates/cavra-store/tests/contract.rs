@@ -40,6 +40,7 @@ contract!(
     import_export_roundtrip,
     concurrent_writes_all_land,
     query_validation,
+    filtered_totals_stay_exact,
 );
 
 async fn list(s: &Stores, kind: Kind, params: &[(&str, &str)]) -> (Vec<Value>, i64) {
@@ -935,4 +936,126 @@ async fn query_validation(s: Stores) {
     let (items, total) = list(&s, Kind::Decision, &[("agent_id", "x' OR '1'='1")]).await;
     assert!(items.is_empty());
     assert_eq!(total, 0);
+}
+
+/// Totals of filtered pages stay exact while decisions move between the
+/// values they are filtered on: upserts that change an outcome, a
+/// severity, an agent; raw imports with fields missing; a cleared store.
+/// (SQL backends sum them from a counts table kept by triggers.)
+async fn filtered_totals_stay_exact(s: Stores) {
+    let outcomes = ["allow", "block", "require_approval", "warn"];
+    let severities = ["low", "medium", "high", "critical"];
+    let make = |i: usize, shift: usize| {
+        json!({
+            "decision_id": format!("t{i:03}"),
+            "session_id": format!("s{}", i % 4),
+            "agent_id": format!("agent-{}", (i + shift) % 3),
+            "repository": format!("org/r{}", i % 2),
+            "action_type": if i % 5 == 0 { "read_file" } else { "execute_command" },
+            "decision": outcomes[(i + shift) % 4],
+            "severity": severities[(i / 2 + shift) % 4],
+            "timestamp": format!("2026-03-01T00:00:{:02}Z", i % 60),
+        })
+    };
+    let mut current: Vec<Value> = Vec::new();
+    for i in 0..60 {
+        current.push(s.put(Kind::Decision, &make(i, 0)).await.unwrap());
+    }
+    // Every third decision changes outcome, severity and agent.
+    for i in (0..60).step_by(3) {
+        current[i] = s.put(Kind::Decision, &make(i, 1)).await.unwrap();
+    }
+    // A raw import with no agent, outcome or severity replaces one.
+    let raw: cavra_store::Record =
+        serde_json::from_value(json!({"decision_id": "t007", "session_id": "s3"})).unwrap();
+    s.import(Kind::Decision, vec![raw.clone()]).await.unwrap();
+    current[7] = Value::Object(raw);
+
+    let rank = |v: &Value| severities.iter().position(|x| v == x);
+    let checks: Vec<(Vec<(&str, &str)>, Box<dyn Fn(&Value) -> bool>)> = vec![
+        (vec![], Box::new(|_| true)),
+        (
+            vec![("decision", "block")],
+            Box::new(|d| d["decision"] == "block"),
+        ),
+        (
+            vec![("severity", "high")],
+            Box::new(|d| d["severity"] == "high"),
+        ),
+        (
+            vec![("agent_id", "agent-1")],
+            Box::new(|d| d["agent_id"] == "agent-1"),
+        ),
+        (
+            vec![
+                ("agent_id", "agent-2"),
+                ("decision", "warn"),
+                ("severity", "medium"),
+            ],
+            Box::new(|d| {
+                d["agent_id"] == "agent-2" && d["decision"] == "warn" && d["severity"] == "medium"
+            }),
+        ),
+        (
+            vec![("repository", "org/r1"), ("action_type", "read_file")],
+            Box::new(|d| d["repository"] == "org/r1" && d["action_type"] == "read_file"),
+        ),
+        (
+            vec![("min_severity", "high")],
+            Box::new(move |d| rank(&d["severity"]).is_some_and(|r| r >= 2)),
+        ),
+        (
+            vec![("risky", "true")],
+            Box::new(|d| {
+                d["decision"] == "block"
+                    || d["decision"] == "require_approval"
+                    || d["severity"] == "high"
+                    || d["severity"] == "critical"
+            }),
+        ),
+        (
+            vec![("risky", "false")],
+            // A record with no outcome or severity is not a risk event.
+            Box::new(|d| {
+                !(d["decision"] == "block"
+                    || d["decision"] == "require_approval"
+                    || d["severity"] == "high"
+                    || d["severity"] == "critical")
+            }),
+        ),
+        (
+            vec![("session_id", "s1"), ("decision", "allow")],
+            Box::new(|d| d["session_id"] == "s1" && d["decision"] == "allow"),
+        ),
+        (vec![("agent_id", "nobody")], Box::new(|_| false)),
+    ];
+    for (params, keep) in &checks {
+        let want = current.iter().filter(|d| keep(d)).count() as i64;
+        let mut p = params.clone();
+        p.push(("limit", "500"));
+        let (items, total) = list(&s, Kind::Decision, &p).await;
+        assert_eq!(total, want, "total for {params:?}");
+        assert_eq!(items.len() as i64, want, "items for {params:?}");
+        // A page past the end is empty and still tells the total.
+        let mut p = params.clone();
+        p.push(("offset", "100"));
+        let (items, total) = list(&s, Kind::Decision, &p).await;
+        assert!(items.is_empty());
+        assert_eq!(total, want, "total past the end for {params:?}");
+    }
+    if s.mode(cavra_store::StoreName::Activity) != "json" {
+        s.clear(cavra_store::StoreName::Activity).await.unwrap();
+        for (params, _) in &checks {
+            assert_eq!(list(&s, Kind::Decision, params).await.1, 0, "{params:?}");
+        }
+        s.put(Kind::Decision, &make(1, 0)).await.unwrap();
+        assert_eq!(
+            list(&s, Kind::Decision, &[("agent_id", "agent-1")]).await.1,
+            1
+        );
+        assert_eq!(
+            list(&s, Kind::Decision, &[("agent_id", "agent-0")]).await.1,
+            0
+        );
+    }
 }

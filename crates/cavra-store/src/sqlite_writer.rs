@@ -1,0 +1,289 @@
+//! The SQLite writer: one OS thread per store with its own connection
+//! (rusqlite, same library as sqlx links), so a group of writes runs as one
+//! synchronous transaction with prepared statements and no hop between
+//! threads per statement. Requests arrive on the store's channel; what is
+//! queued while one group commits forms the next group, so concurrent
+//! writers share commits. A reply is sent only after `COMMIT` returns.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use crate::error::{Result, StoreError};
+use crate::group::{self, Cache, Work};
+use crate::kinds::{ColType, Kind, StoreName};
+use crate::records::{Record, text};
+use crate::sql::{MAX_GROUP, Request, parse_payload, q};
+
+fn err(location: &str) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+    move |e| StoreError::Database {
+        store: location.to_string(),
+        message: e.to_string(),
+    }
+}
+
+/// Opens the writer's connection on an existing, migrated database.
+pub(crate) fn connect(path: &Path, location: &str) -> Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(err(location))?;
+    conn.busy_timeout(Duration::from_secs(30))
+        .map_err(err(location))?;
+    // Same settings as the reading pool: WAL, synchronous NORMAL (a
+    // committed write survives a crash of the process), a 16 MiB cache.
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+         PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;",
+    )
+    .map_err(err(location))?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+pub(crate) struct SqliteWriter {
+    pub name: StoreName,
+    pub location: String,
+    pub conn: Connection,
+}
+
+impl SqliteWriter {
+    /// Serves requests until every sender is gone or `Close` arrives.
+    pub(crate) fn run(mut self, mut rx: mpsc::UnboundedReceiver<Request>) {
+        while let Some(first) = rx.blocking_recv() {
+            let mut batch = vec![first];
+            while batch.len() < MAX_GROUP {
+                match rx.try_recv() {
+                    Ok(r) => batch.push(r),
+                    Err(_) => break,
+                }
+            }
+            let mut puts = Vec::new();
+            let mut close = None;
+            for req in batch {
+                match req {
+                    Request::Put {
+                        records,
+                        raw,
+                        reply,
+                    } => puts.push((records, raw, reply)),
+                    Request::Clear { reply } => {
+                        let _ = reply.send(self.clear());
+                    }
+                    Request::Close { reply } => close = Some(reply),
+                }
+            }
+            if !puts.is_empty() {
+                self.serve(puts);
+            }
+            if let Some(reply) = close {
+                rx.close();
+                // Whatever was queued behind the close is still answered.
+                let mut rest = Vec::new();
+                while let Ok(req) = rx.try_recv() {
+                    match req {
+                        Request::Put {
+                            records,
+                            raw,
+                            reply,
+                        } => rest.push((records, raw, reply)),
+                        Request::Clear { reply } => {
+                            let _ = reply.send(self.clear());
+                        }
+                        Request::Close { reply } => {
+                            let _ = reply.send(Ok(()));
+                        }
+                    }
+                }
+                if !rest.is_empty() {
+                    self.serve(rest);
+                }
+                let _ = reply.send(Ok(()));
+                break;
+            }
+        }
+    }
+
+    fn serve(&mut self, puts: Vec<crate::sql::PutRequest>) {
+        let work: Work = puts.iter().map(|(r, raw, _)| (r.clone(), *raw)).collect();
+        let imported: usize = puts
+            .iter()
+            .filter(|(_, raw, _)| *raw)
+            .map(|(r, _, _)| r.len())
+            .sum();
+        match self.commit(work) {
+            Ok(stored) => {
+                if imported >= 1000 {
+                    // Refresh the planner's statistics after a large import.
+                    let _ = self.conn.execute_batch("PRAGMA optimize");
+                }
+                for ((_, _, reply), s) in puts.into_iter().zip(stored) {
+                    let _ = reply.send(Ok(s));
+                }
+            }
+            Err(e) => {
+                // One bad request must not fail the others it was grouped
+                // with: retry each on its own.
+                if puts.len() == 1 {
+                    if let Some((_, _, reply)) = puts.into_iter().next() {
+                        let _ = reply.send(Err(e));
+                    }
+                    return;
+                }
+                for (records, raw, reply) in puts {
+                    let r = self
+                        .commit(vec![(records, raw)])
+                        .map(|mut v| v.pop().unwrap_or_default());
+                    let _ = reply.send(r);
+                }
+            }
+        }
+    }
+
+    /// One transaction for a group: read what the plan needs, plan in
+    /// memory, write the final state of every touched record.
+    fn commit(&mut self, work: Work) -> Result<Vec<Vec<Record>>> {
+        let location = self.location.clone();
+        let e = err(&location);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(&e)?;
+        let mut needs = group::needs(&work);
+        let mut cache = Cache::new();
+        for (kind, keys) in &needs.records {
+            fetch(&tx, &location, *kind, keys.iter(), &mut cache)?;
+        }
+        let moved = group::moved_from(&needs, &cache);
+        if !moved.is_empty() {
+            fetch(&tx, &location, Kind::Session, moved.iter(), &mut cache)?;
+            needs.has_decisions.extend(moved);
+        }
+        let mut has = HashSet::new();
+        if !needs.has_decisions.is_empty() {
+            let mut st = tx
+                .prepare_cached(
+                    "SELECT 1 FROM activity_decisions WHERE \"session_id\" = ?1 LIMIT 1",
+                )
+                .map_err(&e)?;
+            for sid in needs.has_decisions {
+                if st.exists([&sid]).map_err(&e)? {
+                    has.insert(sid);
+                }
+            }
+        }
+        let plan = group::plan(work, &mut cache, has);
+        for (kind, rows) in &plan.writes {
+            let sql = upsert_sql(*kind);
+            let mut st = tx.prepare_cached(&sql).map_err(&e)?;
+            for r in rows {
+                st.execute(rusqlite::params_from_iter(row_values(*kind, r, &location)?))
+                    .map_err(&e)?;
+            }
+        }
+        tx.commit().map_err(&e)?;
+        Ok(plan.replies)
+    }
+
+    /// Deletes every record of this store, in one transaction.
+    fn clear(&mut self) -> Result<()> {
+        let location = self.location.clone();
+        let e = err(&location);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(&e)?;
+        for kind in self.name.kinds() {
+            let spec = kind.spec();
+            tx.execute(&format!("DELETE FROM {}", spec.table), [])
+                .map_err(&e)?;
+            if !spec.facets.is_empty() {
+                tx.execute(&format!("DELETE FROM {}_counts", spec.table), [])
+                    .map_err(&e)?;
+            }
+        }
+        tx.commit().map_err(&e)
+    }
+}
+
+/// Reads the stored records of `kind` with `keys` into `cache` (absent
+/// ones as `None`).
+fn fetch<'k>(
+    tx: &rusqlite::Transaction<'_>,
+    location: &str,
+    kind: Kind,
+    keys: impl Iterator<Item = &'k String>,
+    cache: &mut Cache,
+) -> Result<()> {
+    let spec = kind.spec();
+    let e = err(location);
+    let sql = format!(
+        "SELECT payload FROM {} WHERE {} = ?1",
+        spec.table,
+        q(spec.key)
+    );
+    let mut st = tx.prepare_cached(&sql).map_err(&e)?;
+    for key in keys {
+        if cache.contains_key(&(kind, key.clone())) {
+            continue;
+        }
+        let mut rows = st.query([key]).map_err(&e)?;
+        let found = match rows.next().map_err(&e)? {
+            Some(row) => {
+                let raw: String = row.get(0).map_err(&e)?;
+                Some(parse_payload(location, &raw)?)
+            }
+            None => None,
+        };
+        cache.insert((kind, key.clone()), found);
+    }
+    Ok(())
+}
+
+/// `INSERT … ON CONFLICT DO UPDATE` of one row of `kind`.
+fn upsert_sql(kind: Kind) -> String {
+    let spec = kind.spec();
+    let mut names: Vec<String> = spec.columns.iter().map(|c| q(c.name)).collect();
+    names.push("payload".into());
+    let marks: Vec<String> = (1..=names.len()).map(|i| format!("?{i}")).collect();
+    let updates: Vec<String> = names
+        .iter()
+        .filter(|n| **n != q(spec.key))
+        .map(|n| format!("{n} = excluded.{n}"))
+        .collect();
+    format!(
+        "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}",
+        spec.table,
+        names.join(", "),
+        marks.join(", "),
+        q(spec.key),
+        updates.join(", ")
+    )
+}
+
+/// The column values and payload of one row, in [`upsert_sql`]'s order.
+fn row_values(kind: Kind, r: &Record, location: &str) -> Result<Vec<SqlValue>> {
+    let spec = kind.spec();
+    let mut out = Vec::with_capacity(spec.columns.len() + 1);
+    for c in spec.columns {
+        out.push(match c.ty {
+            ColType::Text => text(r, c.name).map_or(SqlValue::Null, SqlValue::Text),
+            ColType::Int => r
+                .get(c.name)
+                .and_then(Value::as_i64)
+                .map_or(SqlValue::Null, SqlValue::Integer),
+        });
+    }
+    let payload = serde_json::to_string(r).map_err(|e| StoreError::Database {
+        store: location.to_string(),
+        message: e.to_string(),
+    })?;
+    out.push(SqlValue::Text(payload));
+    Ok(out)
+}

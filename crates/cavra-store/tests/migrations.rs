@@ -1,0 +1,123 @@
+//! Schema migrations on the SQL backends: a database made by schema
+//! version 1 (no decision counts table) is brought to the current version
+//! on open, with its counts rebuilt from the decisions already stored.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+
+use cavra_store::sql::Pool;
+use cavra_store::{Kind, Query, StoreName, Stores};
+use common::Backend;
+use serde_json::json;
+
+async fn total(s: &Stores, params: &[(&str, &str)]) -> i64 {
+    let q = Query::from_params(Kind::Decision, params.iter().copied()).unwrap();
+    s.list(q).await.unwrap().total
+}
+
+async fn exec(pool: &Pool, sql: &str) {
+    let sql = sqlx::AssertSqlSafe(sql.to_string());
+    match pool {
+        Pool::Sqlite(p) => {
+            sqlx::query(sql).execute(p).await.unwrap();
+        }
+        Pool::Postgres(p) => {
+            sqlx::query(sql).execute(p).await.unwrap();
+        }
+    }
+}
+
+/// Turns the activity store back into what schema version 1 made.
+async fn downgrade_to_v1(pool: &Pool) {
+    let drops: &[&str] = match pool {
+        Pool::Sqlite(_) => &[
+            "DROP TRIGGER activity_decisions_counts_insert",
+            "DROP TRIGGER activity_decisions_counts_delete",
+            "DROP TRIGGER activity_decisions_counts_update",
+            "DROP TABLE activity_decisions_counts",
+        ],
+        Pool::Postgres(_) => &[
+            "DROP TRIGGER activity_decisions_counts_keep ON activity_decisions",
+            "DROP FUNCTION activity_decisions_counts_keep()",
+            "DROP TABLE activity_decisions_counts",
+        ],
+    };
+    for sql in drops {
+        exec(pool, sql).await;
+    }
+    exec(pool, "UPDATE cavra_migrations SET version = 1").await;
+}
+
+async fn version_1_database_gets_exact_counts(backend: Backend) {
+    let t = common::open(backend).await;
+    for i in 0..30 {
+        t.stores
+            .put(
+                Kind::Decision,
+                &json!({
+                    "decision_id": format!("m{i:02}"),
+                    "agent_id": format!("agent-{}", i % 3),
+                    "decision": if i % 2 == 0 { "block" } else { "allow" },
+                }),
+            )
+            .await
+            .unwrap();
+    }
+    downgrade_to_v1(t.stores.sql_pool(StoreName::Activity).unwrap()).await;
+    t.stores.close().await.unwrap();
+
+    let s = t.reopen().await;
+    assert_eq!(total(&s, &[("decision", "block")]).await, 15);
+    assert_eq!(total(&s, &[("agent_id", "agent-1")]).await, 10);
+    assert_eq!(
+        total(&s, &[("agent_id", "agent-0"), ("decision", "block")]).await,
+        5
+    );
+    // And they are kept from then on.
+    s.put(
+        Kind::Decision,
+        &json!({"decision_id": "m01", "agent_id": "agent-1", "decision": "block"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(total(&s, &[("decision", "block")]).await, 16);
+    assert_eq!(total(&s, &[("decision", "allow")]).await, 14);
+    assert_eq!(total(&s, &[]).await, 30);
+    s.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_version_1_database_gets_exact_counts() {
+    version_1_database_gets_exact_counts(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_version_1_database_gets_exact_counts() {
+    version_1_database_gets_exact_counts(Backend::Postgres).await;
+}
+
+/// A store that was closed refuses writes with a clear error instead of
+/// losing them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closed_sqlite_store_refuses_writes() {
+    let t = common::open(Backend::Sqlite).await;
+    t.stores
+        .put(Kind::Decision, &json!({"decision_id": "before"}))
+        .await
+        .unwrap();
+    t.stores.close().await.unwrap();
+    let err = t
+        .stores
+        .put(Kind::Decision, &json!({"decision_id": "after"}))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("activity"), "{err}");
+    let s = t.reopen().await;
+    assert!(s.get(Kind::Decision, "before").await.unwrap().is_some());
+    assert!(s.get(Kind::Decision, "after").await.unwrap().is_none());
+}
