@@ -272,7 +272,7 @@ const fn ci(name: &'static str) -> Column {
 }
 
 /// How a query parameter filters records.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FilterOp {
     /// Column equals the value.
     Eq,

@@ -284,6 +284,26 @@ fn ddl(dialect: Dialect, store: StoreName) -> Vec<String> {
                     indexed.push(f.field);
                     let mut parts = vec![q(f.field)];
                     parts.extend(order.iter().cloned());
+                    // The enumerated facets (outcome, severity) ride along
+                    // at the end, so a page filtered on them as well skips
+                    // non-matching entries inside the index, without
+                    // reading their rows.
+                    let tail: Vec<&str> = spec
+                        .filters
+                        .iter()
+                        .filter(|g| {
+                            g.values.is_some()
+                                && g.op == FilterOp::Eq
+                                && g.field != f.field
+                                && spec.facets.contains(&g.field)
+                        })
+                        .map(|g| g.field)
+                        .collect();
+                    parts.extend(tail.iter().map(|c| q(c)));
+                    if !tail.is_empty() {
+                        // Schema 1 made this index without them.
+                        out.push(format!("DROP INDEX IF EXISTS {t}_{}_idx", f.field));
+                    }
                     out.push(format!(
                         "CREATE INDEX IF NOT EXISTS {t}_{}_idx ON {t} ({})",
                         f.field,
@@ -423,17 +443,21 @@ impl SqlStore {
                 // of their own; reads use the pool.
                 let path = p.connect_options().get_filename().to_path_buf();
                 let loc = location.clone();
-                let conn =
-                    tokio::task::spawn_blocking(move || crate::sqlite_writer::connect(&path, &loc))
-                        .await
-                        .map_err(|e| StoreError::Database {
-                            store: location.clone(),
-                            message: e.to_string(),
-                        })??;
+                let (conn, checkpoint) = tokio::task::spawn_blocking(move || {
+                    let conn = crate::sqlite_writer::connect(&path, &loc)?;
+                    let kick = crate::sqlite_writer::start_checkpointer(&path, &loc)?;
+                    Ok::<_, StoreError>((conn, kick))
+                })
+                .await
+                .map_err(|e| StoreError::Database {
+                    store: location.clone(),
+                    message: e.to_string(),
+                })??;
                 let writer = crate::sqlite_writer::SqliteWriter {
                     name,
                     location: location.clone(),
                     conn,
+                    checkpoint,
                 };
                 std::thread::Builder::new()
                     .name(format!("cavra-{}-writer", name.as_str()))
@@ -663,8 +687,9 @@ impl SqlStore {
         let mut page_binds = binds.clone();
         page_binds.push(Bind::Int(query.limit));
         page_binds.push(Bind::Int(query.offset));
+        let hint = self.index_hint(&query).await?;
         let sql = format!(
-            "SELECT {} AS payload FROM {}{wher}{} LIMIT ${} OFFSET ${}",
+            "SELECT {} AS payload FROM {}{hint}{wher}{} LIMIT ${} OFFSET ${}",
             self.payload_expr(),
             spec.table,
             self.order_clause(query.kind),
@@ -681,6 +706,53 @@ impl SqlStore {
             limit: query.limit,
             offset: query.offset,
         })
+    }
+
+    /// SQLite only: with two or more equality filters on facets, the index
+    /// of the most selective one, by the exact counts. SQLite's statistics
+    /// are sampled (`analysis_limit`) and rate every filter index alike, so
+    /// left to itself it may walk the index of `severity=low` (a quarter of
+    /// the table) when `agent_id` matches a fiftieth. PostgreSQL keeps
+    /// per-value statistics and chooses well.
+    async fn index_hint(&self, query: &Query) -> Result<String> {
+        let spec = query.kind.spec();
+        if self.dialect() != Dialect::Sqlite || spec.facets.is_empty() {
+            return Ok(String::new());
+        }
+        let eqs: Vec<(&str, &String)> = query
+            .filters
+            .iter()
+            .filter_map(|f| match (&f.def.op, &f.value) {
+                (FilterOp::Eq, FilterValue::Text(v)) if spec.facets.contains(&f.def.field) => {
+                    Some((f.def.field, v))
+                }
+                _ => None,
+            })
+            .collect();
+        if eqs.len() < 2 {
+            return Ok(String::new());
+        }
+        let mut best: Option<(i64, &str)> = None;
+        for (field, value) in eqs {
+            let sql = format!(
+                "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) AS n FROM {}_counts WHERE {} = $1",
+                spec.table,
+                q(field)
+            );
+            let n = fetch_count(
+                &self.pool,
+                &self.location,
+                &sql,
+                &[Bind::Text(value.clone())],
+            )
+            .await?;
+            if best.is_none_or(|(b, _)| n < b) {
+                best = Some((n, field));
+            }
+        }
+        Ok(best.map_or_else(String::new, |(_, field)| {
+            format!(" INDEXED BY {}_{field}_idx", spec.table)
+        }))
     }
 
     /// Every record of `kind`, in key order, `batch` at a time.

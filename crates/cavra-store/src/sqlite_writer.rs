@@ -44,13 +44,50 @@ pub(crate) fn connect(path: &Path, location: &str) -> Result<Connection> {
     )
     .map_err(err(location))?;
     conn.set_prepared_statement_cache_capacity(64);
+    // Checkpoints normally run on the checkpointer's thread; this is the
+    // backstop should it fall behind.
+    conn.pragma_update(None, "wal_autocheckpoint", 16384)
+        .map_err(err(location))?;
     Ok(conn)
+}
+
+/// Starts the checkpointer of the database at `path`: a thread with its
+/// own connection that copies committed WAL frames into the database file
+/// (`PRAGMA wal_checkpoint(PASSIVE)`, which never blocks the writer) shortly
+/// after commits. The writer thus never waits for that copy or its fsync;
+/// its own automatic checkpoint stays as a backstop at 64 MiB of WAL. The
+/// thread ends when the returned sender is dropped.
+pub(crate) fn start_checkpointer(
+    path: &Path,
+    location: &str,
+) -> Result<std::sync::mpsc::SyncSender<()>> {
+    let conn = connect(path, location)?;
+    let (kick, rx) = std::sync::mpsc::sync_channel::<()>(1);
+    std::thread::Builder::new()
+        .name("cavra-sqlite-checkpoint".into())
+        .spawn(move || {
+            while rx.recv().is_ok() {
+                // Let a burst of commits gather into one checkpoint.
+                std::thread::sleep(Duration::from_millis(20));
+                while rx.try_recv().is_ok() {}
+                // Busy or failed checkpoints are retried after the next
+                // commit; the writer's own backstop bounds the WAL.
+                let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+            }
+        })
+        .map_err(|e| StoreError::Database {
+            store: location.to_string(),
+            message: format!("cannot start the checkpoint thread: {e}"),
+        })?;
+    Ok(kick)
 }
 
 pub(crate) struct SqliteWriter {
     pub name: StoreName,
     pub location: String,
     pub conn: Connection,
+    /// Tells the checkpointer that frames were committed.
+    pub checkpoint: std::sync::mpsc::SyncSender<()>,
 }
 
 impl SqliteWriter {
@@ -119,6 +156,7 @@ impl SqliteWriter {
             .sum();
         match self.commit(work) {
             Ok(stored) => {
+                let _ = self.checkpoint.try_send(());
                 if imported >= 1000 {
                     // Refresh the planner's statistics after a large import.
                     let _ = self.conn.execute_batch("PRAGMA optimize");

@@ -32,6 +32,25 @@ async fn exec(pool: &Pool, sql: &str) {
     }
 }
 
+/// The definition of the agent filter index.
+async fn agent_index(pool: &Pool) -> String {
+    match pool {
+        Pool::Sqlite(p) => sqlx::query_scalar(
+            "SELECT sql FROM sqlite_master WHERE name = 'activity_decisions_agent_id_idx'",
+        )
+        .fetch_one(p)
+        .await
+        .unwrap(),
+        Pool::Postgres(p) => sqlx::query_scalar(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'activity_decisions_agent_id_idx' \
+             AND schemaname = current_schema()",
+        )
+        .fetch_one(p)
+        .await
+        .unwrap(),
+    }
+}
+
 /// Turns the activity store back into what schema version 1 made.
 async fn downgrade_to_v1(pool: &Pool) {
     let drops: &[&str] = match pool {
@@ -50,6 +69,13 @@ async fn downgrade_to_v1(pool: &Pool) {
     for sql in drops {
         exec(pool, sql).await;
     }
+    // Version 1's filter indexes ended with the sort columns.
+    exec(pool, "DROP INDEX activity_decisions_agent_id_idx").await;
+    exec(
+        pool,
+        "CREATE INDEX activity_decisions_agent_id_idx ON activity_decisions (\"agent_id\", \"timestamp\" DESC, \"decision_id\")",
+    )
+    .await;
     exec(pool, "UPDATE cavra_migrations SET version = 1").await;
 }
 
@@ -72,6 +98,12 @@ async fn version_1_database_gets_exact_counts(backend: Backend) {
     t.stores.close().await.unwrap();
 
     let s = t.reopen().await;
+    assert!(
+        agent_index(s.sql_pool(StoreName::Activity).unwrap())
+            .await
+            .contains("severity"),
+        "the filter index carries the enumerated facets after migration"
+    );
     assert_eq!(total(&s, &[("decision", "block")]).await, 15);
     assert_eq!(total(&s, &[("agent_id", "agent-1")]).await, 10);
     assert_eq!(
