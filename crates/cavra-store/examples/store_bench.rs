@@ -1,6 +1,7 @@
 //! Store benchmark (run by `bench/store.sh`): loads N decisions, then
-//! measures acknowledged single inserts (sequential and from 16 concurrent
-//! writers), batched inserts, and filtered pages of 50. A raw baseline on
+//! measures acknowledged single inserts (sequential, and from concurrent
+//! writers spread over 10,000 sessions or each in a session of its own),
+//! batched inserts, and filtered pages of 50. A raw baseline on
 //! the same database (or file system) is measured in the same run.
 //!
 //! cargo run --release -p cavra-store --example store_bench -- \
@@ -293,28 +294,37 @@ async fn main() {
     }
     let single_rate = singles as f64 / start.elapsed().as_secs_f64();
 
-    // 3. The same from concurrent writers (grouped commits).
+    // 3. The same from concurrent writers (grouped commits). Decision k of
+    //    writer w is number k * writers + w: concurrent decisions carry
+    //    interleaved timestamps, as decisions made at the same moment do
+    //    (each still goes to another of the 10,000 sessions).
+    //    Then the same again with each writer in a session of its own, as
+    //    an agent's hook calls are.
     let writers: usize = arg("--writers").and_then(|r| r.parse().ok()).unwrap_or(64);
-    let start = Instant::now();
-    let mut tasks = Vec::new();
-    for w in 0..writers {
-        let stores = stores.clone();
-        tasks.push(tokio::spawn(async move {
-            for k in 0..singles / writers {
-                stores
-                    .put(
-                        Kind::Decision,
-                        &decision(rows + singles + w * 100_000 + k, &run("c")),
-                    )
-                    .await
-                    .unwrap();
-            }
-        }));
+    let mut concurrent = Vec::new();
+    for own_session in [false, true] {
+        let start = Instant::now();
+        let mut tasks = Vec::new();
+        for w in 0..writers {
+            let stores = stores.clone();
+            tasks.push(tokio::spawn(async move {
+                let prefix = run(if own_session { "o" } else { "c" });
+                for k in 0..singles / writers {
+                    let mut d = decision(rows + singles + k * writers + w, &prefix);
+                    if own_session {
+                        d["session_id"] = json!(format!("live-{prefix}{w}"));
+                    }
+                    stores.put(Kind::Decision, &d).await.unwrap();
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        concurrent.push((singles / writers * writers) as f64 / start.elapsed().as_secs_f64());
     }
-    for t in tasks {
-        t.await.unwrap();
-    }
-    let concurrent_rate = (singles / writers * writers) as f64 / start.elapsed().as_secs_f64();
+    let concurrent_rate = concurrent[0];
+    let own_session_rate = concurrent[1];
 
     // 4. Filtered pages of 50.
     let mut page_results = BTreeMap::new();
@@ -392,8 +402,10 @@ async fn main() {
         "single_insert_ack_per_s": single_rate,
         "concurrent_writers": writers,
         "concurrent_insert_ack_per_s": concurrent_rate,
+        "concurrent_session_per_writer_ack_per_s": own_session_rate,
         "single_vs_raw_baseline": single_rate / floor,
         "concurrent_vs_raw_baseline": concurrent_rate / floor,
+        "concurrent_session_per_writer_vs_raw_baseline": own_session_rate / floor,
         "pages_of_50": page_results,
         "baseline": baseline,
     });
