@@ -557,11 +557,14 @@ fn id_param(field: &str, id: &str) -> Result<(), ApiError> {
     check_id(field, id).map_err(ApiError::from)
 }
 
-async fn list_kind(state: &AppState, kind: Kind, params: &Params) -> ApiResult {
+/// A list page, sent as the store's JSON text (no copy through `Value`).
+async fn list_kind(
+    state: &AppState,
+    kind: Kind,
+    params: &Params,
+) -> ApiResult<Json<cavra_store::RawPage>> {
     let q = Query::from_params(kind, params.pairs())?;
-    Ok(Json(
-        serde_json::to_value(state.stores.list(q).await?).unwrap_or_default(),
-    ))
+    Ok(Json(state.stores.list_raw(q).await?))
 }
 
 async fn get_kind(state: &AppState, kind: Kind, what: &str, field: &str, id: &str) -> ApiResult {
@@ -580,7 +583,10 @@ async fn put_kind(state: &AppState, kind: Kind, body: &Value) -> ApiResult {
 /// The list, upsert and get handlers of one record kind.
 macro_rules! record_handlers {
     ($list:ident, $post:ident, $get:ident, $kind:expr, $what:literal, $field:literal) => {
-        async fn $list(State(s): State<AppState>, p: Params) -> ApiResult {
+        async fn $list(
+            State(s): State<AppState>,
+            p: Params,
+        ) -> ApiResult<Json<cavra_store::RawPage>> {
             list_kind(&s, $kind, &p).await
         }
         async fn $post(State(s): State<AppState>, JsonBody(b): JsonBody) -> ApiResult {
@@ -697,7 +703,10 @@ record_handlers!(
     "session",
     "session_id"
 );
-async fn list_decisions(State(s): State<AppState>, p: Params) -> ApiResult {
+async fn list_decisions(
+    State(s): State<AppState>,
+    p: Params,
+) -> ApiResult<Json<cavra_store::RawPage>> {
     list_kind(&s, Kind::Decision, &p).await
 }
 async fn get_decision(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult {

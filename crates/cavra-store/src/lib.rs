@@ -31,7 +31,7 @@ use serde_json::Value;
 
 pub use error::{Result, StoreError};
 pub use kinds::{Kind, StoreName};
-pub use query::{Page, Query};
+pub use query::{Page, Query, RawPage};
 pub use records::Record;
 
 use json::JsonStore;
@@ -337,6 +337,33 @@ impl Stores {
         match self.backend(query.kind.store())? {
             Backend::Json(j) => j.list(query).await,
             Backend::Sql(s) => s.list(query).await,
+        }
+    }
+
+    /// The page [`Stores::list`] gives, as JSON text ready to send: the SQL
+    /// backends serialize each stored payload straight from its parsed
+    /// form, with no sorted copy of it.
+    pub async fn list_raw(&self, query: Query) -> Result<RawPage> {
+        match self.backend(query.kind.store())? {
+            Backend::Json(j) => {
+                let page = j.list(query).await?;
+                let items = page
+                    .items
+                    .iter()
+                    .map(|v| {
+                        serde_json::value::to_raw_value(&records::Sorted(v)).map_err(|e| {
+                            StoreError::Config(format!("cannot serialize a record: {e}"))
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(RawPage {
+                    items,
+                    total: page.total,
+                    limit: page.limit,
+                    offset: page.offset,
+                })
+            }
+            Backend::Sql(s) => s.list_raw(query).await,
         }
     }
 

@@ -36,6 +36,16 @@ pub struct Query {
     pub offset: i64,
 }
 
+/// A page as JSON text ready to send: each item is a record serialized
+/// with its keys sorted, as in [`Page`].
+#[derive(Debug, Serialize)]
+pub struct RawPage {
+    pub items: Vec<Box<serde_json::value::RawValue>>,
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+}
+
 /// A page of records: `{items, total, limit, offset}`.
 #[derive(Clone, Debug, Serialize)]
 pub struct Page {

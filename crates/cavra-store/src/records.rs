@@ -617,6 +617,75 @@ fn merge_session(patch: Record, ctx: PutContext) -> Record {
     merged
 }
 
+/// Serializes a value with every object's keys sorted, the text
+/// [`canonical`] would give, without building the sorted copy.
+pub struct Sorted<'a>(pub &'a Value);
+
+impl serde::Serialize for Sorted<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self.0 {
+            Value::Object(m) => {
+                let mut entries: Vec<(&String, &Value)> = m.iter().collect();
+                entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+                let mut map = s.serialize_map(Some(entries.len()))?;
+                for (k, v) in entries {
+                    map.serialize_entry(k, &Sorted(v))?;
+                }
+                map.end()
+            }
+            Value::Array(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for v in items {
+                    seq.serialize_element(&Sorted(v))?;
+                }
+                seq.end()
+            }
+            other => other.serialize(s),
+        }
+    }
+}
+
+/// Stored JSON text re-serialized with every object's keys sorted, the
+/// text [`Sorted`] gives for the parsed value, without building a `Value`:
+/// objects and arrays are split into borrowed pieces, scalars are copied as
+/// they are. Only for text that serde_json wrote (the SQLite payloads),
+/// whose scalars are already in serde_json's form.
+pub struct SortedText<'a>(pub &'a serde_json::value::RawValue);
+
+impl serde::Serialize for SortedText<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::{Error, SerializeMap, SerializeSeq};
+        use serde_json::value::RawValue;
+        let text = self.0.get();
+        match text.trim_start().as_bytes().first() {
+            Some(b'{') => {
+                // Keys with escapes cannot be borrowed: parse those fully.
+                let Ok(entries) =
+                    serde_json::from_str::<std::collections::BTreeMap<&str, &RawValue>>(text)
+                else {
+                    let v: Value = serde_json::from_str(text).map_err(S::Error::custom)?;
+                    return Sorted(&v).serialize(s);
+                };
+                let mut map = s.serialize_map(Some(entries.len()))?;
+                for (k, v) in entries {
+                    map.serialize_entry(k, &SortedText(v))?;
+                }
+                map.end()
+            }
+            Some(b'[') => {
+                let items: Vec<&RawValue> = serde_json::from_str(text).map_err(S::Error::custom)?;
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for v in items {
+                    seq.serialize_element(&SortedText(v))?;
+                }
+                seq.end()
+            }
+            _ => self.0.serialize(s),
+        }
+    }
+}
+
 /// Sorts an object's keys (recursively), the order every backend returns.
 pub fn canonical(v: Value) -> Value {
     match v {
@@ -632,5 +701,63 @@ pub fn canonical(v: Value) -> Value {
         }
         Value::Array(items) => Value::Array(items.into_iter().map(canonical).collect()),
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn sorted_text_is_the_canonical_text() {
+        let v = json!({
+            "z": [{"b": 1, "a": {"y": null, "x": [3, {"d": 1, "c": 2}]}}],
+            "a": "é\"\n",
+            "m": {"k2": true, "k10": 1.5, "K": -3},
+        });
+        let sorted = serde_json::to_string(&Sorted(&v)).unwrap();
+        let raw = serde_json::value::RawValue::from_string(v.to_string()).unwrap();
+        let from_text = serde_json::to_string(&SortedText(&raw)).unwrap();
+        let canon = serde_json::to_string(&canonical(v)).unwrap();
+        assert_eq!(sorted, canon);
+        assert_eq!(from_text, canon);
+        assert!(sorted.starts_with(r#"{"a":"é\"\n","m":{"K":-3,"k10":1.5,"k2":true}"#));
+    }
+}
+
+#[cfg(test)]
+mod sorted_text_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde_json::json;
+
+    fn via_text(v: &Value) -> String {
+        let raw = serde_json::value::RawValue::from_string(v.to_string()).unwrap();
+        serde_json::to_string(&SortedText(&raw)).unwrap()
+    }
+
+    #[test]
+    fn keys_with_escapes_fall_back_to_a_full_parse() {
+        let v = json!({"b\"q": 1, "a\nb": {"z": 1, "y": 2}, "c": []});
+        assert_eq!(via_text(&v), serde_json::to_string(&canonical(v)).unwrap());
+    }
+
+    #[test]
+    fn scalars_and_empty_containers_pass_through() {
+        for v in [
+            json!(null),
+            json!(1.5),
+            json!("x"),
+            json!([]),
+            json!({}),
+            json!([[], {}]),
+        ] {
+            assert_eq!(
+                via_text(&v),
+                serde_json::to_string(&canonical(v.clone())).unwrap()
+            );
+        }
     }
 }

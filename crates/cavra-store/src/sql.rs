@@ -661,12 +661,64 @@ impl SqlStore {
     }
 
     pub async fn list(&self, query: Query) -> Result<Page> {
+        let (rows, total) = self.page_texts(&query).await?;
+        let items = rows
+            .iter()
+            .map(|raw| parse_payload(&self.location, raw).map(|r| canonical(Value::Object(r))))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Page {
+            items,
+            total,
+            limit: query.limit,
+            offset: query.offset,
+        })
+    }
+
+    /// The page as JSON text, each record's keys sorted.
+    pub async fn list_raw(&self, query: Query) -> Result<crate::query::RawPage> {
+        let (rows, total) = self.page_texts(&query).await?;
+        let bad = |e: serde_json::Error| StoreError::Database {
+            store: self.location.clone(),
+            message: format!("a stored payload is not JSON: {e}"),
+        };
+        let items = rows
+            .into_iter()
+            .map(|raw| match self.dialect() {
+                // SQLite keeps the text serde_json wrote: sort it as text.
+                Dialect::Sqlite => {
+                    if !raw.trim_start().starts_with('{') {
+                        return Err(StoreError::Database {
+                            store: self.location.clone(),
+                            message: "a stored payload is not a JSON object".into(),
+                        });
+                    }
+                    let text = serde_json::value::RawValue::from_string(raw).map_err(bad)?;
+                    serde_json::value::to_raw_value(&crate::records::SortedText(&text)).map_err(bad)
+                }
+                // PostgreSQL returns JSONB's rendering: go through a value,
+                // so numbers come out as on every other backend.
+                Dialect::Postgres => {
+                    let v: Value = serde_json::from_str(&raw).map_err(bad)?;
+                    serde_json::value::to_raw_value(&crate::records::Sorted(&v)).map_err(bad)
+                }
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(crate::query::RawPage {
+            items,
+            total,
+            limit: query.limit,
+            offset: query.offset,
+        })
+    }
+
+    /// The stored payloads of a page, and the total.
+    async fn page_texts(&self, query: &Query) -> Result<(Vec<String>, i64)> {
         let spec = query.kind.spec();
         let mut binds = Vec::new();
-        let wher = self.where_clause(&query, &mut binds);
+        let wher = self.where_clause(query, &mut binds);
         // The exact total: summed from the kind's counts table when every
         // filter is on its facets, counted over the matching rows otherwise.
-        let count_sql = if counts_serve(&query) {
+        let count_sql = if counts_serve(query) {
             format!(
                 "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) AS n FROM {}_counts{wher}",
                 spec.table
@@ -677,17 +729,12 @@ impl SqlStore {
         let total = fetch_count(&self.pool, &self.location, &count_sql, &binds).await?;
         if total <= query.offset {
             // Nothing on this page: no need to look for rows.
-            return Ok(Page {
-                items: Vec::new(),
-                total,
-                limit: query.limit,
-                offset: query.offset,
-            });
+            return Ok((Vec::new(), total));
         }
         let mut page_binds = binds.clone();
         page_binds.push(Bind::Int(query.limit));
         page_binds.push(Bind::Int(query.offset));
-        let hint = self.index_hint(&query).await?;
+        let hint = self.index_hint(query).await?;
         let sql = format!(
             "SELECT {} AS payload FROM {}{hint}{wher}{} LIMIT ${} OFFSET ${}",
             self.payload_expr(),
@@ -696,16 +743,8 @@ impl SqlStore {
             page_binds.len() - 1,
             page_binds.len()
         );
-        let rows = fetch_payloads(&self.pool, &self.location, &sql, &page_binds).await?;
-        Ok(Page {
-            items: rows
-                .into_iter()
-                .map(|r| canonical(Value::Object(r)))
-                .collect(),
-            total,
-            limit: query.limit,
-            offset: query.offset,
-        })
+        let rows = fetch_texts(&self.pool, &self.location, &sql, &page_binds).await?;
+        Ok((rows, total))
     }
 
     /// SQLite only: with two or more equality filters on facets, the index
@@ -843,6 +882,19 @@ async fn fetch_payloads(
     sql: &str,
     binds: &[Bind],
 ) -> Result<Vec<Record>> {
+    let rows = fetch_texts(pool, location, sql, binds).await?;
+    rows.iter()
+        .map(|raw| parse_payload(location, raw))
+        .collect()
+}
+
+/// The `payload` column of every row `sql` selects, as stored.
+async fn fetch_texts(
+    pool: &Pool,
+    location: &str,
+    sql: &str,
+    binds: &[Bind],
+) -> Result<Vec<String>> {
     let rows: Vec<String> = on_pool!(pool, p => {
         let query = bind_all!(sqlx::query(AssertSqlSafe(sql.to_string())), binds);
         let rows = query.fetch_all(p).await.map_err(db_err(location))?;
@@ -851,9 +903,7 @@ async fn fetch_payloads(
             .collect::<std::result::Result<Vec<_>, _>>()
             .map_err(db_err(location))?
     });
-    rows.iter()
-        .map(|raw| parse_payload(location, raw))
-        .collect()
+    Ok(rows)
 }
 
 async fn fetch_count(pool: &Pool, location: &str, sql: &str, binds: &[Bind]) -> Result<i64> {

@@ -20,14 +20,27 @@ async fn total(s: &Stores, params: &[(&str, &str)]) -> i64 {
     s.list(q).await.unwrap().total
 }
 
-async fn exec(pool: &Pool, sql: &str) {
-    let sql = sqlx::AssertSqlSafe(sql.to_string());
+/// Runs `statements` in order on one connection (another connection of
+/// the pool may still hold the schema from before a `DROP`).
+async fn exec_all(pool: &Pool, statements: &[&str]) {
     match pool {
         Pool::Sqlite(p) => {
-            sqlx::query(sql).execute(p).await.unwrap();
+            let mut c = p.acquire().await.unwrap();
+            for sql in statements {
+                sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+                    .execute(&mut *c)
+                    .await
+                    .unwrap();
+            }
         }
         Pool::Postgres(p) => {
-            sqlx::query(sql).execute(p).await.unwrap();
+            let mut c = p.acquire().await.unwrap();
+            for sql in statements {
+                sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+                    .execute(&mut *c)
+                    .await
+                    .unwrap();
+            }
         }
     }
 }
@@ -66,17 +79,15 @@ async fn downgrade_to_v1(pool: &Pool) {
             "DROP TABLE activity_decisions_counts",
         ],
     };
-    for sql in drops {
-        exec(pool, sql).await;
-    }
+    let mut all: Vec<&str> = drops.to_vec();
     // Version 1's filter indexes ended with the sort columns.
-    exec(pool, "DROP INDEX activity_decisions_agent_id_idx").await;
-    exec(
-        pool,
-        "CREATE INDEX activity_decisions_agent_id_idx ON activity_decisions (\"agent_id\", \"timestamp\" DESC, \"decision_id\")",
-    )
-    .await;
-    exec(pool, "UPDATE cavra_migrations SET version = 1").await;
+    all.extend([
+        "DROP INDEX activity_decisions_agent_id_idx",
+        "CREATE INDEX activity_decisions_agent_id_idx ON activity_decisions \
+         (\"agent_id\", \"timestamp\" DESC, \"decision_id\")",
+        "UPDATE cavra_migrations SET version = 1",
+    ]);
+    exec_all(pool, &all).await;
 }
 
 async fn version_1_database_gets_exact_counts(backend: Backend) {
