@@ -951,7 +951,7 @@ async fn filtered_totals_stay_exact(s: Stores) {
             "session_id": format!("s{}", i % 4),
             "agent_id": format!("agent-{}", (i + shift) % 3),
             "repository": format!("org/r{}", i % 2),
-            "action_type": if i % 5 == 0 { "read_file" } else { "execute_command" },
+            "action_type": if i.is_multiple_of(5) { "read_file" } else { "execute_command" },
             "decision": outcomes[(i + shift) % 4],
             "severity": severities[(i / 2 + shift) % 4],
             "timestamp": format!("2026-03-01T00:00:{:02}Z", i % 60),
