@@ -9,6 +9,7 @@
 # 2. POST /decisions (evaluate + persist, SQLite store) at full speed.
 # 3. POST /decisions at half the trivial route's throughput... capped at
 #    what the server sustains: p99 latency.
+#    Then at half of what POST /decisions itself sustained: p99.
 # 4. GET /decisions?limit=50&agent_id=… with ROWS stored decisions: p99.
 # 5. The server's peak RSS (VmHWM) over all of it.
 set -euo pipefail
@@ -95,12 +96,21 @@ LUA
 echo "== POST /decisions paced at $half req/s" >&2
 paced_out="$(wrk -t2 -c"$paced_conns" -d"$DURATION" --latency -s "$work/paced.lua" "http://127.0.0.1:$PORT")"
 
+# And at half of what POST /decisions itself sustained: its latency under
+# a load the store keeps up with.
+own_half="$(python3 -c "print(max(1.0, float('$post_rps') / 2))")"
+own_delay_ms="$(python3 -c "print($paced_conns * 1000.0 / $own_half)")"
+sed "s/^delay = .*/delay = function() return $own_delay_ms end/" "$work/paced.lua" >"$work/paced-own.lua"
+echo "== POST /decisions paced at $own_half req/s (half its own throughput)" >&2
+paced_own_out="$(wrk -t2 -c"$paced_conns" -d"$DURATION" --latency -s "$work/paced-own.lua" "http://127.0.0.1:$PORT")"
+
 echo "== GET /decisions?limit=50&agent_id=... over $ROWS rows" >&2
 list_out="$(wrk -t2 -c"$CONNS" -d"$DURATION" --latency -s "$work/list.lua" "http://127.0.0.1:$PORT")"
 rss_kb="$(awk '/VmHWM/ {print $2}' "/proc/$server/status")"
 
 python3 - "$health_rps" "$post_rps" "$(echo "$paced_out" | rps)" "$(echo "$paced_out" | p99)" \
-  "$(echo "$list_out" | rps)" "$(echo "$list_out" | p99)" "$rss_kb" "$ROWS" "$half" <<'PY'
+  "$(echo "$list_out" | rps)" "$(echo "$list_out" | p99)" "$rss_kb" "$ROWS" "$half" \
+  "$own_half" "$(echo "$paced_own_out" | rps)" "$(echo "$paced_own_out" | p99)" <<'PY'
 import json, sys
 def ms(s):
     s = s.strip()
@@ -108,7 +118,7 @@ def ms(s):
         if s.endswith(unit):
             return float(s[: -len(unit)]) * f
     return float(s)
-h, p, pr, pp99, lr, lp99, rss, rows, half = sys.argv[1:]
+h, p, pr, pp99, lr, lp99, rss, rows, half, oh, opr, op99 = sys.argv[1:]
 print(json.dumps({
     "rows": int(rows),
     "health_rps": float(h),
@@ -117,6 +127,9 @@ print(json.dumps({
     "post_decisions_paced_target_rps": float(half),
     "post_decisions_paced_achieved_rps": float(pr),
     "post_decisions_paced_p99_ms": ms(pp99),
+    "post_decisions_half_own_target_rps": float(oh),
+    "post_decisions_half_own_achieved_rps": float(opr),
+    "post_decisions_half_own_p99_ms": ms(op99),
     "get_decisions_filtered_rps": float(lr),
     "get_decisions_filtered_p99_ms": ms(lp99),
     "server_peak_rss_mb": int(rss) / 1024,
