@@ -74,6 +74,80 @@ pub(crate) type PutRequest = (
     oneshot::Sender<Result<Vec<Record>>>,
 );
 
+/// A batch of requests, sorted by what they ask for.
+#[derive(Default)]
+pub(crate) struct Batch {
+    pub puts: Vec<PutRequest>,
+    pub clears: Vec<oneshot::Sender<Result<()>>>,
+    pub closes: Vec<oneshot::Sender<Result<()>>>,
+}
+
+impl Batch {
+    /// `first` and whatever else is queued behind it, up to [`MAX_GROUP`].
+    pub(crate) fn take(first: Request, rx: &mut mpsc::UnboundedReceiver<Request>) -> Batch {
+        let mut b = Batch::default();
+        b.add(first);
+        let mut n = 1;
+        while n < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(r) => b.add(r),
+                Err(_) => break,
+            }
+            n += 1;
+        }
+        b
+    }
+
+    /// Closes `rx` and takes every request still queued in it.
+    pub(crate) fn rest(rx: &mut mpsc::UnboundedReceiver<Request>) -> Batch {
+        rx.close();
+        let mut b = Batch::default();
+        while let Ok(r) = rx.try_recv() {
+            b.add(r);
+        }
+        b
+    }
+
+    fn add(&mut self, r: Request) {
+        match r {
+            Request::Put {
+                records,
+                raw,
+                reply,
+            } => self.puts.push((records, raw, reply)),
+            Request::Clear { reply } => self.clears.push(reply),
+            Request::Close { reply } => self.closes.push(reply),
+        }
+    }
+}
+
+/// The work of a group of puts (kept apart so a failed group can be
+/// retried request by request).
+pub(crate) fn work_of(puts: &[PutRequest]) -> group::Work {
+    puts.iter().map(|(r, raw, _)| (r.clone(), *raw)).collect()
+}
+
+/// Answers the puts of a group with its result. A failed group of several
+/// requests is handed back: one bad request must not fail the others it
+/// was grouped with, so each is retried on its own.
+pub(crate) fn answer(puts: Vec<PutRequest>, result: Result<Vec<Vec<Record>>>) -> Vec<PutRequest> {
+    match result {
+        Ok(stored) => {
+            for ((_, _, reply), s) in puts.into_iter().zip(stored) {
+                let _ = reply.send(Ok(s));
+            }
+            Vec::new()
+        }
+        Err(e) if puts.len() == 1 => {
+            if let Some((_, _, reply)) = puts.into_iter().next() {
+                let _ = reply.send(Err(e));
+            }
+            Vec::new()
+        }
+        Err(_) => puts,
+    }
+}
+
 macro_rules! on_pool {
     ($pool:expr, $p:ident => $body:expr) => {
         match $pool {
@@ -984,53 +1058,13 @@ struct Writer {
 
 async fn writer_loop(w: Writer, mut rx: mpsc::UnboundedReceiver<Request>) {
     while let Some(first) = rx.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < MAX_GROUP {
-            match rx.try_recv() {
-                Ok(r) => batch.push(r),
-                Err(_) => break,
+        let closes = w.handle(Batch::take(first, &mut rx)).await;
+        if !closes.is_empty() {
+            // Whatever was queued behind the close is still answered.
+            let more = w.handle(Batch::rest(&mut rx)).await;
+            for reply in closes.into_iter().chain(more) {
+                let _ = reply.send(Ok(()));
             }
-        }
-        let mut puts: Vec<PutRequest> = Vec::new();
-        let mut close = None;
-        for req in batch {
-            match req {
-                Request::Put {
-                    records,
-                    raw,
-                    reply,
-                } => puts.push((records, raw, reply)),
-                Request::Clear { reply } => {
-                    let _ = reply.send(w.clear().await);
-                }
-                Request::Close { reply } => close = Some(reply),
-            }
-        }
-        if !puts.is_empty() {
-            w.serve(puts).await;
-        }
-        if let Some(reply) = close {
-            rx.close();
-            let mut rest = Vec::new();
-            while let Ok(req) = rx.try_recv() {
-                match req {
-                    Request::Put {
-                        records,
-                        raw,
-                        reply,
-                    } => rest.push((records, raw, reply)),
-                    Request::Clear { reply } => {
-                        let _ = reply.send(w.clear().await);
-                    }
-                    Request::Close { reply } => {
-                        let _ = reply.send(Ok(()));
-                    }
-                }
-            }
-            if !rest.is_empty() {
-                w.serve(rest).await;
-            }
-            let _ = reply.send(Ok(()));
             break;
         }
     }
@@ -1219,33 +1253,22 @@ impl Writer {
         Ok((sql, binds))
     }
 
-    /// Commits a group and answers each request.
-    async fn serve(&self, puts: Vec<PutRequest>) {
-        let work: group::Work = puts.iter().map(|(r, raw, _)| (r.clone(), *raw)).collect();
-        match self.commit(work).await {
-            Ok(stored) => {
-                for ((_, _, reply), s) in puts.into_iter().zip(stored) {
-                    let _ = reply.send(Ok(s));
-                }
-            }
-            Err(e) => {
-                // One bad request must not fail the others it was grouped
-                // with: retry each on its own.
-                if puts.len() == 1 {
-                    if let Some((_, _, reply)) = puts.into_iter().next() {
-                        let _ = reply.send(Err(e));
-                    }
-                    return;
-                }
-                for (records, raw, reply) in puts {
-                    let r = self
-                        .commit(vec![(records, raw)])
-                        .await
-                        .map(|mut v| v.pop().unwrap_or_default());
-                    let _ = reply.send(r);
-                }
+    /// Serves a batch; returns its close requests.
+    async fn handle(&self, b: Batch) -> Vec<oneshot::Sender<Result<()>>> {
+        for reply in b.clears {
+            let _ = reply.send(self.clear().await);
+        }
+        if !b.puts.is_empty() {
+            let result = self.commit(work_of(&b.puts)).await;
+            for (records, raw, reply) in answer(b.puts, result) {
+                let r = self
+                    .commit(vec![(records, raw)])
+                    .await
+                    .map(|mut v| v.pop().unwrap_or_default());
+                let _ = reply.send(r);
             }
         }
+        b.closes
     }
 
     /// One transaction for a group. Instances sharing the database can

@@ -18,7 +18,7 @@ use crate::error::{Result, StoreError};
 use crate::group::{self, Cache, Work};
 use crate::kinds::{ColType, Kind, StoreName};
 use crate::records::{Record, text};
-use crate::sql::{MAX_GROUP, Request, parse_payload, q};
+use crate::sql::{Batch, Request, answer, parse_payload, q, work_of};
 
 fn err(location: &str) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
     move |e| StoreError::Database {
@@ -94,105 +94,64 @@ impl SqliteWriter {
     /// Serves requests until every sender is gone or `Close` arrives.
     pub(crate) fn run(mut self, mut rx: mpsc::UnboundedReceiver<Request>) {
         while let Some(first) = rx.blocking_recv() {
-            let mut batch = vec![first];
-            while batch.len() < MAX_GROUP {
-                match rx.try_recv() {
-                    Ok(r) => batch.push(r),
-                    Err(_) => break,
-                }
-            }
-            let mut puts = Vec::new();
-            let mut close = None;
-            for req in batch {
-                match req {
-                    Request::Put {
-                        records,
-                        raw,
-                        reply,
-                    } => puts.push((records, raw, reply)),
-                    Request::Clear { reply } => {
-                        let _ = reply.send(self.clear());
-                    }
-                    Request::Close { reply } => close = Some(reply),
-                }
-            }
-            if !puts.is_empty() {
-                self.serve(puts);
-            }
-            if let Some(reply) = close {
-                rx.close();
+            let closes = self.handle(Batch::take(first, &mut rx));
+            if !closes.is_empty() {
                 // Whatever was queued behind the close is still answered.
-                let mut rest = Vec::new();
-                while let Ok(req) = rx.try_recv() {
-                    match req {
-                        Request::Put {
-                            records,
-                            raw,
-                            reply,
-                        } => rest.push((records, raw, reply)),
-                        Request::Clear { reply } => {
-                            let _ = reply.send(self.clear());
-                        }
-                        Request::Close { reply } => {
-                            let _ = reply.send(Ok(()));
-                        }
-                    }
+                let more = self.handle(Batch::rest(&mut rx));
+                for reply in closes.into_iter().chain(more) {
+                    let _ = reply.send(Ok(()));
                 }
-                if !rest.is_empty() {
-                    self.serve(rest);
-                }
-                let _ = reply.send(Ok(()));
                 break;
             }
         }
     }
 
-    fn serve(&mut self, puts: Vec<crate::sql::PutRequest>) {
-        let work: Work = puts.iter().map(|(r, raw, _)| (r.clone(), *raw)).collect();
-        let imported: usize = puts
-            .iter()
-            .filter(|(_, raw, _)| *raw)
-            .map(|(r, _, _)| r.len())
-            .sum();
-        match self.commit(work) {
-            Ok(stored) => {
+    /// Serves a batch; returns its close requests.
+    fn handle(&mut self, b: Batch) -> Vec<tokio::sync::oneshot::Sender<Result<()>>> {
+        for reply in b.clears {
+            let _ = reply.send(self.clear());
+        }
+        if !b.puts.is_empty() {
+            let imported: usize = b
+                .puts
+                .iter()
+                .filter(|(_, raw, _)| *raw)
+                .map(|(r, _, _)| r.len())
+                .sum();
+            let result = self.commit(work_of(&b.puts));
+            if result.is_ok() {
                 let _ = self.checkpoint.try_send(());
                 if imported >= 1000 {
                     // Refresh the planner's statistics after a large import.
                     let _ = self.conn.execute_batch("PRAGMA optimize");
                 }
-                for ((_, _, reply), s) in puts.into_iter().zip(stored) {
-                    let _ = reply.send(Ok(s));
-                }
             }
-            Err(e) => {
-                // One bad request must not fail the others it was grouped
-                // with: retry each on its own.
-                if puts.len() == 1 {
-                    if let Some((_, _, reply)) = puts.into_iter().next() {
-                        let _ = reply.send(Err(e));
-                    }
-                    return;
-                }
-                for (records, raw, reply) in puts {
-                    let r = self
-                        .commit(vec![(records, raw)])
-                        .map(|mut v| v.pop().unwrap_or_default());
-                    let _ = reply.send(r);
-                }
+            for (records, raw, reply) in answer(b.puts, result) {
+                let r = self
+                    .commit(vec![(records, raw)])
+                    .map(|mut v| v.pop().unwrap_or_default());
+                let _ = reply.send(r);
             }
         }
+        b.closes
+    }
+
+    /// Takes the write lock up front (`BEGIN IMMEDIATE`), so the
+    /// transaction never has to upgrade a read lock and fail as busy.
+    fn begin(&mut self) -> Result<(rusqlite::Transaction<'_>, String)> {
+        let location = self.location.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(err(&location))?;
+        Ok((tx, location))
     }
 
     /// One transaction for a group: read what the plan needs, plan in
     /// memory, write the final state of every touched record.
     fn commit(&mut self, work: Work) -> Result<Vec<Vec<Record>>> {
-        let location = self.location.clone();
+        let (tx, location) = self.begin()?;
         let e = err(&location);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(&e)?;
         let mut needs = group::needs(&work);
         let mut cache = Cache::new();
         for (kind, keys) in &needs.records {
@@ -231,13 +190,10 @@ impl SqliteWriter {
 
     /// Deletes every record of this store, in one transaction.
     fn clear(&mut self) -> Result<()> {
-        let location = self.location.clone();
+        let name = self.name;
+        let (tx, location) = self.begin()?;
         let e = err(&location);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(&e)?;
-        for kind in self.name.kinds() {
+        for kind in name.kinds() {
             let spec = kind.spec();
             tx.execute(&format!("DELETE FROM {}", spec.table), [])
                 .map_err(&e)?;

@@ -23,25 +23,20 @@ async fn total(s: &Stores, params: &[(&str, &str)]) -> i64 {
 /// Runs `statements` in order on one connection (another connection of
 /// the pool may still hold the schema from before a `DROP`).
 async fn exec_all(pool: &Pool, statements: &[&str]) {
+    macro_rules! run_on {
+        ($p:expr) => {{
+            let mut c = $p.acquire().await.unwrap();
+            for sql in statements {
+                sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+                    .execute(&mut *c)
+                    .await
+                    .unwrap();
+            }
+        }};
+    }
     match pool {
-        Pool::Sqlite(p) => {
-            let mut c = p.acquire().await.unwrap();
-            for sql in statements {
-                sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
-                    .execute(&mut *c)
-                    .await
-                    .unwrap();
-            }
-        }
-        Pool::Postgres(p) => {
-            let mut c = p.acquire().await.unwrap();
-            for sql in statements {
-                sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
-                    .execute(&mut *c)
-                    .await
-                    .unwrap();
-            }
-        }
+        Pool::Sqlite(p) => run_on!(p),
+        Pool::Postgres(p) => run_on!(p),
     }
 }
 
