@@ -340,9 +340,10 @@ impl Stores {
         }
     }
 
-    /// The page [`Stores::list`] gives, as JSON text ready to send: the SQL
-    /// backends serialize each stored payload straight from its parsed
-    /// form, with no sorted copy of it.
+    /// The page [`Stores::list`] gives, as JSON text ready to send: SQLite
+    /// payloads are re-serialized with sorted keys straight from their
+    /// text, PostgreSQL payloads through one parse, never through a sorted
+    /// copy.
     pub async fn list_raw(&self, query: Query) -> Result<RawPage> {
         match self.backend(query.kind.store())? {
             Backend::Json(j) => {

@@ -745,6 +745,28 @@ mod sorted_text_tests {
     }
 
     #[test]
+    fn floats_come_out_as_a_parse_would_give_them() {
+        for f in [
+            0.1,
+            1e-7,
+            123456.789,
+            5e-324,
+            1.7976931348623157e308,
+            -2.5e-10,
+            1.0 / 3.0,
+        ] {
+            let v = json!({"x": f, "y": [f, {"z": f}]});
+            assert_eq!(
+                via_text(&v),
+                serde_json::to_string(&canonical(v.clone())).unwrap()
+            );
+            // And the stored text parses back to the same value.
+            let back: Value = serde_json::from_str(&via_text(&v)).unwrap();
+            assert_eq!(back, v);
+        }
+    }
+
+    #[test]
     fn scalars_and_empty_containers_pass_through() {
         for v in [
             json!(null),

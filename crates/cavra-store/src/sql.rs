@@ -477,8 +477,10 @@ fn facet_ddl(dialect: Dialect, t: &str, facets: &[&str]) -> Vec<String> {
                 sub("OLD"),
                 add("NEW")
             ));
+            // Not `CREATE OR REPLACE TRIGGER`, which needs PostgreSQL 14.
+            out.push(format!("DROP TRIGGER IF EXISTS {ct}_keep ON {t}"));
             out.push(format!(
-                "CREATE OR REPLACE TRIGGER {ct}_keep AFTER INSERT OR UPDATE OR DELETE ON {t} \
+                "CREATE TRIGGER {ct}_keep AFTER INSERT OR UPDATE OR DELETE ON {t} \
                  FOR EACH ROW EXECUTE FUNCTION {ct}_keep()"
             ));
         }
@@ -594,7 +596,9 @@ impl SqlStore {
         if self.tx.send(Request::Close { reply }).is_err() {
             return Ok(());
         }
-        rx.await.unwrap_or(Ok(()))
+        // No answer means the writer died: nothing says the queue was served.
+        rx.await
+            .unwrap_or_else(|_| Err(StoreError::Closed(self.name.as_str().into())))
     }
 
     /// Deletes every record of this store (restore with `--overwrite`).
@@ -842,7 +846,13 @@ impl SqlStore {
                 _ => None,
             })
             .collect();
-        if eqs.len() < 2 {
+        // A session filter (not a facet) is far more selective than any
+        // facet: leave the choice to SQLite then.
+        let other_eq = query
+            .filters
+            .iter()
+            .any(|f| f.def.op == FilterOp::Eq && !spec.facets.contains(&f.def.field));
+        if eqs.len() < 2 || other_eq {
             return Ok(String::new());
         }
         let mut best: Option<(i64, &str)> = None;
@@ -1315,7 +1325,10 @@ impl Writer {
                 let sql = format!("DELETE FROM {}", spec.table);
                 sqlx::query(AssertSqlSafe(sql)).execute(&mut *tx).await.map_err(&err)?;
                 if !spec.facets.is_empty() {
-                    let sql = format!("DELETE FROM {}_counts", spec.table);
+                    // The triggers brought the counts to zero. Only rows
+                    // still at zero go: another instance sharing the
+                    // database may have counted a new row since.
+                    let sql = format!("DELETE FROM {}_counts WHERE n = 0", spec.table);
                     sqlx::query(AssertSqlSafe(sql)).execute(&mut *tx).await.map_err(&err)?;
                 }
             }

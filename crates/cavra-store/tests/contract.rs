@@ -1027,6 +1027,16 @@ async fn filtered_totals_stay_exact(s: Stores) {
             vec![("session_id", "s1"), ("decision", "allow")],
             Box::new(|d| d["session_id"] == "s1" && d["decision"] == "allow"),
         ),
+        (
+            vec![
+                ("session_id", "s1"),
+                ("agent_id", "agent-1"),
+                ("severity", "low"),
+            ],
+            Box::new(|d| {
+                d["session_id"] == "s1" && d["agent_id"] == "agent-1" && d["severity"] == "low"
+            }),
+        ),
         (vec![("agent_id", "nobody")], Box::new(|_| false)),
     ];
     for (params, keep) in &checks {
