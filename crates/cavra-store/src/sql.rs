@@ -543,11 +543,11 @@ impl SqlStore {
                         message: format!("cannot start the writer thread: {e}"),
                     })?;
             }
-            Pool::Postgres(_) => {
+            Pool::Postgres(p) => {
                 let writer = Writer {
                     name,
                     location: location.clone(),
-                    pool: pool.clone(),
+                    pool: p.clone(),
                 };
                 tokio::spawn(writer_loop(writer, rx));
             }
@@ -1060,10 +1060,11 @@ async fn migrate(pool: &Pool, name: StoreName, location: &str) -> Result<()> {
     Ok(())
 }
 
+/// The PostgreSQL writer (SQLite's is `sqlite_writer`).
 struct Writer {
     name: StoreName,
     location: String,
-    pool: Pool,
+    pool: PgPool,
 }
 
 async fn writer_loop(w: Writer, mut rx: mpsc::UnboundedReceiver<Request>) {
@@ -1081,24 +1082,18 @@ async fn writer_loop(w: Writer, mut rx: mpsc::UnboundedReceiver<Request>) {
 }
 
 /// Splits rows into multi-row statements of at most 100 rows and about
-/// (PostgreSQL) 6 KiB. sqlx does not set TCP_NODELAY: a statement larger
-/// than its write buffer goes out in several writes, and the last one waits
-/// for a delayed ACK (about 20 ms per statement, measured on loopback);
-/// statements under the buffer size do not wait.
-fn statement_chunks(rows: &[Record], dialect: Dialect) -> Vec<&[Record]> {
-    let max_bytes: usize = match dialect {
-        Dialect::Postgres => 6 * 1024,
-        Dialect::Sqlite => usize::MAX,
-    };
-    if max_bytes == usize::MAX {
-        return rows.chunks(100).collect();
-    }
+/// 6 KiB. sqlx does not set TCP_NODELAY: a statement larger than its write
+/// buffer goes out in several writes, and the last one waits for a delayed
+/// ACK (about 20 ms per statement, measured on loopback); statements under
+/// the buffer size do not wait.
+fn statement_chunks(rows: &[Record]) -> Vec<&[Record]> {
+    const MAX_BYTES: usize = 6 * 1024;
     let mut out = Vec::new();
     let mut start = 0;
     let mut bytes: usize = 0;
     for (i, r) in rows.iter().enumerate() {
         let n = serde_json::to_string(r).map(|s| s.len()).unwrap_or(0) + 256;
-        if i > start && (bytes.saturating_add(n) > max_bytes || i - start >= 100) {
+        if i > start && (bytes.saturating_add(n) > MAX_BYTES || i - start >= 100) {
             if let Some(c) = rows.get(start..i) {
                 out.push(c);
             }
@@ -1115,67 +1110,78 @@ fn statement_chunks(rows: &[Record], dialect: Dialect) -> Vec<&[Record]> {
     out
 }
 
-/// Reads the records with `keys` of `kind` into `cache` (absent ones as
-/// `None`), 500 keys per statement.
-macro_rules! fetch_many {
-    ($self:ident, $tx:ident, $kind:expr, $keys:expr, $cache:ident) => {{
-        let kind: Kind = $kind;
+/// The column list of `kind`'s rows (the payload last) and the
+/// `ON CONFLICT … DO UPDATE SET …` clause of its upsert; both writers build
+/// their upserts from them.
+pub(crate) fn upsert_parts(kind: Kind) -> (Vec<String>, String) {
+    let spec = kind.spec();
+    let mut names: Vec<String> = spec.columns.iter().map(|c| q(c.name)).collect();
+    names.push("payload".into());
+    let updates: Vec<String> = names
+        .iter()
+        .filter(|n| **n != q(spec.key))
+        .map(|n| format!("{n} = excluded.{n}"))
+        .collect();
+    let conflict = format!(
+        "ON CONFLICT ({}) DO UPDATE SET {}",
+        q(spec.key),
+        updates.join(", ")
+    );
+    (names, conflict)
+}
+
+impl Writer {
+    fn err(&self) -> impl Fn(sqlx::Error) -> StoreError + '_ {
+        db_err(&self.location)
+    }
+
+    /// Reads the records with `keys` of `kind` into `cache` (absent ones
+    /// as `None`), 100 keys per statement.
+    async fn fetch_many<'k>(
+        &self,
+        tx: &mut sqlx::PgConnection,
+        kind: Kind,
+        keys: impl IntoIterator<Item = &'k String>,
+        cache: &mut group::Cache,
+    ) -> Result<()> {
         let spec = kind.spec();
-        let keys: Vec<String> = $keys
-            .iter()
-            .filter(|k| !$cache.contains_key(&(kind, (*k).clone())))
-            .cloned()
+        let keys: Vec<&String> = keys
+            .into_iter()
+            .filter(|k| !cache.contains_key(&(kind, (*k).clone())))
             .collect();
         for chunk in keys.chunks(100) {
             let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
             let sql = format!(
-                "SELECT {} AS k, {} AS payload FROM {} WHERE {} IN ({})",
+                "SELECT {} AS k, payload::text AS payload FROM {} WHERE {} IN ({})",
                 q(spec.key),
-                $self.payload_expr(),
                 spec.table,
                 q(spec.key),
                 marks.join(", ")
             );
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for k in chunk {
-                query = query.bind(k.clone());
+                query = query.bind((*k).clone());
             }
-            let rows = query
-                .fetch_all(&mut *$tx)
-                .await
-                .map_err(db_err(&$self.location))?;
-            for row in rows {
-                let k: String = row.try_get("k").map_err(db_err(&$self.location))?;
-                let raw: String = row.try_get("payload").map_err(db_err(&$self.location))?;
-                $cache.insert((kind, k), Some(parse_payload(&$self.location, &raw)?));
+            for row in query.fetch_all(&mut *tx).await.map_err(self.err())? {
+                let k: String = row.try_get("k").map_err(self.err())?;
+                let raw: String = row.try_get("payload").map_err(self.err())?;
+                cache.insert((kind, k), Some(parse_payload(&self.location, &raw)?));
             }
         }
         for k in keys {
-            $cache.entry((kind, k)).or_insert(None);
+            cache.entry((kind, k.clone())).or_insert(None);
         }
-    }};
-}
+        Ok(())
+    }
 
-/// One transaction for a group of requests: every record the group needs
-/// is read with a few `IN (…)` statements, the merges are planned in
-/// memory ([`group::plan`]), and the results are written with multi-row
-/// upserts. A group of one costs five round trips; a group of a hundred,
-/// not many more.
-macro_rules! txn_body {
-    ($self:ident, $tx:ident, $work:ident) => {{
-        let mut needs = group::needs(&$work);
-        let mut cache = group::Cache::new();
-        for (kind, keys) in &needs.records {
-            fetch_many!($self, $tx, *kind, keys, cache);
-        }
-        let moved = group::moved_from(&needs, &cache);
-        if !moved.is_empty() {
-            fetch_many!($self, $tx, Kind::Session, moved, cache);
-            needs.has_decisions.extend(moved);
-        }
+    /// The sessions among `sessions` that have stored decisions.
+    async fn with_decisions(
+        &self,
+        tx: &mut sqlx::PgConnection,
+        sessions: Vec<String>,
+    ) -> Result<std::collections::HashSet<String>> {
         let mut has = std::collections::HashSet::new();
-        let has_list: Vec<String> = needs.has_decisions.into_iter().collect();
-        for chunk in has_list.chunks(100) {
+        for chunk in sessions.chunks(100) {
             let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
             let sql = format!(
                 "SELECT DISTINCT \"session_id\" AS k FROM activity_decisions WHERE \"session_id\" IN ({})",
@@ -1185,45 +1191,53 @@ macro_rules! txn_body {
             for k in chunk {
                 query = query.bind(k.clone());
             }
-            let rows = query
-                .fetch_all(&mut *$tx)
-                .await
-                .map_err(db_err(&$self.location))?;
-            for row in rows {
-                let k: String = row.try_get("k").map_err(db_err(&$self.location))?;
-                has.insert(k);
+            for row in query.fetch_all(&mut *tx).await.map_err(self.err())? {
+                has.insert(row.try_get::<String, _>("k").map_err(self.err())?);
             }
         }
-        let plan = group::plan($work, &mut cache, has);
-        for (kind, rows) in plan.writes {
-            for chunk in statement_chunks(&rows, $self.pool.dialect()) {
-                let (sql, binds) = $self.upsert_many_sql(kind, chunk)?;
-                let query = bind_all!(sqlx::query(AssertSqlSafe(sql)), &binds);
-                query
-                    .execute(&mut *$tx)
-                    .await
-                    .map_err(db_err(&$self.location))?;
-            }
-        }
-        plan.replies
-    }};
-}
+        Ok(has)
+    }
 
-impl Writer {
-    fn payload_expr(&self) -> &'static str {
-        match self.pool.dialect() {
-            Dialect::Sqlite => "payload",
-            Dialect::Postgres => "payload::text",
+    /// One transaction's work for a group: every record the group needs is
+    /// read with a few `IN (…)` statements, the merges are planned in
+    /// memory ([`group::plan`]), and the results are written with
+    /// multi-row upserts. A group of one costs five round trips; a group
+    /// of a hundred, not many more.
+    async fn write_group(
+        &self,
+        tx: &mut sqlx::PgConnection,
+        work: group::Work,
+    ) -> Result<Vec<Vec<Record>>> {
+        let mut needs = group::needs(&work);
+        let mut cache = group::Cache::new();
+        for (kind, keys) in &needs.records {
+            self.fetch_many(tx, *kind, keys, &mut cache).await?;
         }
+        let moved = group::moved_from(&needs, &cache);
+        if !moved.is_empty() {
+            self.fetch_many(tx, Kind::Session, &moved, &mut cache)
+                .await?;
+            needs.has_decisions.extend(moved);
+        }
+        let has = self
+            .with_decisions(tx, needs.has_decisions.into_iter().collect())
+            .await?;
+        let plan = group::plan(work, &mut cache, has);
+        for (kind, rows) in plan.writes {
+            for chunk in statement_chunks(&rows) {
+                let (sql, binds) = self.upsert_many_sql(kind, chunk)?;
+                let query = bind_all!(sqlx::query(AssertSqlSafe(sql)), &binds);
+                query.execute(&mut *tx).await.map_err(self.err())?;
+            }
+        }
+        Ok(plan.replies)
     }
 
     /// One multi-row `INSERT … ON CONFLICT DO UPDATE` for `rows` (whose
     /// keys must be distinct).
     fn upsert_many_sql(&self, kind: Kind, rows: &[Record]) -> Result<(String, Vec<Bind>)> {
         let spec = kind.spec();
-        let pg = self.pool.dialect() == Dialect::Postgres;
-        let mut names: Vec<String> = spec.columns.iter().map(|c| q(c.name)).collect();
-        names.push("payload".into());
+        let (names, conflict) = upsert_parts(kind);
         let mut binds = Vec::new();
         let mut tuples = Vec::new();
         for r in rows {
@@ -1240,25 +1254,14 @@ impl Writer {
                 message: e.to_string(),
             })?;
             binds.push(Bind::Text(payload));
-            ph.push(if pg {
-                format!("${}::jsonb", binds.len())
-            } else {
-                format!("${}", binds.len())
-            });
+            ph.push(format!("${}::jsonb", binds.len()));
             tuples.push(format!("({})", ph.join(", ")));
         }
-        let updates: Vec<String> = names
-            .iter()
-            .filter(|n| **n != q(spec.key))
-            .map(|n| format!("{n} = excluded.{n}"))
-            .collect();
         let sql = format!(
-            "INSERT INTO {} ({}) VALUES {} ON CONFLICT ({}) DO UPDATE SET {}",
+            "INSERT INTO {} ({}) VALUES {} {conflict}",
             spec.table,
             names.join(", "),
             tuples.join(", "),
-            q(spec.key),
-            updates.join(", ")
         );
         Ok((sql, binds))
     }
@@ -1285,20 +1288,13 @@ impl Writer {
     /// deadlock on the same rows (or counts rows); PostgreSQL aborts one of
     /// them, which is retried a few times.
     async fn commit(&self, work: group::Work) -> Result<Vec<Vec<Record>>> {
-        let Pool::Postgres(p) = &self.pool else {
-            return Err(StoreError::Database {
-                store: self.location.clone(),
-                message: "the PostgreSQL writer was given another database".into(),
-            });
-        };
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let w = work.clone();
-            let r: std::result::Result<Vec<Vec<Record>>, StoreError> = async {
-                let mut tx = p.begin().await.map_err(db_err(&self.location))?;
-                let out = txn_body!(self, tx, w);
-                tx.commit().await.map_err(db_err(&self.location))?;
+            let r: Result<Vec<Vec<Record>>> = async {
+                let mut tx = self.pool.begin().await.map_err(self.err())?;
+                let out = self.write_group(&mut tx, work.clone()).await?;
+                tx.commit().await.map_err(self.err())?;
                 Ok(out)
             }
             .await;
@@ -1317,23 +1313,25 @@ impl Writer {
 
     /// Deletes every record of this writer's store, in one transaction.
     async fn clear(&self) -> Result<()> {
-        let err = db_err(&self.location);
-        on_pool!(&self.pool, p => {
-            let mut tx = p.begin().await.map_err(&err)?;
-            for kind in self.name.kinds() {
-                let spec = kind.spec();
-                let sql = format!("DELETE FROM {}", spec.table);
-                sqlx::query(AssertSqlSafe(sql)).execute(&mut *tx).await.map_err(&err)?;
-                if !spec.facets.is_empty() {
-                    // The triggers brought the counts to zero. Only rows
-                    // still at zero go: another instance sharing the
-                    // database may have counted a new row since.
-                    let sql = format!("DELETE FROM {}_counts WHERE n = 0", spec.table);
-                    sqlx::query(AssertSqlSafe(sql)).execute(&mut *tx).await.map_err(&err)?;
-                }
+        let mut tx = self.pool.begin().await.map_err(self.err())?;
+        for kind in self.name.kinds() {
+            let spec = kind.spec();
+            let sql = format!("DELETE FROM {}", spec.table);
+            sqlx::query(AssertSqlSafe(sql))
+                .execute(&mut *tx)
+                .await
+                .map_err(self.err())?;
+            if !spec.facets.is_empty() {
+                // The triggers brought the counts to zero. Only rows still
+                // at zero go: another instance sharing the database may
+                // have counted a new row since.
+                let sql = format!("DELETE FROM {}_counts WHERE n = 0", spec.table);
+                sqlx::query(AssertSqlSafe(sql))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(self.err())?;
             }
-            tx.commit().await.map_err(&err)?;
-        });
-        Ok(())
+        }
+        tx.commit().await.map_err(self.err())
     }
 }

@@ -18,7 +18,7 @@ use crate::error::{Result, StoreError};
 use crate::group::{self, Cache, Work};
 use crate::kinds::{ColType, Kind, StoreName};
 use crate::records::{Record, text};
-use crate::sql::{Batch, Request, answer, parse_payload, q, work_of};
+use crate::sql::{Batch, Request, answer, parse_payload, q, upsert_parts, work_of};
 
 fn err(location: &str) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
     move |e| StoreError::Database {
@@ -251,22 +251,13 @@ fn fetch<'k>(
 
 /// `INSERT … ON CONFLICT DO UPDATE` of one row of `kind`.
 fn upsert_sql(kind: Kind) -> String {
-    let spec = kind.spec();
-    let mut names: Vec<String> = spec.columns.iter().map(|c| q(c.name)).collect();
-    names.push("payload".into());
+    let (names, conflict) = upsert_parts(kind);
     let marks: Vec<String> = (1..=names.len()).map(|i| format!("?{i}")).collect();
-    let updates: Vec<String> = names
-        .iter()
-        .filter(|n| **n != q(spec.key))
-        .map(|n| format!("{n} = excluded.{n}"))
-        .collect();
     format!(
-        "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}",
-        spec.table,
+        "INSERT INTO {} ({}) VALUES ({}) {conflict}",
+        kind.spec().table,
         names.join(", "),
         marks.join(", "),
-        q(spec.key),
-        updates.join(", ")
     )
 }
 
