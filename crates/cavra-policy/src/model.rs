@@ -270,8 +270,9 @@ pub struct Action {
     pub target: String,
     /// Git operation (`push`, default), pull-request operation (`create`,
     /// `merge`), MCP capability, or `glob` for a file action whose target
-    /// is a glob (a search tool's file filter), judged by every path it
-    /// could match.
+    /// is a glob (a search tool's file filter): a read is gated when the
+    /// filter is aimed at a protected path, a write when it could match
+    /// one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operation: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

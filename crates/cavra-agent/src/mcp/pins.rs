@@ -268,10 +268,9 @@ pub fn approve_hash(
             }
             let names: Vec<String> = sp
                 .pending
-                .keys()
-                .filter(|n| tool.is_none_or(|t| t == n.as_str()))
-                .filter(|n| sp.pending.get(*n).is_some_and(|p| hash_ok(&p.hash)))
-                .cloned()
+                .iter()
+                .filter(|(n, p)| tool.is_none_or(|t| t == n.as_str()) && hash_ok(&p.hash))
+                .map(|(n, _)| n.clone())
                 .collect();
             for n in names {
                 if let Some(p) = sp.pending.remove(&n) {
