@@ -347,12 +347,13 @@ impl Stores {
     pub async fn list_raw(&self, query: Query) -> Result<RawPage> {
         match self.backend(query.kind.store())? {
             Backend::Json(j) => {
+                // The JSON store's items come sorted already.
                 let page = j.list(query).await?;
                 let items = page
                     .items
                     .iter()
                     .map(|v| {
-                        serde_json::value::to_raw_value(&records::Sorted(v)).map_err(|e| {
+                        serde_json::value::to_raw_value(v).map_err(|e| {
                             StoreError::Config(format!("cannot serialize a record: {e}"))
                         })
                     })
