@@ -229,6 +229,8 @@ async fn crash_rounds(backend: Backend, rounds: usize) {
         let stdout = child.stdout.take().unwrap();
         let wanted: usize = rng.gen_range(1..400);
         let extra_delay = Duration::from_micros(rng.gen_range(0..20_000));
+        let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = seen.clone();
         let reader = std::thread::spawn(move || {
             let mut lines = Vec::new();
             let mut reader = BufReader::new(stdout);
@@ -236,18 +238,21 @@ async fn crash_rounds(backend: Backend, rounds: usize) {
             while reader.read_line(&mut line).map(|n| n > 0).unwrap_or(false) {
                 if let Some(id) = line.trim().strip_prefix("ACK ") {
                     lines.push(id.to_string());
+                    counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
                 line.clear();
             }
             lines
         });
-        // Wait until enough writes were acknowledged (or time passes), then kill.
+        // Wait until `wanted` writes were acknowledged, then kill. Counting
+        // acknowledgements rather than time keeps the kill inside the write
+        // stream on a loaded machine, where a child may take longer than a
+        // fixed wait just to connect; the bound only stops a stuck child.
         let start = Instant::now();
-        loop {
+        while seen.load(std::sync::atomic::Ordering::Relaxed) < wanted
+            && start.elapsed() < Duration::from_secs(20)
+        {
             std::thread::sleep(Duration::from_millis(2));
-            if start.elapsed() > Duration::from_millis(50 + wanted as u64) {
-                break;
-            }
         }
         std::thread::sleep(extra_delay);
         child.kill().unwrap(); // SIGKILL
