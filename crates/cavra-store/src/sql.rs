@@ -27,8 +27,10 @@ use crate::records::{Record, canonical, text};
 
 /// Most requests grouped into one transaction.
 pub(crate) const MAX_GROUP: usize = 512;
-/// The current schema version of every store's tables.
-const SCHEMA_VERSION: i64 = 2;
+/// The current schema version of every store's tables. 2 added the
+/// decision counts table and the facet tails of the decision filter
+/// indexes; 3 took the sort columns out of the session filter indexes.
+const SCHEMA_VERSION: i64 = 3;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dialect {
@@ -294,8 +296,11 @@ fn direction(dialect: Dialect, desc: bool) -> &'static str {
     }
 }
 
-/// The DDL for one store's tables and indexes.
-fn ddl(dialect: Dialect, store: StoreName) -> Vec<String> {
+/// The DDL that brings one store's tables and indexes from schema version
+/// `from` (0: none) to [`SCHEMA_VERSION`]. Creation is idempotent; an index
+/// whose definition changed is dropped and rebuilt only when `from`
+/// predates the change, so a migration never rebuilds what is current.
+fn ddl(dialect: Dialect, store: StoreName, from: i64) -> Vec<String> {
     let mut out = Vec::new();
     for kind in store.kinds() {
         let spec = kind.spec();
@@ -338,6 +343,13 @@ fn ddl(dialect: Dialect, store: StoreName) -> Vec<String> {
         if !order.is_empty() {
             order.push(format!("{} {}", q(spec.key), direction(dialect, false)));
         }
+        // A kind whose sort column changes on every update (a session's
+        // `updated_at`) keeps it out of its filter indexes: an update would
+        // otherwise move the record's entry in each of them (two random
+        // pages apiece per decision). Only the order index moves; a page
+        // filtered by agent reads that agent's entries and sorts them, or
+        // walks the order index when the agent is common.
+        let order_moves = spec.order.iter().any(|(c, _)| *c == "updated_at");
         let mut indexed = Vec::new();
         for f in spec.filters {
             match f.op {
@@ -357,7 +369,9 @@ fn ddl(dialect: Dialect, store: StoreName) -> Vec<String> {
                     }
                     indexed.push(f.field);
                     let mut parts = vec![q(f.field)];
-                    parts.extend(order.iter().cloned());
+                    if !order_moves {
+                        parts.extend(order.iter().cloned());
+                    }
                     // The enumerated facets (outcome, severity) ride along
                     // at the end, so a page filtered on them as well skips
                     // non-matching entries inside the index, without
@@ -374,8 +388,10 @@ fn ddl(dialect: Dialect, store: StoreName) -> Vec<String> {
                         .map(|g| g.field)
                         .collect();
                     parts.extend(tail.iter().map(|c| q(c)));
-                    if !tail.is_empty() {
-                        // Schema 1 made this index without them.
+                    // Schema 1 made these without the facet tail, schema 2
+                    // the session ones with the sort columns.
+                    let changed_in = if order_moves { 3 } else { 2 };
+                    if (0 < from && from < changed_in) && (order_moves || !tail.is_empty()) {
                         out.push(format!("DROP INDEX IF EXISTS {t}_{}_idx", f.field));
                     }
                     out.push(format!(
@@ -393,16 +409,17 @@ fn ddl(dialect: Dialect, store: StoreName) -> Vec<String> {
             ));
         }
         if !spec.facets.is_empty() {
-            out.extend(facet_ddl(dialect, t, spec.facets));
+            out.extend(facet_ddl(dialect, t, spec.facets, from < 2));
         }
     }
     out
 }
 
-/// The counts table of a kind with facets, its triggers, and a rebuild of
-/// its rows from the records already stored (so a migrated database starts
-/// exact). `facet` is the combination as one JSON array, the upsert key.
-fn facet_ddl(dialect: Dialect, t: &str, facets: &[&str]) -> Vec<String> {
+/// The counts table of a kind with facets, its triggers, and (when
+/// `rebuild`: the table is new) its rows counted from the records already
+/// stored, so a migrated database starts exact. `facet` is the combination
+/// as one JSON array, the upsert key.
+fn facet_ddl(dialect: Dialect, t: &str, facets: &[&str], rebuild: bool) -> Vec<String> {
     let ct = format!("{t}_counts");
     let (ty, int) = match dialect {
         Dialect::Sqlite => ("TEXT", "INTEGER"),
@@ -485,18 +502,20 @@ fn facet_ddl(dialect: Dialect, t: &str, facets: &[&str]) -> Vec<String> {
             ));
         }
     }
-    out.push(format!("DELETE FROM {ct}"));
-    out.push(format!(
-        "INSERT INTO {ct} (facet, {}, n) SELECT {}, {}, COUNT(*) FROM {t} AS r GROUP BY {}",
-        cols.join(", "),
-        key("r"),
-        values("r"),
-        facets
-            .iter()
-            .map(|c| format!("r.{}", q(c)))
-            .collect::<Vec<_>>()
-            .join(", ")
-    ));
+    if rebuild {
+        out.push(format!("DELETE FROM {ct}"));
+        out.push(format!(
+            "INSERT INTO {ct} (facet, {}, n) SELECT {}, {}, COUNT(*) FROM {t} AS r GROUP BY {}",
+            cols.join(", "),
+            key("r"),
+            values("r"),
+            facets
+                .iter()
+                .map(|c| format!("r.{}", q(c)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     out
 }
 
@@ -1016,7 +1035,7 @@ macro_rules! migrate_in {
                 .await
                 .map_err($err)?;
         if current.unwrap_or(0) < SCHEMA_VERSION {
-            for stmt in ddl($dialect, $name) {
+            for stmt in ddl($dialect, $name, current.unwrap_or(0)) {
                 sqlx::query(AssertSqlSafe(stmt))
                     .execute(&mut *$tx)
                     .await

@@ -5,7 +5,7 @@
 //! queued while one group commits forms the next group, so concurrent
 //! writers share commits. A reply is sent only after `COMMIT` returns.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::time::Duration;
 
@@ -180,13 +180,29 @@ impl SqliteWriter {
                 }
             }
         }
+        // The stored rows the plan replaces, to update only what changed.
+        let mut stored: HashMap<(Kind, String), Vec<SqlValue>> = HashMap::new();
+        for ((kind, key), r) in &cache {
+            if let Some(r) = r {
+                stored.insert((*kind, key.clone()), row_values(*kind, r, &location)?);
+            }
+        }
         let plan = group::plan(work, &mut cache, has);
         for (kind, rows) in &plan.writes {
-            let sql = upsert_sql(*kind);
-            let mut st = tx.prepare_cached(&sql).map_err(&e)?;
+            let spec = kind.spec();
             for r in rows {
-                st.execute(rusqlite::params_from_iter(row_values(*kind, r, &location)?))
-                    .map_err(&e)?;
+                let values = row_values(*kind, r, &location)?;
+                let key = text(r, spec.key).unwrap_or_default();
+                let updated = match stored.get(&(*kind, key)) {
+                    Some(old) => update_changed(&tx, *kind, old, values.clone(), &location)?,
+                    None => false,
+                };
+                if !updated {
+                    tx.prepare_cached(&upsert_sql(*kind))
+                        .map_err(&e)?
+                        .execute(rusqlite::params_from_iter(values))
+                        .map_err(&e)?;
+                }
             }
         }
         tx.commit().map_err(&e)?;
@@ -247,6 +263,50 @@ fn fetch<'k>(
         cache.insert((kind, key.clone()), found);
     }
     Ok(())
+}
+
+/// Updates the stored row of `kind` whose column values were `old` to
+/// `new`, setting only the columns that differ (the payload always): an
+/// index none of whose columns changed is not touched, which is most of
+/// them when a decision bumps its session's counts. `false` when no row
+/// had the key (the caller then upserts).
+fn update_changed(
+    tx: &rusqlite::Transaction<'_>,
+    kind: Kind,
+    old: &[SqlValue],
+    new: Vec<SqlValue>,
+    location: &str,
+) -> Result<bool> {
+    let spec = kind.spec();
+    let mut sets = Vec::new();
+    let mut binds = Vec::new();
+    let mut key = None;
+    for (i, value) in new.into_iter().enumerate() {
+        let name = spec.columns.get(i).map_or("payload", |c| c.name);
+        if name == spec.key {
+            key = Some(value);
+        } else if name == "payload" || old.get(i) != Some(&value) {
+            sets.push(format!("{} = ?{}", q(name), binds.len() + 1));
+            binds.push(value);
+        }
+    }
+    let Some(key) = key else {
+        return Ok(false);
+    };
+    let sql = format!(
+        "UPDATE {} SET {} WHERE {} = ?{}",
+        spec.table,
+        sets.join(", "),
+        q(spec.key),
+        binds.len() + 1
+    );
+    binds.push(key);
+    let n = tx
+        .prepare_cached(&sql)
+        .map_err(err(location))?
+        .execute(rusqlite::params_from_iter(binds))
+        .map_err(err(location))?;
+    Ok(n == 1)
 }
 
 /// `INSERT … ON CONFLICT DO UPDATE` of one row of `kind`.

@@ -159,3 +159,127 @@ async fn closed_sqlite_store_refuses_writes() {
     assert!(s.get(Kind::Decision, "before").await.unwrap().is_some());
     assert!(s.get(Kind::Decision, "after").await.unwrap().is_none());
 }
+
+/// The definition of the session agent filter index.
+async fn session_agent_index(pool: &Pool) -> String {
+    match pool {
+        Pool::Sqlite(p) => sqlx::query_scalar(
+            "SELECT sql FROM sqlite_master WHERE name = 'activity_sessions_agent_id_idx'",
+        )
+        .fetch_one(p)
+        .await
+        .unwrap(),
+        Pool::Postgres(p) => sqlx::query_scalar(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'activity_sessions_agent_id_idx' \
+             AND schemaname = current_schema()",
+        )
+        .fetch_one(p)
+        .await
+        .unwrap(),
+    }
+}
+
+/// What identifies the decision agent index's current incarnation: a
+/// dropped and recreated index gets a new one.
+async fn decision_index_identity(pool: &Pool) -> i64 {
+    match pool {
+        Pool::Sqlite(p) => sqlx::query_scalar(
+            "SELECT rowid FROM sqlite_master WHERE name = 'activity_decisions_agent_id_idx'",
+        )
+        .fetch_one(p)
+        .await
+        .unwrap(),
+        Pool::Postgres(p) => sqlx::query_scalar(
+            "SELECT CAST(c.oid AS BIGINT) FROM pg_class c \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relname = 'activity_decisions_agent_id_idx' AND n.nspname = current_schema()",
+        )
+        .fetch_one(p)
+        .await
+        .unwrap(),
+    }
+}
+
+/// Schema 2 kept a session's `updated_at` in its filter indexes, so every
+/// decision moved its session's entry in each of them. Migrating to 3
+/// rebuilds those indexes and nothing else: the decision indexes and the
+/// counts table stay as they are (a million rows need not be reindexed).
+async fn version_2_database_loses_session_sort_columns(backend: Backend) {
+    let t = common::open(backend).await;
+    for i in 0..12 {
+        t.stores
+            .put(
+                Kind::Decision,
+                &json!({
+                    "decision_id": format!("v{i:02}"),
+                    "session_id": format!("s{}", i % 4),
+                    "agent_id": format!("agent-{}", i % 2),
+                    "timestamp": format!("2026-03-01T00:00:{i:02}Z"),
+                }),
+            )
+            .await
+            .unwrap();
+    }
+    let pool = t.stores.sql_pool(StoreName::Activity).unwrap().clone();
+    let v2_index = match pool {
+        Pool::Sqlite(_) => {
+            "CREATE INDEX activity_sessions_agent_id_idx ON activity_sessions \
+             (\"agent_id\", \"updated_at\" DESC, \"session_id\" ASC)"
+        }
+        Pool::Postgres(_) => {
+            "CREATE INDEX activity_sessions_agent_id_idx ON activity_sessions \
+             (\"agent_id\", \"updated_at\" DESC NULLS LAST, \"session_id\" ASC NULLS FIRST)"
+        }
+    };
+    // A counts row no query matches: a rebuild of the counts would drop it.
+    exec_all(
+        &pool,
+        &[
+            "DROP INDEX activity_sessions_agent_id_idx",
+            v2_index,
+            "INSERT INTO activity_decisions_counts \
+             (facet, agent_id, repository, policy_pack, action_type, decision, severity, n) \
+             VALUES ('marker', 'zz', 'zz', 'zz', 'zz', 'zz', 'zz', 7)",
+            "UPDATE cavra_migrations SET version = 2",
+        ],
+    )
+    .await;
+    assert!(session_agent_index(&pool).await.contains("updated_at"));
+    let decision_index = decision_index_identity(&pool).await;
+    t.stores.close().await.unwrap();
+
+    let s = t.reopen().await;
+    let pool = s.sql_pool(StoreName::Activity).unwrap();
+    assert!(
+        !session_agent_index(pool).await.contains("updated_at"),
+        "the session filter index lost its sort columns"
+    );
+    assert_eq!(
+        decision_index_identity(pool).await,
+        decision_index,
+        "the decision filter index was not rebuilt"
+    );
+    assert_eq!(total(&s, &[("agent_id", "zz")]).await, 7, "counts kept");
+    // Sessions still list newest first when filtered by agent.
+    let q = Query::from_params(Kind::Session, [("agent_id", "agent-1")]).unwrap();
+    let ids: Vec<String> = s
+        .list(q)
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .map(|r| r["session_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids, ["s3", "s1"]);
+    s.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_version_2_database_loses_session_sort_columns() {
+    version_2_database_loses_session_sort_columns(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_version_2_database_loses_session_sort_columns() {
+    version_2_database_loses_session_sort_columns(Backend::Postgres).await;
+}
