@@ -184,7 +184,7 @@ impl SqliteWriter {
         let mut stored: HashMap<(Kind, String), Vec<SqlValue>> = HashMap::new();
         for ((kind, key), r) in &cache {
             if let Some(r) = r {
-                stored.insert((*kind, key.clone()), row_values(*kind, r, &location)?);
+                stored.insert((*kind, key.clone()), column_values(*kind, r));
             }
         }
         let plan = group::plan(work, &mut cache, has);
@@ -194,7 +194,7 @@ impl SqliteWriter {
                 let values = row_values(*kind, r, &location)?;
                 let key = text(r, spec.key).unwrap_or_default();
                 let updated = match stored.get(&(*kind, key)) {
-                    Some(old) => update_changed(&tx, *kind, old, values.clone(), &location)?,
+                    Some(old) => update_changed(&tx, *kind, old, &values, &location)?,
                     None => false,
                 };
                 if !updated {
@@ -274,18 +274,18 @@ fn update_changed(
     tx: &rusqlite::Transaction<'_>,
     kind: Kind,
     old: &[SqlValue],
-    new: Vec<SqlValue>,
+    new: &[SqlValue],
     location: &str,
 ) -> Result<bool> {
     let spec = kind.spec();
     let mut sets = Vec::new();
     let mut binds = Vec::new();
     let mut key = None;
-    for (i, value) in new.into_iter().enumerate() {
+    for (i, value) in new.iter().enumerate() {
         let name = spec.columns.get(i).map_or("payload", |c| c.name);
         if name == spec.key {
             key = Some(value);
-        } else if name == "payload" || old.get(i) != Some(&value) {
+        } else if name == "payload" || old.get(i) != Some(value) {
             sets.push(format!("{} = ?{}", q(name), binds.len() + 1));
             binds.push(value);
         }
@@ -323,6 +323,17 @@ fn upsert_sql(kind: Kind) -> String {
 
 /// The column values and payload of one row, in [`upsert_sql`]'s order.
 fn row_values(kind: Kind, r: &Record, location: &str) -> Result<Vec<SqlValue>> {
+    let mut out = column_values(kind, r);
+    let payload = serde_json::to_string(r).map_err(|e| StoreError::Database {
+        store: location.to_string(),
+        message: e.to_string(),
+    })?;
+    out.push(SqlValue::Text(payload));
+    Ok(out)
+}
+
+/// The indexed column values of one row, in [`upsert_sql`]'s order.
+fn column_values(kind: Kind, r: &Record) -> Vec<SqlValue> {
     let spec = kind.spec();
     let mut out = Vec::with_capacity(spec.columns.len() + 1);
     for c in spec.columns {
@@ -334,10 +345,5 @@ fn row_values(kind: Kind, r: &Record, location: &str) -> Result<Vec<SqlValue>> {
                 .map_or(SqlValue::Null, SqlValue::Integer),
         });
     }
-    let payload = serde_json::to_string(r).map_err(|e| StoreError::Database {
-        store: location.to_string(),
-        message: e.to_string(),
-    })?;
-    out.push(SqlValue::Text(payload));
-    Ok(out)
+    out
 }
