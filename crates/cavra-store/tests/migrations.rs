@@ -40,23 +40,28 @@ async fn exec_all(pool: &Pool, statements: &[&str]) {
     }
 }
 
-/// The definition of the agent filter index.
-async fn agent_index(pool: &Pool) -> String {
+/// The definition of the index `name` in the current schema.
+async fn index_def(pool: &Pool, name: &str) -> String {
     match pool {
-        Pool::Sqlite(p) => sqlx::query_scalar(
-            "SELECT sql FROM sqlite_master WHERE name = 'activity_decisions_agent_id_idx'",
-        )
-        .fetch_one(p)
-        .await
-        .unwrap(),
+        Pool::Sqlite(p) => sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE name = $1")
+            .bind(name)
+            .fetch_one(p)
+            .await
+            .unwrap(),
         Pool::Postgres(p) => sqlx::query_scalar(
-            "SELECT indexdef FROM pg_indexes WHERE indexname = 'activity_decisions_agent_id_idx' \
+            "SELECT indexdef FROM pg_indexes WHERE indexname = $1 \
              AND schemaname = current_schema()",
         )
+        .bind(name)
         .fetch_one(p)
         .await
         .unwrap(),
     }
+}
+
+/// The definition of the decision agent filter index.
+async fn agent_index(pool: &Pool) -> String {
+    index_def(pool, "activity_decisions_agent_id_idx").await
 }
 
 /// Turns the activity store back into what schema version 1 made.
@@ -162,21 +167,7 @@ async fn closed_sqlite_store_refuses_writes() {
 
 /// The definition of the session agent filter index.
 async fn session_agent_index(pool: &Pool) -> String {
-    match pool {
-        Pool::Sqlite(p) => sqlx::query_scalar(
-            "SELECT sql FROM sqlite_master WHERE name = 'activity_sessions_agent_id_idx'",
-        )
-        .fetch_one(p)
-        .await
-        .unwrap(),
-        Pool::Postgres(p) => sqlx::query_scalar(
-            "SELECT indexdef FROM pg_indexes WHERE indexname = 'activity_sessions_agent_id_idx' \
-             AND schemaname = current_schema()",
-        )
-        .fetch_one(p)
-        .await
-        .unwrap(),
-    }
+    index_def(pool, "activity_sessions_agent_id_idx").await
 }
 
 /// What identifies the decision agent index's current incarnation: a
