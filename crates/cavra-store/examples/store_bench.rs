@@ -2,7 +2,9 @@
 //! measures acknowledged single inserts (sequential, and from concurrent
 //! writers spread over 10,000 sessions or each in a session of its own),
 //! batched inserts, and filtered pages of 50. A raw baseline on
-//! the same database (or file system) is measured in the same run.
+//! the same database (or file system) is measured in the same run, and
+//! the bytes written per acknowledged decision (SQLite, JSON), which hold
+//! still when the machine's speed does not.
 //!
 //! cargo run --release -p cavra-store --example store_bench -- \
 //!     --backend sqlite|postgres|json [--rows 1000000] [--dir DIR] [--url URL]
@@ -77,6 +79,26 @@ fn decision(i: usize, prefix: &str) -> Value {
 /// decisions rather than replacing an earlier run's.
 fn run(prefix: &str) -> String {
     format!("{prefix}{}-", std::process::id())
+}
+
+/// Bytes this process has handed to `write`/`pwrite` so far (`wchar` in
+/// `/proc/self/io`): WAL frames, checkpoint copies, journal lines. Unlike a
+/// rate it hardly depends on how busy the machine is, so it compares
+/// designs across runs; `None` where the file is missing.
+fn written_bytes() -> Option<u64> {
+    let io = std::fs::read_to_string("/proc/self/io").ok()?;
+    io.lines()
+        .find_map(|l| l.strip_prefix("wchar:"))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// Bytes written per decision between `before` and now (`None` for
+/// PostgreSQL, whose writes happen in the server's processes).
+fn per_decision(backend: &str, before: Option<u64>, n: usize) -> Option<f64> {
+    if backend == "postgres" || n == 0 {
+        return None;
+    }
+    Some(written_bytes()?.saturating_sub(before?) as f64 / n as f64)
 }
 
 fn pct(v: &mut [Duration], p: f64) -> f64 {
@@ -285,6 +307,7 @@ async fn main() {
 
     // 2. Acknowledged single inserts through the full path (validate,
     //    merge the session, upsert both), one at a time.
+    let written = written_bytes();
     let start = Instant::now();
     for k in 0..singles {
         stores
@@ -293,6 +316,7 @@ async fn main() {
             .unwrap();
     }
     let single_rate = singles as f64 / start.elapsed().as_secs_f64();
+    let single_bytes = per_decision(&backend, written, singles);
 
     // 3. The same from concurrent writers (grouped commits). Decision k of
     //    writer w is number k * writers + w: concurrent decisions carry
@@ -302,7 +326,9 @@ async fn main() {
     //    an agent's hook calls are.
     let writers: usize = arg("--writers").and_then(|r| r.parse().ok()).unwrap_or(64);
     let mut concurrent = Vec::new();
+    let mut concurrent_bytes = Vec::new();
     for own_session in [false, true] {
+        let written = written_bytes();
         let start = Instant::now();
         let mut tasks = Vec::new();
         for w in 0..writers {
@@ -322,6 +348,7 @@ async fn main() {
             t.await.unwrap();
         }
         concurrent.push((singles / writers * writers) as f64 / start.elapsed().as_secs_f64());
+        concurrent_bytes.push(per_decision(&backend, written, singles / writers * writers));
     }
     let concurrent_rate = concurrent[0];
     let own_session_rate = concurrent[1];
@@ -403,6 +430,11 @@ async fn main() {
         "concurrent_writers": writers,
         "concurrent_insert_ack_per_s": concurrent_rate,
         "concurrent_session_per_writer_ack_per_s": own_session_rate,
+        "written_bytes_per_decision": {
+            "single": single_bytes,
+            "concurrent": concurrent_bytes[0],
+            "concurrent_session_per_writer": concurrent_bytes[1],
+        },
         "single_vs_raw_baseline": single_rate / floor,
         "concurrent_vs_raw_baseline": concurrent_rate / floor,
         "concurrent_session_per_writer_vs_raw_baseline": own_session_rate / floor,
