@@ -29,8 +29,8 @@ use crate::records::{Record, canonical, text};
 pub(crate) const MAX_GROUP: usize = 512;
 /// The current schema version of every store's tables. 2 added the
 /// decision counts table and the facet tails of the decision filter
-/// indexes; 3 took the sort columns out of the session filter indexes.
-const SCHEMA_VERSION: i64 = 3;
+/// indexes.
+const SCHEMA_VERSION: i64 = 2;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dialect {
@@ -343,13 +343,11 @@ fn ddl(dialect: Dialect, store: StoreName, from: i64) -> Vec<String> {
         if !order.is_empty() {
             order.push(format!("{} {}", q(spec.key), direction(dialect, false)));
         }
-        // A kind whose sort column changes on every update (a session's
-        // `updated_at`) keeps it out of its filter indexes: an update would
-        // otherwise move the record's entry in each of them (two random
-        // pages apiece per decision). Only the order index moves; a page
-        // filtered by agent reads that agent's entries and sorts them, or
-        // walks the order index when the agent is common.
-        let order_moves = spec.order.iter().any(|(c, _)| *c == "updated_at");
+        // Sessions keep `updated_at` in their filter indexes although every
+        // decision moves their entries: without it SQLite answers a page
+        // filtered on a rare or absent agent by walking the whole order
+        // index (148 ms at 200,000 sessions, measured), because it expects
+        // the LIMIT to stop the walk early.
         let mut indexed = Vec::new();
         for f in spec.filters {
             match f.op {
@@ -369,9 +367,7 @@ fn ddl(dialect: Dialect, store: StoreName, from: i64) -> Vec<String> {
                     }
                     indexed.push(f.field);
                     let mut parts = vec![q(f.field)];
-                    if !order_moves {
-                        parts.extend(order.iter().cloned());
-                    }
+                    parts.extend(order.iter().cloned());
                     // The enumerated facets (outcome, severity) ride along
                     // at the end, so a page filtered on them as well skips
                     // non-matching entries inside the index, without
@@ -388,10 +384,8 @@ fn ddl(dialect: Dialect, store: StoreName, from: i64) -> Vec<String> {
                         .map(|g| g.field)
                         .collect();
                     parts.extend(tail.iter().map(|c| q(c)));
-                    // Schema 1 made these without the facet tail, schema 2
-                    // the session ones with the sort columns.
-                    let changed_in = if order_moves { 3 } else { 2 };
-                    if (0 < from && from < changed_in) && (order_moves || !tail.is_empty()) {
+                    // Schema 1 made these without the facet tail.
+                    if 0 < from && from < 2 && !tail.is_empty() {
                         out.push(format!("DROP INDEX IF EXISTS {t}_{}_idx", f.field));
                     }
                     out.push(format!(

@@ -5,7 +5,7 @@
 //! queued while one group commits forms the next group, so concurrent
 //! writers share commits. A reply is sent only after `COMMIT` returns.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::Path;
 use std::time::Duration;
 
@@ -180,29 +180,13 @@ impl SqliteWriter {
                 }
             }
         }
-        // The stored rows the plan replaces, to update only what changed.
-        let mut stored: HashMap<(Kind, String), Vec<SqlValue>> = HashMap::new();
-        for ((kind, key), r) in &cache {
-            if let Some(r) = r {
-                stored.insert((*kind, key.clone()), column_values(*kind, r));
-            }
-        }
         let plan = group::plan(work, &mut cache, has);
         for (kind, rows) in &plan.writes {
-            let spec = kind.spec();
+            let sql = upsert_sql(*kind);
+            let mut st = tx.prepare_cached(&sql).map_err(&e)?;
             for r in rows {
-                let values = row_values(*kind, r, &location)?;
-                let key = text(r, spec.key).unwrap_or_default();
-                let updated = match stored.get(&(*kind, key)) {
-                    Some(old) => update_changed(&tx, *kind, old, &values, &location)?,
-                    None => false,
-                };
-                if !updated {
-                    tx.prepare_cached(&upsert_sql(*kind))
-                        .map_err(&e)?
-                        .execute(rusqlite::params_from_iter(values))
-                        .map_err(&e)?;
-                }
+                st.execute(rusqlite::params_from_iter(row_values(*kind, r, &location)?))
+                    .map_err(&e)?;
             }
         }
         tx.commit().map_err(&e)?;
@@ -265,50 +249,6 @@ fn fetch<'k>(
     Ok(())
 }
 
-/// Updates the stored row of `kind` whose column values were `old` to
-/// `new`, setting only the columns that differ (the payload always): an
-/// index none of whose columns changed is not touched, which is most of
-/// them when a decision bumps its session's counts. `false` when no row
-/// had the key (the caller then upserts).
-fn update_changed(
-    tx: &rusqlite::Transaction<'_>,
-    kind: Kind,
-    old: &[SqlValue],
-    new: &[SqlValue],
-    location: &str,
-) -> Result<bool> {
-    let spec = kind.spec();
-    let mut sets = Vec::new();
-    let mut binds = Vec::new();
-    let mut key = None;
-    for (i, value) in new.iter().enumerate() {
-        let name = spec.columns.get(i).map_or("payload", |c| c.name);
-        if name == spec.key {
-            key = Some(value);
-        } else if name == "payload" || old.get(i) != Some(value) {
-            sets.push(format!("{} = ?{}", q(name), binds.len() + 1));
-            binds.push(value);
-        }
-    }
-    let Some(key) = key else {
-        return Ok(false);
-    };
-    let sql = format!(
-        "UPDATE {} SET {} WHERE {} = ?{}",
-        spec.table,
-        sets.join(", "),
-        q(spec.key),
-        binds.len() + 1
-    );
-    binds.push(key);
-    let n = tx
-        .prepare_cached(&sql)
-        .map_err(err(location))?
-        .execute(rusqlite::params_from_iter(binds))
-        .map_err(err(location))?;
-    Ok(n == 1)
-}
-
 /// `INSERT … ON CONFLICT DO UPDATE` of one row of `kind`.
 fn upsert_sql(kind: Kind) -> String {
     let (names, conflict) = upsert_parts(kind);
@@ -323,17 +263,6 @@ fn upsert_sql(kind: Kind) -> String {
 
 /// The column values and payload of one row, in [`upsert_sql`]'s order.
 fn row_values(kind: Kind, r: &Record, location: &str) -> Result<Vec<SqlValue>> {
-    let mut out = column_values(kind, r);
-    let payload = serde_json::to_string(r).map_err(|e| StoreError::Database {
-        store: location.to_string(),
-        message: e.to_string(),
-    })?;
-    out.push(SqlValue::Text(payload));
-    Ok(out)
-}
-
-/// The indexed column values of one row, in [`upsert_sql`]'s order.
-fn column_values(kind: Kind, r: &Record) -> Vec<SqlValue> {
     let spec = kind.spec();
     let mut out = Vec::with_capacity(spec.columns.len() + 1);
     for c in spec.columns {
@@ -345,5 +274,10 @@ fn column_values(kind: Kind, r: &Record) -> Vec<SqlValue> {
                 .map_or(SqlValue::Null, SqlValue::Integer),
         });
     }
-    out
+    let payload = serde_json::to_string(r).map_err(|e| StoreError::Database {
+        store: location.to_string(),
+        message: e.to_string(),
+    })?;
+    out.push(SqlValue::Text(payload));
+    Ok(out)
 }
