@@ -27,10 +27,11 @@ use crate::records::{Record, canonical, text};
 
 /// Most requests grouped into one transaction.
 pub(crate) const MAX_GROUP: usize = 512;
-/// The current schema version of every store's tables. 2 added the
-/// decision counts table and the facet tails of the decision filter
-/// indexes.
+/// The current schema version of every store's tables.
 const SCHEMA_VERSION: i64 = 2;
+/// The version that added the decision counts table and the facet tails
+/// of the decision filter indexes: a database from before it gets both.
+const FACETS_SINCE: i64 = 2;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dialect {
@@ -384,8 +385,7 @@ fn ddl(dialect: Dialect, store: StoreName, from: i64) -> Vec<String> {
                         .map(|g| g.field)
                         .collect();
                     parts.extend(tail.iter().map(|c| q(c)));
-                    // Schema 1 made these without the facet tail.
-                    if 0 < from && from < 2 && !tail.is_empty() {
+                    if 0 < from && from < FACETS_SINCE && !tail.is_empty() {
                         out.push(format!("DROP INDEX IF EXISTS {t}_{}_idx", f.field));
                     }
                     out.push(format!(
@@ -403,7 +403,7 @@ fn ddl(dialect: Dialect, store: StoreName, from: i64) -> Vec<String> {
             ));
         }
         if !spec.facets.is_empty() {
-            out.extend(facet_ddl(dialect, t, spec.facets, from < 2));
+            out.extend(facet_ddl(dialect, t, spec.facets, from < FACETS_SINCE));
         }
     }
     out
