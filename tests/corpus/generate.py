@@ -283,6 +283,35 @@ OPTION_BORNE = [
 ]
 
 
+# Constructs in which bash evaluates text as code: words inside parameter
+# expansions, subscripts and arithmetic (also through a variable's value),
+# prompt expansion, array elements, arithmetic `for` headers, case patterns
+# and builtins that take a variable name. `{raw}` runs inside `$(…)`.
+EVALUATION = [
+    "echo ${{x:-$({raw})}}",
+    'echo "${{x:-$({raw})}}"',
+    "echo ${{x:=`{raw}`}}",
+    "ls ${{x#$({raw})}}",
+    "echo ${{x/$({raw})/y}}",
+    "echo ${{x:$({raw}):1}}",
+    "echo ${{a[$({raw})]}}",
+    "echo $(( $({raw}) + 1 ))",
+    "a=($({raw})); ls",
+    "a[$({raw})]=1",
+    "for ((i=$({raw}); i<1; i++)); do ls; done",
+    "case x in $({raw})) ls;; esac",
+]
+# The same with the code inside single quotes (bases without them).
+EVALUATION_QUOTED = [
+    "printf -v 'a[$({raw})]' x",
+    "let 'a[$({raw})]=1'",
+    "read 'a[$({raw})]' < /dev/null",
+    "x='a[$({raw})]'; echo $((x))",
+    "x='a[$({raw})]'; echo ${{a[x]}}",
+    "x='$({raw})'; echo ${{x@P}}",
+]
+
+
 def cases():
     out = []
     seen = set()
@@ -333,6 +362,11 @@ def cases():
             continue
         for t in INLINE:
             add("inline", t.format(d=json.dumps(cmd)), "require_approval", cmd)
+    for cmd, m in bases:
+        if ")" in cmd or "`" in cmd:
+            continue
+        for t in EVALUATION + ([] if "'" in cmd else EVALUATION_QUOTED):
+            add("evaluation", t.format(raw=cmd), m, cmd)
     return out
 
 
@@ -470,6 +504,10 @@ def benign():
               "xargs -a /tmp/files.txt wc -l", "git push -u origin feature/x",
               "ls docs/*.md", "wc -l src/*.rs docs/*.md",
               "echo rm -rf /tmp/build-cache",
+              "echo ${NAME:-world}", "echo ${#PATH} ${HOME%%/*} ${PWD/src/lib}",
+              "n=5; echo $((n + 1))", "for ((i=0; i<3; i++)); do echo $i; done",
+              "a=(one two three); echo ${a[1]}", "msg='run $(date) now'; echo \"$msg\"",
+              "case \"$1\" in start) echo go;; *) echo no;; esac", "let n=2+3",
               ]:
         add("shell", t)
     for i in range(1, 61):

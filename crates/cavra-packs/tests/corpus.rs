@@ -101,6 +101,7 @@ fn engine_never_allows_a_must_not_allow_case() {
         "quoting",
         "indirection",
         "inline",
+        "evaluation",
     ] {
         assert!(
             per_class.get(class).is_some_and(|(n, _)| *n >= 25),

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use brush_parser::ParserOptions;
 use brush_parser::word::{
-    self, BraceExpressionMember, BraceExpressionOrText, Parameter, ParameterExpr, TildeExpr,
-    WordPiece, WordPieceWithSource,
+    self, BraceExpressionMember, BraceExpressionOrText, Parameter, ParameterExpr,
+    ParameterTransformOp, TildeExpr, WordPiece, WordPieceWithSource,
 };
 
 /// One field (argument) produced by expanding a word.
@@ -43,6 +43,65 @@ pub(crate) struct Expanded {
 
 /// Most alternatives produced by one brace expansion.
 const MAX_BRACE_ALTERNATIVES: usize = 256;
+
+/// Deepest nesting of words inside parameter expansions and of variable
+/// values inside arithmetic that is followed (`${a:-${b:-…}}`).
+const MAX_INNER_DEPTH: usize = 16;
+
+/// Command substitutions that evaluating arithmetic `text` would run: those
+/// written in it (`$(( $(cmd) ))`, `a[$(cmd)]`) and those in the values of
+/// the variables it names, which bash evaluates as expressions in turn
+/// (`x='a[$(cmd)]'; echo $((x))` runs `cmd`).
+pub(crate) fn arithmetic_code(text: &str, vars: &HashMap<String, String>) -> Expanded {
+    let mut out = Expanded::default();
+    arithmetic_into(text, vars, &ParserOptions::default(), &mut out, 0);
+    out
+}
+
+fn arithmetic_into(
+    text: &str,
+    vars: &HashMap<String, String>,
+    options: &ParserOptions,
+    out: &mut Expanded,
+    depth: usize,
+) {
+    if depth > MAX_INNER_DEPTH {
+        out.opaque
+            .push("arithmetic whose variables refer to each other too deeply".into());
+        return;
+    }
+    if text.contains(['$', '`']) {
+        let _ = expand_inner(text, vars, options, out, depth + 1);
+    }
+    let mut seen: Vec<&str> = Vec::new();
+    for name in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+        if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) || seen.contains(&name)
+        {
+            continue;
+        }
+        seen.push(name);
+        if let Some(value) = vars.get(name)
+            && value != name
+            && value.contains(|c: char| !(c.is_ascii_digit() || c.is_whitespace()))
+        {
+            arithmetic_into(value, vars, options, out, depth + 1);
+        }
+    }
+}
+
+/// Whether literal text would run a command if bash evaluated it as code
+/// (`$(…)`, backquotes): a value stored in a variable or passed as a name
+/// to a builtin that evaluates it (`printf -v 'a[$(cmd)]'`).
+pub(crate) fn holds_code(text: &str) -> bool {
+    text.contains("$(") || text.contains('`')
+}
+
+/// The substitutions in `text` parsed as an (unquoted) word.
+pub(crate) fn word_code(text: &str, vars: &HashMap<String, String>) -> Expanded {
+    let mut out = Expanded::default();
+    let _ = expand_inner(text, vars, &ParserOptions::default(), &mut out, 1);
+    out
+}
 
 pub(crate) fn expand_word(raw: &str, vars: &HashMap<String, String>) -> Expanded {
     let mut out = Expanded::default();
@@ -88,6 +147,22 @@ pub(crate) fn expand_word(raw: &str, vars: &HashMap<String, String>) -> Expanded
     let fields = expand_plain(raw, vars, &options, &mut out);
     out.fields.extend(fields);
     out
+}
+
+/// [`expand_plain`] of a word nested `depth` deep in another.
+fn expand_inner(
+    raw: &str,
+    vars: &HashMap<String, String>,
+    options: &ParserOptions,
+    out: &mut Expanded,
+    depth: usize,
+) -> Vec<Field> {
+    if depth > MAX_INNER_DEPTH {
+        out.opaque
+            .push("words nested too deeply inside parameter expansions".into());
+        return Vec::new();
+    }
+    expand_at(raw, vars, options, out, depth)
 }
 
 fn has_brace_candidate(raw: &str) -> bool {
@@ -188,6 +263,16 @@ fn expand_plain(
     options: &ParserOptions,
     out: &mut Expanded,
 ) -> Vec<Field> {
+    expand_at(raw, vars, options, out, 0)
+}
+
+fn expand_at(
+    raw: &str,
+    vars: &HashMap<String, String>,
+    options: &ParserOptions,
+    out: &mut Expanded,
+    depth: usize,
+) -> Vec<Field> {
     let pieces = match crate::guarded(|| word::parse(raw, options)) {
         Some(Ok(p)) => p,
         _ => {
@@ -204,6 +289,7 @@ fn expand_plain(
         cur: Field::new(),
         vars,
         out,
+        depth,
     };
     st.pieces(&pieces, false);
     let State {
@@ -220,6 +306,8 @@ struct State<'a> {
     cur: Field,
     vars: &'a HashMap<String, String>,
     out: &'a mut Expanded,
+    /// How deep this word is nested inside parameter expansions.
+    depth: usize,
 }
 
 impl State<'_> {
@@ -286,11 +374,13 @@ impl State<'_> {
                 }
             }
             WordPiece::ArithmeticExpression(e) => {
-                if e.value.contains("$(") || e.value.contains('`') {
-                    self.out
-                        .opaque
-                        .push("a command substitution inside arithmetic".into());
-                }
+                arithmetic_into(
+                    &e.value,
+                    self.vars,
+                    &ParserOptions::default(),
+                    self.out,
+                    self.depth + 1,
+                );
                 self.cur.literal = false;
                 self.cur.text.push_str("$((");
                 self.cur.text.push_str(&e.value);
@@ -300,6 +390,7 @@ impl State<'_> {
     }
 
     fn parameter(&mut self, expr: &ParameterExpr, quoted: bool) {
+        self.inner_code(expr);
         let known = match expr {
             ParameterExpr::Parameter {
                 parameter: Parameter::Named(name),
@@ -334,6 +425,120 @@ impl State<'_> {
                     .text
                     .push_str(&format!("${{{}}}", param_name(expr)));
             }
+        }
+    }
+
+    /// Analyses what a parameter expansion evaluates besides the value:
+    /// the words of `${x:-word}`, `${x#pattern}`, `${x/a/b}`…, the
+    /// arithmetic of subscripts and `${x:offset:length}`, and the value of
+    /// `${x@P}`, which bash expands like a prompt (running its `$(…)`).
+    fn inner_code(&mut self, expr: &ParameterExpr) {
+        use ParameterExpr as P;
+        let options = ParserOptions::default();
+        let mut words: Vec<String> = Vec::new();
+        let mut arithmetic: Vec<&str> = Vec::new();
+        let parameter = match expr {
+            P::Parameter { parameter, .. }
+            | P::UseDefaultValues { parameter, .. }
+            | P::AssignDefaultValues { parameter, .. }
+            | P::IndicateErrorIfNullOrUnset { parameter, .. }
+            | P::UseAlternativeValue { parameter, .. }
+            | P::ParameterLength { parameter, .. }
+            | P::RemoveSmallestSuffixPattern { parameter, .. }
+            | P::RemoveLargestSuffixPattern { parameter, .. }
+            | P::RemoveSmallestPrefixPattern { parameter, .. }
+            | P::RemoveLargestPrefixPattern { parameter, .. }
+            | P::Substring { parameter, .. }
+            | P::Transform { parameter, .. }
+            | P::UppercaseFirstChar { parameter, .. }
+            | P::UppercasePattern { parameter, .. }
+            | P::LowercaseFirstChar { parameter, .. }
+            | P::LowercasePattern { parameter, .. }
+            | P::ReplaceSubstring { parameter, .. } => Some(parameter),
+            P::VariableNames { .. } | P::MemberKeys { .. } => None,
+        };
+        if let Some(Parameter::NamedWithIndex { index, .. }) = parameter {
+            arithmetic.push(index);
+        }
+        match expr {
+            P::UseDefaultValues {
+                default_value: Some(w),
+                ..
+            }
+            | P::AssignDefaultValues {
+                default_value: Some(w),
+                ..
+            }
+            | P::IndicateErrorIfNullOrUnset {
+                error_message: Some(w),
+                ..
+            }
+            | P::UseAlternativeValue {
+                alternative_value: Some(w),
+                ..
+            }
+            | P::RemoveSmallestSuffixPattern {
+                pattern: Some(w), ..
+            }
+            | P::RemoveLargestSuffixPattern {
+                pattern: Some(w), ..
+            }
+            | P::RemoveSmallestPrefixPattern {
+                pattern: Some(w), ..
+            }
+            | P::RemoveLargestPrefixPattern {
+                pattern: Some(w), ..
+            }
+            | P::UppercaseFirstChar {
+                pattern: Some(w), ..
+            }
+            | P::UppercasePattern {
+                pattern: Some(w), ..
+            }
+            | P::LowercaseFirstChar {
+                pattern: Some(w), ..
+            }
+            | P::LowercasePattern {
+                pattern: Some(w), ..
+            } => words.push(w.clone()),
+            P::ReplaceSubstring {
+                pattern,
+                replacement,
+                ..
+            } => {
+                words.push(pattern.clone());
+                words.extend(replacement.iter().cloned());
+            }
+            P::Substring { offset, length, .. } => {
+                arithmetic.push(&offset.value);
+                if let Some(l) = length {
+                    arithmetic.push(&l.value);
+                }
+            }
+            P::Transform {
+                op: ParameterTransformOp::PromptExpand,
+                parameter,
+                ..
+            } => match parameter {
+                Parameter::Named(n) => match self.lookup(n) {
+                    Some(v) => words.push(v),
+                    None => self
+                        .out
+                        .opaque
+                        .push("a prompt expansion (`@P`) of a value not known here".into()),
+                },
+                _ => self
+                    .out
+                    .opaque
+                    .push("a prompt expansion (`@P`) of a value not known here".into()),
+            },
+            _ => {}
+        }
+        for w in words.iter().filter(|w| w.contains(['$', '`'])) {
+            let _ = expand_inner(w, self.vars, &options, self.out, self.depth + 1);
+        }
+        for a in arithmetic {
+            arithmetic_into(a, self.vars, &options, self.out, self.depth + 1);
         }
     }
 

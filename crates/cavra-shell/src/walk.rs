@@ -10,7 +10,7 @@ use brush_parser::ast::{
 };
 use brush_parser::{Parser, ParserOptions};
 
-use crate::expand::{Field, expand_word};
+use crate::expand::{Expanded, Field, arithmetic_code, expand_word, holds_code, word_code};
 use crate::scripts::{self, Effect};
 use crate::{Analysis, FileMode, Issue, Limits, Redirect, SimpleCommand, basename};
 
@@ -379,13 +379,17 @@ impl Walker {
     fn compound(&mut self, c: &CompoundCommand, via: &[String], spec: bool) {
         match c {
             CompoundCommand::Arithmetic(a) => {
-                if a.expr.value.contains("$(") || a.expr.value.contains('`') {
-                    self.issue(Issue::Opaque {
-                        construct: "a command substitution inside arithmetic".into(),
-                    });
-                }
+                let e = arithmetic_code(&a.expr.value, &self.vars);
+                self.inner(e, via, spec);
             }
             CompoundCommand::ArithmeticForClause(f) => {
+                for a in [&f.initializer, &f.condition, &f.updater]
+                    .into_iter()
+                    .flatten()
+                {
+                    let e = arithmetic_code(&a.value, &self.vars);
+                    self.inner(e, via, spec);
+                }
                 self.maybe_runs(|w| w.compound_list(&f.body.list, via, spec))
             }
             CompoundCommand::BraceGroup(b) => self.compound_list(&b.list, via, spec),
@@ -438,6 +442,11 @@ impl Walker {
             CompoundCommand::CaseClause(c) => {
                 let _ = self.expand(&c.value, via, spec);
                 for item in &c.cases {
+                    // Patterns are expanded (their `$(…)` run) while
+                    // matching, until one matches.
+                    for p in &item.patterns {
+                        let _ = self.expand(p, via, spec);
+                    }
                     if let Some(list) = &item.cmd {
                         self.maybe_runs(|w| w.compound_list(list, via, spec));
                     }
@@ -474,6 +483,12 @@ impl Walker {
     /// Expand a word and analyse its command substitutions.
     fn expand(&mut self, w: &ast::Word, via: &[String], spec: bool) -> Vec<Field> {
         let e = expand_word(&w.value, &self.vars);
+        self.inner(e, via, spec)
+    }
+
+    /// Analyses the command substitutions and reports the opaque parts of
+    /// an expansion; returns its fields.
+    fn inner(&mut self, e: Expanded, via: &[String], spec: bool) -> Vec<Field> {
         for s in &e.substitutions {
             let mut v = via.to_vec();
             v.push("$(…)".to_string());
@@ -601,11 +616,26 @@ impl Walker {
                                     fields.into_iter().map(|f| f.text).collect();
                                 literal.then(|| text.join(" "))
                             }
-                            ast::AssignmentValue::Array(_) => None,
+                            ast::AssignmentValue::Array(items) => {
+                                // `a=($(cmd) [$(cmd)]=x)`: every element and
+                                // subscript is expanded.
+                                for (key, value) in items {
+                                    if let Some(k) = key {
+                                        let e = arithmetic_code(&k.value, &self.vars);
+                                        self.inner(e, via, spec);
+                                    }
+                                    let _ = self.expand(value, via, spec);
+                                }
+                                None
+                            }
                         };
                         let name = match &a.name {
                             ast::AssignmentName::VariableName(n) => n.clone(),
-                            ast::AssignmentName::ArrayElementName(n, _) => n.clone(),
+                            ast::AssignmentName::ArrayElementName(n, index) => {
+                                let e = arithmetic_code(index, &self.vars);
+                                self.inner(e, via, spec);
+                                n.clone()
+                            }
                         };
                         let value = if a.append { None } else { value };
                         assignments.push((name, value));
@@ -675,6 +705,7 @@ impl Walker {
                 }
             }
         }
+        self.evaluated_arguments(&words, via, spec);
         let stdin = input.unwrap_or_else(|| stdin.clone());
         let procsub = std::mem::replace(&mut self.procsub_out, outer_procsub);
         let shell = words
@@ -1437,7 +1468,56 @@ impl Walker {
     /// command another program runs (`GIT_PAGER`, `GIT_SSH_COMMAND`,
     /// `EDITOR`): their value is analysed as a script. Others load code
     /// nothing here can see (`LD_PRELOAD`, `BASH_ENV`): reported as opaque.
+    /// Builtins that evaluate their arguments as code: variable names with
+    /// subscripts (`printf -v 'a[$(cmd)]'`, `read`, `declare`, `unset`,
+    /// `mapfile`, `test -v`…) and arithmetic (`let`). The command
+    /// substitutions in such arguments run, so they are analysed.
+    fn evaluated_arguments(&mut self, words: &[Field], via: &[String], spec: bool) {
+        const NAME_BUILTINS: &[&str] = &[
+            "printf",
+            "read",
+            "declare",
+            "typeset",
+            "local",
+            "export",
+            "readonly",
+            "unset",
+            "mapfile",
+            "readarray",
+            "test",
+            "[",
+            "let",
+            "getopts",
+            "wait",
+        ];
+        let Some(first) = words.first() else {
+            return;
+        };
+        let name = first.text.as_str();
+        if !first.literal || !NAME_BUILTINS.contains(&name) {
+            return;
+        }
+        for f in &words[1..] {
+            if name == "let" {
+                let e = arithmetic_code(&f.text, &self.vars);
+                self.inner(e, via, spec);
+            } else if holds_code(&f.text) {
+                let e = word_code(&f.text, &self.vars);
+                self.inner(e, via, spec);
+            }
+        }
+    }
+
     fn assigned(&mut self, name: &str, value: Option<&str>, via: &[String], spec: bool) {
+        // A literal value holding `$(…)` runs it wherever bash evaluates the
+        // value as code: arithmetic (`x='a[$(cmd)]'; $((x))`), subscripts,
+        // `${x@P}`. Analysed as a command that may run.
+        if let Some(v) = value
+            && holds_code(v)
+        {
+            let e = word_code(v, &self.vars);
+            self.inner(e, via, true);
+        }
         if name == "GLOBIGNORE" && !spec {
             self.issue(Issue::Opaque {
                 construct: "`GLOBIGNORE`, which changes how globs expand".into(),
