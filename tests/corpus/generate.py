@@ -44,6 +44,7 @@ BLOCKED = [
     "aws iam attach-user-policy --user-name bot --policy-arn arn:aws:iam::aws:policy/AdministratorAccess",
     "gcloud projects add-iam-policy-binding prod --member user:x --role roles/owner",
     "shutdown -h now",
+    "git push origin HEAD:heads/main",
 ]
 # Reading or writing protected files.
 FILES = [
@@ -80,6 +81,7 @@ APPROVAL = [
     "docker push registry/app:latest",
     "rm -rf build",
     "pip install requests",
+    "cat /dev/zero > /dev/sda",
 ]
 
 WRAPPERS = [

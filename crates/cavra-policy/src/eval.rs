@@ -922,13 +922,47 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
     hits.v.extend(own.v);
 }
 
+/// Whether pushing `branch` may update a protected branch. A destination
+/// with `*` (`refs/heads/*`, `refs/heads/m*`, the matching refspec `:`)
+/// updates every branch it matches, so it is protected when it and a
+/// protected pattern can name the same branch.
 fn is_protected(policy: &CompiledPolicy, branch: &str) -> bool {
-    policy
-        .git
-        .protected_branches
-        .iter()
-        .any(|p| wildcard(p, branch))
+    policy.git.protected_branches.iter().any(|p| {
+        wildcard(p, branch) || (branch.contains('*') && (wildcard(branch, p) || p.contains('*')))
+    })
 }
+
+/// Git operations that change no remote branch: evaluated as allowed.
+/// Anything else that is not a push is not understood and needs review.
+const LOCAL_GIT_OPERATIONS: &[&str] = &[
+    "fetch",
+    "pull",
+    "clone",
+    "status",
+    "log",
+    "diff",
+    "show",
+    "commit",
+    "add",
+    "checkout",
+    "switch",
+    "branch",
+    "merge",
+    "rebase",
+    "tag",
+    "stash",
+    "init",
+    "blame",
+    "grep",
+    "ls-files",
+    "rev-parse",
+    "describe",
+    "shortlog",
+    "remote",
+    "restore",
+    "cherry-pick",
+    "revert",
+];
 
 fn eval_git_operation(
     policy: &CompiledPolicy,
@@ -937,7 +971,38 @@ fn eval_git_operation(
     target: &str,
     action: &Action,
 ) {
-    if operation == "push" {
+    // `force-push`, `push --force`, `push_delete`…: a push, with the
+    // flags the operation names.
+    let words: Vec<&str> = operation
+        .split(|c: char| c.is_whitespace() || c == '-' || c == '_')
+        .filter(|w| !w.is_empty())
+        .collect();
+    let is_push = words.contains(&"push") || words == ["delete"];
+    if is_push {
+        let mut flags = String::new();
+        if words.iter().any(|w| matches!(*w, "force" | "f")) {
+            flags.push_str("--force ");
+        }
+        if words.contains(&"delete") {
+            flags.push_str("--delete ");
+        }
+        let flagged;
+        let target = if flags.is_empty() {
+            target
+        } else {
+            let t = target.trim();
+            // `origin/main` → `origin main`, so the flags parse as options.
+            let t = match t.split_once('/') {
+                Some((r, b))
+                    if !t.contains(char::is_whitespace) && matches!(r, "origin" | "upstream") =>
+                {
+                    format!("{r} {b}")
+                }
+                _ => t.to_string(),
+            };
+            flagged = format!("{flags}{t}");
+            flagged.as_str()
+        };
         if target.contains(['$', '`']) {
             hits.add(
                 "git.push.unknown_destination",
@@ -952,6 +1017,16 @@ fn eval_git_operation(
         }
         let push = git::parse_target(target);
         eval_push(policy, hits, &push, target, action.branch.as_deref());
+    } else if !LOCAL_GIT_OPERATIONS.contains(&operation) {
+        hits.add(
+            "git.operation.unknown",
+            Outcome::RequireApproval,
+            Severity::Medium,
+            None,
+            target,
+            format!("Git operation `{operation}` is not one CAVRA knows; review required."),
+            Some("Repository Owners".into()),
+        );
     } else {
         hits.add(
             "git.allow",

@@ -100,14 +100,24 @@ pub fn parse_refspec(spec: &str, force: bool, delete: bool) -> RefUpdate {
         Some((s, d)) => (s, if d.is_empty() { s } else { d }),
         None => (spec, spec),
     };
-    let deleting = delete || (spec.starts_with(':') && src.is_empty());
+    let deleting = delete || (spec.starts_with(':') && src.is_empty() && spec != ":");
     let dst = if dst == "HEAD" || dst == "@" {
         "HEAD"
     } else {
         dst
     };
     let tag = dst.starts_with("refs/tags/");
-    let branch = dst.strip_prefix("refs/heads/").unwrap_or(dst).to_string();
+    // git resolves a partial destination as a ref name: `heads/main` is
+    // `refs/heads/main`. The matching refspec `:` pushes every branch that
+    // exists on both sides, so it stands for all of them (`*`).
+    let branch = if spec == ":" {
+        "*".to_string()
+    } else {
+        dst.strip_prefix("refs/heads/")
+            .or_else(|| dst.strip_prefix("heads/"))
+            .unwrap_or(dst)
+            .to_string()
+    };
     RefUpdate {
         branch,
         force: force || plus,

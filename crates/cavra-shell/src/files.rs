@@ -591,7 +591,15 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
         }
         _ => {}
     }
-    out.retain(|f| !f.path.is_empty() && f.path != "-" && !f.path.starts_with("/dev/"));
+    // Character streams (`/dev/null`, `/dev/stdout`, `/dev/fd/N`…) are not
+    // files; a write to any other device (`> /dev/sda`) is kept, as a write
+    // outside the repository.
+    out.retain(|f| {
+        !f.path.is_empty()
+            && f.path != "-"
+            && (!f.path.starts_with("/dev/")
+                || (f.mode == FileMode::Write && !is_stream_device(&f.path)))
+    });
     // Relative paths are relative to the directory an earlier `cd` went to.
     for f in &mut out {
         if !f.literal || f.path.starts_with('/') || f.path.starts_with('~') {
@@ -849,4 +857,22 @@ fn split_operands<'a>(
         i += 1;
     }
     (operands, values)
+}
+
+/// Devices that are streams, not storage: reading or writing them changes
+/// no file.
+fn is_stream_device(p: &str) -> bool {
+    matches!(
+        p,
+        "/dev/null"
+            | "/dev/zero"
+            | "/dev/full"
+            | "/dev/random"
+            | "/dev/urandom"
+            | "/dev/stdin"
+            | "/dev/stdout"
+            | "/dev/stderr"
+            | "/dev/tty"
+    ) || p.starts_with("/dev/fd/")
+        || p.starts_with("/dev/pts/")
 }
