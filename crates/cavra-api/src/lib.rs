@@ -188,7 +188,13 @@ async fn track(State(state): State<AppState>, req: Request, next: Next) -> Respo
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_string())
         .unwrap_or_else(|| "unmatched".into());
-    let method = req.method().to_string();
+    // Only the standard methods become label values: a made-up method per
+    // request must not grow /metrics without bound.
+    let method = match req.method().as_str() {
+        m @ ("GET" | "POST" | "PUT" | "DELETE" | "PATCH" | "HEAD" | "OPTIONS" | "CONNECT"
+        | "TRACE") => m.to_string(),
+        _ => "OTHER".to_string(),
+    };
     let start = std::time::Instant::now();
     let resp = next.run(req).await;
     state

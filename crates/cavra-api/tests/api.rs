@@ -83,6 +83,22 @@ async fn system_routes(t: TestServer) {
     let text = r.text().await.unwrap();
     assert!(text.contains("cavra_http_requests_total"), "{text}");
     assert!(text.contains("route=\"/health\""), "{text}");
+    // Regression: every made-up method became a label value of its own.
+    for i in 0..5 {
+        let m = reqwest::Method::from_bytes(format!("MADEUP{i}").as_bytes()).unwrap();
+        let _ = t.client.request(m, t.url("/health")).send().await.unwrap();
+    }
+    let text = t
+        .client
+        .get(t.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!text.contains("MADEUP"), "{text}");
+    assert!(text.contains("method=\"OTHER\""), "{text}");
 }
 
 async fn post_decision(t: &TestServer, body: Value) -> Value {

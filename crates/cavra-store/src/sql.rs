@@ -179,20 +179,47 @@ impl Pool {
 
 /// Removes a password from a database URL for messages.
 pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let (head, tail) = url.split_at(at);
-            let creds = head.get(scheme + 3..).unwrap_or("");
-            let user = creds.split(':').next().unwrap_or("");
-            let prefix = url.get(..scheme + 3).unwrap_or("");
-            if creds.contains(':') {
-                format!("{prefix}{user}:***{tail}")
-            } else {
-                format!("{prefix}{user}{tail}")
+    let Some(scheme) = url.find("://") else {
+        return url.to_string();
+    };
+    let prefix = url.get(..scheme + 3).unwrap_or("");
+    let rest = url.get(scheme + 3..).unwrap_or("");
+    // The authority ends at the first `/` or `?`; only an `@` inside it
+    // separates credentials.
+    let auth_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(auth_end);
+    let authority = match authority.rfind('@') {
+        Some(at) => {
+            let (creds, host) = authority.split_at(at);
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{user}:***{host}"),
+                None => authority.to_string(),
             }
         }
-        _ => url.to_string(),
-    }
+        None => authority.to_string(),
+    };
+    // A password may also be a query parameter (`?password=…`).
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let params: Vec<String> = query
+                .split('&')
+                .map(|kv| match kv.split_once('=') {
+                    Some((k, _))
+                        if matches!(
+                            k.to_ascii_lowercase().as_str(),
+                            "password" | "sslpassword"
+                        ) =>
+                    {
+                        format!("{k}=***")
+                    }
+                    _ => kv.to_string(),
+                })
+                .collect();
+            format!("{path}?{}", params.join("&"))
+        }
+        None => tail.to_string(),
+    };
+    format!("{prefix}{authority}{tail}")
 }
 
 /// Opens a SQLite database file (created if missing) in WAL mode.
@@ -1346,5 +1373,39 @@ impl Writer {
             }
         }
         tx.commit().await.map_err(self.err())
+    }
+}
+
+#[cfg(test)]
+mod redact_tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_are_masked_wherever_the_url_carries_them() {
+        for (url, want) in [
+            (
+                "postgres://u:pw@127.0.0.1:5432/test",
+                "postgres://u:***@127.0.0.1:5432/test",
+            ),
+            ("postgres://u@h/db", "postgres://u@h/db"),
+            // Regression: a password given as a query parameter was shown
+            // by GET /operations/stores and in error details.
+            (
+                "postgres://127.0.0.1:5432/test?user=postgres&password=S3cret",
+                "postgres://127.0.0.1:5432/test?user=postgres&password=***",
+            ),
+            (
+                "postgres://h/db?sslmode=require&SSLPASSWORD=k&application_name=x",
+                "postgres://h/db?sslmode=require&SSLPASSWORD=***&application_name=x",
+            ),
+            // An `@` after the authority is not a credentials separator.
+            (
+                "postgres://h/db?user=a@b&password=p",
+                "postgres://h/db?user=a@b&password=***",
+            ),
+            ("not a url", "not a url"),
+        ] {
+            assert_eq!(redact_url(url), want, "{url}");
+        }
     }
 }
