@@ -437,26 +437,7 @@ impl State<'_> {
         let options = ParserOptions::default();
         let mut words: Vec<String> = Vec::new();
         let mut arithmetic: Vec<&str> = Vec::new();
-        let parameter = match expr {
-            P::Parameter { parameter, .. }
-            | P::UseDefaultValues { parameter, .. }
-            | P::AssignDefaultValues { parameter, .. }
-            | P::IndicateErrorIfNullOrUnset { parameter, .. }
-            | P::UseAlternativeValue { parameter, .. }
-            | P::ParameterLength { parameter, .. }
-            | P::RemoveSmallestSuffixPattern { parameter, .. }
-            | P::RemoveLargestSuffixPattern { parameter, .. }
-            | P::RemoveSmallestPrefixPattern { parameter, .. }
-            | P::RemoveLargestPrefixPattern { parameter, .. }
-            | P::Substring { parameter, .. }
-            | P::Transform { parameter, .. }
-            | P::UppercaseFirstChar { parameter, .. }
-            | P::UppercasePattern { parameter, .. }
-            | P::LowercaseFirstChar { parameter, .. }
-            | P::LowercasePattern { parameter, .. }
-            | P::ReplaceSubstring { parameter, .. } => Some(parameter),
-            P::VariableNames { .. } | P::MemberKeys { .. } => None,
-        };
+        let parameter = parameter_of(expr);
         if let Some(Parameter::NamedWithIndex { index, .. }) = parameter {
             arithmetic.push(index);
         }
@@ -554,28 +535,38 @@ impl State<'_> {
     }
 }
 
+/// The parameter an expansion reads (`None` for `${!prefix*}` and
+/// `${!array[@]}`).
+fn parameter_of(expr: &ParameterExpr) -> Option<&Parameter> {
+    use ParameterExpr as P;
+    match expr {
+        P::Parameter { parameter, .. }
+        | P::UseDefaultValues { parameter, .. }
+        | P::AssignDefaultValues { parameter, .. }
+        | P::IndicateErrorIfNullOrUnset { parameter, .. }
+        | P::UseAlternativeValue { parameter, .. }
+        | P::ParameterLength { parameter, .. }
+        | P::RemoveSmallestSuffixPattern { parameter, .. }
+        | P::RemoveLargestSuffixPattern { parameter, .. }
+        | P::RemoveSmallestPrefixPattern { parameter, .. }
+        | P::RemoveLargestPrefixPattern { parameter, .. }
+        | P::Substring { parameter, .. }
+        | P::Transform { parameter, .. }
+        | P::UppercaseFirstChar { parameter, .. }
+        | P::UppercasePattern { parameter, .. }
+        | P::LowercaseFirstChar { parameter, .. }
+        | P::LowercasePattern { parameter, .. }
+        | P::ReplaceSubstring { parameter, .. } => Some(parameter),
+        P::VariableNames { .. } | P::MemberKeys { .. } => None,
+    }
+}
+
 fn param_name(expr: &ParameterExpr) -> String {
-    let p = match expr {
-        ParameterExpr::Parameter { parameter, .. }
-        | ParameterExpr::UseDefaultValues { parameter, .. }
-        | ParameterExpr::AssignDefaultValues { parameter, .. }
-        | ParameterExpr::IndicateErrorIfNullOrUnset { parameter, .. }
-        | ParameterExpr::UseAlternativeValue { parameter, .. }
-        | ParameterExpr::ParameterLength { parameter, .. }
-        | ParameterExpr::RemoveSmallestSuffixPattern { parameter, .. }
-        | ParameterExpr::RemoveLargestSuffixPattern { parameter, .. }
-        | ParameterExpr::RemoveSmallestPrefixPattern { parameter, .. }
-        | ParameterExpr::RemoveLargestPrefixPattern { parameter, .. }
-        | ParameterExpr::Substring { parameter, .. }
-        | ParameterExpr::Transform { parameter, .. }
-        | ParameterExpr::UppercaseFirstChar { parameter, .. }
-        | ParameterExpr::UppercasePattern { parameter, .. }
-        | ParameterExpr::LowercaseFirstChar { parameter, .. }
-        | ParameterExpr::LowercasePattern { parameter, .. }
-        | ParameterExpr::ReplaceSubstring { parameter, .. } => parameter.to_string(),
-        _ => return "?".to_string(),
+    let Some(p) = parameter_of(expr) else {
+        return "?".to_string();
     };
-    p.trim_start_matches('$')
+    p.to_string()
+        .trim_start_matches('$')
         .trim_start_matches('{')
         .trim_end_matches('}')
         .to_string()
