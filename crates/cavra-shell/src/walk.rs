@@ -1497,7 +1497,7 @@ impl Walker {
         if !first.literal || !NAME_BUILTINS.contains(&name) {
             return;
         }
-        for f in &words[1..] {
+        for f in words.iter().skip(1) {
             if name == "let" {
                 let e = arithmetic_code(&f.text, &self.vars);
                 self.inner(e, via, spec);
