@@ -49,6 +49,9 @@ BLOCKED = [
 # Reading or writing protected files.
 FILES = [
     "cat .env",
+    "git show HEAD:.env",
+    "git commit -F .env",
+    "diff --from-file=.env /dev/null",
     "cat config/.env",
     "head -n 3 .env.production",
     "tail -n 20 deploy/secrets.yaml",
@@ -507,6 +510,7 @@ def benign():
               "ls docs/*.md", "wc -l src/*.rs docs/*.md",
               "echo rm -rf /tmp/build-cache",
               "echo ${NAME:-world}", "echo ${#PATH} ${HOME%%/*} ${PWD/src/lib}",
+              "git show HEAD:src/main.rs", "git add src/main.rs docs/README.md",
               "n=5; echo $((n + 1))", "for ((i=0; i<3; i++)); do echo $i; done",
               "a=(one two three); echo ${a[1]}", "msg='run $(date) now'; echo \"$msg\"",
               "case \"$1\" in start) echo go;; *) echo no;; esac", "let n=2+3",

@@ -57,19 +57,32 @@ pub fn registry_ladder(
     tool: &str,
     capability: Option<&str>,
 ) -> LadderResult {
-    let gov = Some("AI Governance".to_string());
-    let Some(rec) = records
+    // Every record the name can refer to (its id, or its display name) is
+    // judged and the most restrictive answer wins: a second record that
+    // merely shares a name cannot unblock a blocked server.
+    let results = records
         .iter()
-        .find(|r| r.server_id == server || r.name.as_deref() == Some(server))
-    else {
-        return LadderResult {
+        .filter(|r| r.server_id == server || r.name.as_deref() == Some(server))
+        .map(|rec| ladder_for(rec, server, tool, capability));
+    results
+        .max_by_key(|r| (r.decision, r.severity))
+        .unwrap_or_else(|| LadderResult {
             decision: Outcome::Block,
             rule_id: "mcp.registry.unknown",
             severity: Severity::High,
             reason: format!("MCP server `{server}` is not registered."),
             approver_group: None,
-        };
-    };
+        })
+}
+
+/// The ladder for one registry record.
+fn ladder_for(
+    rec: &RegistryServer,
+    server: &str,
+    tool: &str,
+    capability: Option<&str>,
+) -> LadderResult {
+    let gov = Some("AI Governance".to_string());
     let state = rec.effective_state().trim().to_ascii_lowercase();
     let state = state.as_str();
     let tier = rec.trust_tier.trim().to_ascii_lowercase();
@@ -157,4 +170,42 @@ pub fn server_and_tool(target: &str, server: Option<&str>, tool: Option<&str>) -
         .or_else(|| split.map(|(_, t)| t.to_string()))
         .unwrap_or_else(|| "unknown".to_string());
     (srv, tl)
+}
+
+#[cfg(test)]
+mod ladder_tests {
+    use super::*;
+
+    fn rec(id: &str, name: Option<&str>, tier: &str) -> RegistryServer {
+        serde_json::from_value(serde_json::json!({
+            "server_id": id, "name": name, "trust_tier": tier, "approval_state": "approved"
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_record_sharing_a_blocked_servers_name_does_not_unblock_it() {
+        // Regression: the first record matching id or name decided, in id
+        // order, so `alias-evil` named `evil` (trusted) hid `evil` (blocked).
+        let records = vec![
+            rec("alias-evil", Some("evil"), "trusted"),
+            rec("evil", None, "blocked"),
+        ];
+        let r = registry_ladder(&records, "evil", "x", None);
+        assert_eq!(r.decision, Outcome::Block);
+        assert_eq!(r.rule_id, "mcp.registry.blocked");
+        let records = vec![
+            rec("a", Some("dup"), "blocked"),
+            rec("b", Some("dup"), "trusted"),
+        ];
+        assert_eq!(
+            registry_ladder(&records, "dup", "x", None).decision,
+            Outcome::Block
+        );
+        let records = vec![rec("ok", None, "trusted")];
+        assert_eq!(
+            registry_ladder(&records, "ok", "x", None).decision,
+            Outcome::Allow
+        );
+    }
 }

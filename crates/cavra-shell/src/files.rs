@@ -140,6 +140,8 @@ const READERS: &[&str] = &[
     "source",
     ".",
     "diff",
+    "diff3",
+    "sdiff",
     "cmp",
     "jq",
     "yq",
@@ -387,6 +389,61 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
                     out.push(mk(FileMode::Write, p));
                 }
             }
+            // Reads of working-tree or committed files: `git show REV:PATH`,
+            // `git cat-file -p REV:PATH`, the paths after `--` of `diff` and
+            // `show` (and of `log -p`), `diff --no-index A B`, `commit -F
+            // FILE`, and the files `git add` stages.
+            let after_sub: Vec<&str> = args
+                .iter()
+                .skip_while(|a| **a != sub)
+                .skip(1)
+                .copied()
+                .collect();
+            let patch = after_sub
+                .iter()
+                .any(|a| matches!(*a, "-p" | "-u" | "--patch"));
+            let dashdash = after_sub.iter().position(|a| *a == "--");
+            for (i, a) in after_sub.iter().enumerate() {
+                let after_dashdash = dashdash.is_some_and(|d| i > d);
+                if matches!(sub, "show" | "cat-file")
+                    && !a.starts_with('-')
+                    && let Some((_, path)) = a.split_once(':')
+                    && !path.is_empty()
+                {
+                    out.push(mk(FileMode::Read, path));
+                } else if after_dashdash
+                    && (matches!(sub, "diff" | "show") || (sub == "log" && patch))
+                {
+                    out.push(mk(FileMode::Read, a));
+                } else if sub == "diff" && after_sub.contains(&"--no-index") && !a.starts_with('-')
+                {
+                    out.push(mk(FileMode::Read, a));
+                } else if sub == "add"
+                    && !a.starts_with('-')
+                    && (dashdash.is_none() || after_dashdash)
+                {
+                    out.push(mk(FileMode::Read, a));
+                } else if sub == "commit" {
+                    if let Some(p) = a.strip_prefix("--file=") {
+                        out.push(mk(FileMode::Read, p));
+                    } else if matches!(*a, "-F" | "--file")
+                        && let Some(p) = after_sub.get(i + 1)
+                    {
+                        out.push(mk(FileMode::Read, p));
+                    }
+                }
+            }
+        }
+        "diff" => {
+            for a in args {
+                if let Some(p) = a
+                    .strip_prefix("--from-file=")
+                    .or_else(|| a.strip_prefix("--to-file="))
+                {
+                    out.push(mk(FileMode::Read, p));
+                }
+            }
+            out.extend(operands.iter().map(|p| mk(FileMode::Read, p)));
         }
         "xargs" | "parallel" => {
             for (i, a) in args.iter().enumerate() {
