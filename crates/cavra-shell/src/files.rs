@@ -411,16 +411,12 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
                     && !path.is_empty()
                 {
                     out.push(mk(FileMode::Read, path));
-                } else if after_dashdash
-                    && (matches!(sub, "diff" | "show") || (sub == "log" && patch))
-                {
-                    out.push(mk(FileMode::Read, a));
-                } else if sub == "diff" && after_sub.contains(&"--no-index") && !a.starts_with('-')
-                {
-                    out.push(mk(FileMode::Read, a));
-                } else if sub == "add"
-                    && !a.starts_with('-')
-                    && (dashdash.is_none() || after_dashdash)
+                } else if (after_dashdash
+                    && (matches!(sub, "diff" | "show") || (sub == "log" && patch)))
+                    || (sub == "diff" && after_sub.contains(&"--no-index") && !a.starts_with('-'))
+                    || (sub == "add"
+                        && !a.starts_with('-')
+                        && (dashdash.is_none() || after_dashdash))
                 {
                     out.push(mk(FileMode::Read, a));
                 } else if sub == "commit" {
