@@ -1464,10 +1464,6 @@ impl Walker {
         }
     }
 
-    /// An environment variable set on this line. Some variables name a
-    /// command another program runs (`GIT_PAGER`, `GIT_SSH_COMMAND`,
-    /// `EDITOR`): their value is analysed as a script. Others load code
-    /// nothing here can see (`LD_PRELOAD`, `BASH_ENV`): reported as opaque.
     /// Builtins that evaluate their arguments as code: variable names with
     /// subscripts (`printf -v 'a[$(cmd)]'`, `read`, `declare`, `unset`,
     /// `mapfile`, `test -v`…) and arithmetic (`let`). The command
@@ -1508,6 +1504,10 @@ impl Walker {
         }
     }
 
+    /// An environment variable set on this line. Some variables name a
+    /// command another program runs (`GIT_PAGER`, `GIT_SSH_COMMAND`,
+    /// `EDITOR`): their value is analysed as a script. Others load code
+    /// nothing here can see (`LD_PRELOAD`, `BASH_ENV`): reported as opaque.
     fn assigned(&mut self, name: &str, value: Option<&str>, via: &[String], spec: bool) {
         // A literal value holding `$(…)` runs it wherever bash evaluates the
         // value as code: arithmetic (`x='a[$(cmd)]'; $((x))`), subscripts,
