@@ -979,30 +979,8 @@ fn eval_git_operation(
         .collect();
     let is_push = words.contains(&"push") || words == ["delete"];
     if is_push {
-        let mut flags = String::new();
-        if words.iter().any(|w| matches!(*w, "force" | "f")) {
-            flags.push_str("--force ");
-        }
-        if words.contains(&"delete") {
-            flags.push_str("--delete ");
-        }
-        let flagged;
-        let target = if flags.is_empty() {
-            target
-        } else {
-            let t = target.trim();
-            // `origin/main` → `origin main`, so the flags parse as options.
-            let t = match t.split_once('/') {
-                Some((r, b))
-                    if !t.contains(char::is_whitespace) && matches!(r, "origin" | "upstream") =>
-                {
-                    format!("{r} {b}")
-                }
-                _ => t.to_string(),
-            };
-            flagged = format!("{flags}{t}");
-            flagged.as_str()
-        };
+        let force = words.iter().any(|w| matches!(*w, "force" | "f"));
+        let delete = words.contains(&"delete");
         if target.contains(['$', '`']) {
             hits.add(
                 "git.push.unknown_destination",
@@ -1015,7 +993,11 @@ fn eval_git_operation(
             );
             return;
         }
-        let push = git::parse_target(target);
+        let mut push = git::parse_target(target);
+        for u in &mut push.updates {
+            u.force |= force;
+            u.delete |= delete;
+        }
         eval_push(policy, hits, &push, target, action.branch.as_deref());
     } else if !LOCAL_GIT_OPERATIONS.contains(&operation) {
         hits.add(

@@ -96,11 +96,21 @@ pub fn parse_refspec(spec: &str, force: bool, delete: bool) -> RefUpdate {
         Some(rest) => (true, rest),
         None => (false, spec),
     };
+    // The matching refspec `:` pushes every branch that exists on both
+    // sides: it stands for all of them (`*`).
+    if spec == ":" {
+        return RefUpdate {
+            branch: "*".into(),
+            force: force || plus,
+            delete: false,
+            tag: false,
+        };
+    }
     let (src, dst) = match spec.split_once(':') {
         Some((s, d)) => (s, if d.is_empty() { s } else { d }),
         None => (spec, spec),
     };
-    let deleting = delete || (spec.starts_with(':') && src.is_empty() && spec != ":");
+    let deleting = delete || (spec.starts_with(':') && src.is_empty());
     let dst = if dst == "HEAD" || dst == "@" {
         "HEAD"
     } else {
@@ -108,16 +118,12 @@ pub fn parse_refspec(spec: &str, force: bool, delete: bool) -> RefUpdate {
     };
     let tag = dst.starts_with("refs/tags/");
     // git resolves a partial destination as a ref name: `heads/main` is
-    // `refs/heads/main`. The matching refspec `:` pushes every branch that
-    // exists on both sides, so it stands for all of them (`*`).
-    let branch = if spec == ":" {
-        "*".to_string()
-    } else {
-        dst.strip_prefix("refs/heads/")
-            .or_else(|| dst.strip_prefix("heads/"))
-            .unwrap_or(dst)
-            .to_string()
-    };
+    // `refs/heads/main`.
+    let branch = dst
+        .strip_prefix("refs/heads/")
+        .or_else(|| dst.strip_prefix("heads/"))
+        .unwrap_or(dst)
+        .to_string();
     RefUpdate {
         branch,
         force: force || plus,
