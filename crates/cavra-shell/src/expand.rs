@@ -500,19 +500,19 @@ impl State<'_> {
                 op: ParameterTransformOp::PromptExpand,
                 parameter,
                 ..
-            } => match parameter {
-                Parameter::Named(n) => match self.lookup(n) {
+            } => {
+                let value = match parameter {
+                    Parameter::Named(n) => self.lookup(n),
+                    _ => None,
+                };
+                match value {
                     Some(v) => words.push(v),
                     None => self
                         .out
                         .opaque
                         .push("a prompt expansion (`@P`) of a value not known here".into()),
-                },
-                _ => self
-                    .out
-                    .opaque
-                    .push("a prompt expansion (`@P`) of a value not known here".into()),
-            },
+                }
+            }
             _ => {}
         }
         for w in words.iter().filter(|w| w.contains(['$', '`'])) {
