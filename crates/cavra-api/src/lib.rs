@@ -97,7 +97,18 @@ pub struct Inner {
     pub stores: Stores,
     pub config: Config,
     pub metrics: metrics::Metrics,
-    packs: Mutex<HashMap<String, Arc<CompiledPolicy>>>,
+    packs: Mutex<HashMap<String, CachedPack>>,
+}
+
+/// How long a compiled pack is served before its files are checked again.
+/// Edits under `CAVRA_POLICY_DIR` (or `./policies`) take effect within this
+/// interval, without a restart.
+pub const PACK_RECHECK: Duration = Duration::from_secs(1);
+
+struct CachedPack {
+    compiled: Arc<CompiledPolicy>,
+    deps: cavra_packs::PackDeps,
+    checked: std::time::Instant,
 }
 
 impl std::ops::Deref for AppState {
@@ -118,31 +129,68 @@ impl AppState {
     }
 
     /// The compiled pack `id`, cached. Packs come from `CAVRA_POLICY_DIR`,
-    /// `./policies` or the packs built into the binary.
+    /// `./policies` or the packs built into the binary. A cached pack older
+    /// than [`PACK_RECHECK`] is served again only when every pack file that
+    /// went into it still has the same text; otherwise it is resolved and
+    /// compiled afresh, and a pack that no longer loads is an error (no
+    /// decision is made on a stale or broken policy).
     pub fn pack(&self, id: &str) -> Result<Arc<CompiledPolicy>, ApiError> {
-        if let Some(p) = self.packs.lock().unwrap_or_else(|e| e.into_inner()).get(id) {
-            return Ok(p.clone());
-        }
+        let stale = {
+            let packs = self.packs.lock().unwrap_or_else(|e| e.into_inner());
+            match packs.get(id) {
+                Some(p) if p.checked.elapsed() < PACK_RECHECK => return Ok(p.compiled.clone()),
+                Some(p) => Some((p.compiled.clone(), p.deps.clone())),
+                None => None,
+            }
+        };
         let source = cavra_packs::default_source();
+        if let Some((compiled, deps)) = stale
+            && deps.unchanged(&source)
+        {
+            if let Some(p) = self
+                .packs
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get_mut(id)
+            {
+                p.checked = std::time::Instant::now();
+            }
+            return Ok(compiled);
+        }
         if !source.ids().iter().any(|i| i == id) {
+            self.packs
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(id);
             return Err(ApiError::field(
                 "policy_pack",
                 format!("{id:?} is not an installed policy pack"),
             ));
         }
-        let compiled = cavra_policy::load::resolve(&source, id)
-            .and_then(|r| r.compile())
-            .map_err(|e| {
-                ApiError::new(
+        let loaded = cavra_packs::resolve_tracked(&source, id)
+            .and_then(|(r, deps)| r.compile().map(|c| (c, deps)));
+        let (compiled, deps) = match loaded {
+            Ok(v) => v,
+            Err(e) => {
+                self.packs
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(id);
+                return Err(ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     format!("policy pack {id} does not load: {e}"),
-                )
-            })?;
+                ));
+            }
+        };
         let compiled = Arc::new(compiled);
-        self.packs
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(id.to_string(), compiled.clone());
+        self.packs.lock().unwrap_or_else(|e| e.into_inner()).insert(
+            id.to_string(),
+            CachedPack {
+                compiled: compiled.clone(),
+                deps,
+                checked: std::time::Instant::now(),
+            },
+        );
         Ok(compiled)
     }
 }

@@ -115,3 +115,80 @@ fn bad_store_configuration_fails_at_start_naming_it() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("CAVRA_DATABASE_URL"), "{err}");
 }
+
+/// Regression: the server compiled a pack once and served it until restart,
+/// so a tightened pack under `CAVRA_POLICY_DIR` was not enforced. An edit now
+/// takes effect within a second, and a pack edited into a broken state
+/// answers an error, never a decision on the old or no policy.
+#[test]
+fn edited_pack_takes_effect_without_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let packs = dir.path().join("packs");
+    let pack = packs.join("cavra-live");
+    std::fs::create_dir_all(&pack).unwrap();
+    let write = |commands: &str| {
+        // Through a rename, as editors and deploy tools replace files.
+        let tmp = pack.join("policy.yaml.tmp");
+        std::fs::write(
+            &tmp,
+            format!(
+                "metadata: {{id: cavra-live, title: live, description: live, version: '1'}}\n{commands}"
+            ),
+        )
+        .unwrap();
+        std::fs::rename(&tmp, pack.join("policy.yaml")).unwrap();
+    };
+    write("commands:\n  allow: ['make *']\n");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cavra"))
+        .args(["serve", "--port", "0"])
+        .current_dir(dir.path())
+        .env("RUST_LOG", "warn")
+        .env("CAVRA_POLICY_DIR", &packs)
+        .env_remove("CAVRA_DATABASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().expect("server exited").unwrap();
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest.trim().to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    let body =
+        r#"{"action_type":"execute_command","target":"make deploy","policy_pack":"cavra-live"}"#;
+    let decision = |resp: &str| -> String {
+        let json = resp.split("\r\n\r\n").nth(1).unwrap_or("");
+        let v: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+        v["decision"].as_str().unwrap_or("").to_string()
+    };
+    let first = post(&addr, "/decisions", body);
+    assert_eq!(decision(&first), "allow", "{first}");
+
+    write("commands:\n  block: ['make deploy*']\n  allow: ['make *']\n");
+    let mut now = String::new();
+    for _ in 0..40 {
+        std::thread::sleep(Duration::from_millis(100));
+        now = post(&addr, "/decisions", body);
+        if decision(&now) == "block" {
+            break;
+        }
+    }
+    assert_eq!(decision(&now), "block", "edit not picked up: {now}");
+
+    write("commands:\n  blok: ['make *']\n");
+    let mut broken = String::new();
+    for _ in 0..40 {
+        std::thread::sleep(Duration::from_millis(100));
+        broken = post(&addr, "/decisions", body);
+        if broken.starts_with("HTTP/1.1 5") {
+            break;
+        }
+    }
+    assert!(broken.starts_with("HTTP/1.1 500"), "{broken}");
+    assert!(broken.contains("cavra-live"), "{broken}");
+    child.kill().unwrap();
+    let _ = child.wait();
+}

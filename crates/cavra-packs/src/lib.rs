@@ -202,6 +202,37 @@ impl PackSource for Recording<'_> {
     }
 }
 
+/// The text hashes of every pack file a resolution read, to tell later
+/// whether any of them changed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PackDeps(Vec<(String, String)>);
+
+impl PackDeps {
+    /// Whether `source` still serves every recorded pack with the same text.
+    /// A pack that disappeared, moved to another layer or was edited counts
+    /// as a change.
+    pub fn unchanged(&self, source: &dyn PackSource) -> bool {
+        self.0
+            .iter()
+            .all(|(id, h)| source.get(id).is_some_and(|f| text_hash(&f.text) == *h))
+    }
+}
+
+/// Resolves pack `id` from `source` and records the text hash of every pack
+/// file the resolution read (the pack and all it inherits), so a long-lived
+/// process can notice edits with [`PackDeps::unchanged`].
+pub fn resolve_tracked(
+    source: &dyn PackSource,
+    id: &str,
+) -> Result<(cavra_policy::ResolvedPack, PackDeps), cavra_policy::LoadError> {
+    let rec = Recording {
+        inner: source,
+        seen: std::cell::RefCell::new(Vec::new()),
+    };
+    let resolved = cavra_policy::load::resolve(&rec, id)?;
+    Ok((resolved, PackDeps(rec.seen.into_inner())))
+}
+
 /// The pack without its embedded tests, keeping the digest of the whole
 /// pack (the known one, or computed before the tests go).
 fn without_tests(mut r: cavra_policy::ResolvedPack) -> cavra_policy::ResolvedPack {
