@@ -106,8 +106,29 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
         }
         let value: Value = serde_json::from_slice(&bytes)
             .map_err(|e| ApiError::bad_request(format!("body: malformed JSON: {e}")))?;
+        // A NUL can only arrive escaped; look for it only when the escape is
+        // there at all.
+        if bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000"))
+            && let Some(field) = cavra_store::records::nul_field(&value)
+        {
+            return Err(ApiError::field(
+                &field,
+                "text may not contain a NUL character (\\u0000)",
+            ));
+        }
         Ok(JsonBody(value))
     }
+}
+
+/// Rejects a path id holding a NUL (`%00`), which no record can have.
+pub fn path_id(id: String) -> Result<String, ApiError> {
+    if id.contains('\0') {
+        return Err(ApiError::field(
+            "path",
+            "an id may not contain a NUL character (%00)",
+        ));
+    }
+    Ok(id)
 }
 
 /// The query string as ordered `(name, value)` pairs.
@@ -119,6 +140,15 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Params, ApiError> {
         let raw = parts.uri.query().unwrap_or("");
         let pairs: Vec<(String, String)> = serde_urlencoded_pairs(raw)?;
+        if let Some((k, _)) = pairs
+            .iter()
+            .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+        {
+            return Err(ApiError::field(
+                &k.replace('\0', "%00"),
+                "query parameters may not contain a NUL character (%00)",
+            ));
+        }
         Ok(Params(pairs))
     }
 }

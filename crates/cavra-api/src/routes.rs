@@ -593,6 +593,7 @@ macro_rules! record_handlers {
             put_kind(&s, $kind, &b).await
         }
         async fn $get(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult {
+            let id = crate::error::path_id(id)?;
             get_kind(&s, $kind, $what, $field, &id).await
         }
     };
@@ -710,6 +711,7 @@ async fn list_decisions(
     list_kind(&s, Kind::Decision, &p).await
 }
 async fn get_decision(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult {
+    let id = crate::error::path_id(id)?;
     get_kind(&s, Kind::Decision, "decision", "decision_id", &id).await
 }
 
@@ -1078,6 +1080,7 @@ fn pack_summary(id: &str, p: &cavra_policy::ResolvedPack) -> Value {
 }
 
 async fn rollout_details(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult {
+    let id = crate::error::path_id(id)?;
     id_param("rollout_id", &id)?;
     let rollout = state
         .stores

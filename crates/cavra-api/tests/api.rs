@@ -783,6 +783,45 @@ async fn bad_input_is_rejected_cleanly(t: TestServer) {
         assert!(s == 400 || s == 404, "{p}: {s}");
         assert!(v["detail"].is_string(), "{p}: {v}");
     }
+    // Regression: a NUL in text was stored by JSON and SQLite but was a 500
+    // on PostgreSQL. Every backend now answers 400 naming the field, for
+    // bodies, query parameters and path ids alike, and stores nothing.
+    for (path, body, field) in [
+        (
+            "/decisions",
+            json!({"action_type": "read_file", "target": "a\u{0}b"}),
+            "target",
+        ),
+        (
+            "/agents",
+            json!({"agent_id": "a", "owner": "x", "metadata": {"notes": ["ok", "b\u{0}"]}}),
+            "metadata.notes[1]",
+        ),
+        (
+            "/sessions",
+            json!({"session_id": "s-nul", "metadata": {"k\u{0}": 1}}),
+            "metadata.k\\u0000",
+        ),
+    ] {
+        let (s, v) = t.post(path, body.clone()).await;
+        assert_eq!(s, 400, "{body} -> {v}");
+        assert!(detail(&v).starts_with(field), "{body} -> {v}");
+        assert!(detail(&v).contains("NUL"), "{body} -> {v}");
+    }
+    for p in [
+        "/decisions?agent_id=a%00",
+        "/decisions/a%00b",
+        "/repositories/x%00/y",
+        "/policy-rollout-details/r%00",
+    ] {
+        let (s, v) = t.get(p).await;
+        assert_eq!(s, 400, "{p}: {v}");
+        assert!(detail(&v).contains("NUL"), "{p}: {v}");
+    }
+    let (_, d) = t.get("/decisions").await;
+    assert_eq!(d["total"], 0, "{d}");
+    let (_, a) = t.get("/agents").await;
+    assert!(!a.to_string().contains("\\u0000"), "{a}");
     // Wrong method, unknown route.
     let r = raw(reqwest::Method::DELETE, "/decisions")
         .send()

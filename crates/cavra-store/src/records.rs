@@ -146,10 +146,62 @@ fn list_of(field: &str, v: &Value) -> Result<Vec<Value>> {
     }
 }
 
+/// The path (`a.b[2].c`) of the first string or key in `v` holding a NUL.
+/// Every backend must keep the same records and PostgreSQL cannot store a
+/// NUL in text, so no backend accepts one.
+pub fn nul_field(v: &Value) -> Option<String> {
+    // Paths are built only once a NUL is known to be there.
+    fn any_nul(v: &Value) -> bool {
+        match v {
+            Value::String(s) => s.contains('\0'),
+            Value::Array(items) => items.iter().any(any_nul),
+            Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || any_nul(v)),
+            _ => false,
+        }
+    }
+    any_nul(v).then(|| nul_at(v, String::new())).flatten()
+}
+
+fn nul_at(v: &Value, at: String) -> Option<String> {
+    match v {
+        Value::String(s) => s.contains('\0').then(|| field_name(at)),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| nul_at(item, format!("{at}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, item)| {
+            let path = if at.is_empty() {
+                k.clone()
+            } else {
+                format!("{at}.{k}")
+            };
+            if k.contains('\0') {
+                return Some(field_name(path));
+            }
+            nul_at(item, path)
+        }),
+        _ => None,
+    }
+}
+
+fn field_name(path: String) -> String {
+    if path.is_empty() {
+        "body".to_string()
+    } else {
+        path.replace('\0', "\\u0000")
+    }
+}
+
 /// Validates `input` against the kind's schema: enums, types, timestamps,
 /// ids. Absent fields get their defaults; fields without a default stay
 /// absent. Unknown fields are dropped unless the kind keeps them.
 pub fn normalize(kind: Kind, input: &Value) -> Result<Record> {
+    if let Some(field) = nul_field(input) {
+        return Err(StoreError::invalid(
+            &field,
+            "text may not contain a NUL character (\\u0000)",
+        ));
+    }
     let spec = kind.spec();
     let obj = match input {
         Value::Object(o) => o,
@@ -724,6 +776,26 @@ mod tests {
         assert_eq!(sorted, canon);
         assert_eq!(from_text, canon);
         assert!(sorted.starts_with(r#"{"a":"é\"\n","m":{"K":-3,"k10":1.5,"k2":true}"#));
+    }
+
+    #[test]
+    fn nul_in_any_text_is_refused_naming_where() {
+        for (v, want) in [
+            (json!({"a": "x\u{0}"}), Some("a")),
+            (json!({"a": [1, {"b": ["", "\u{0}"]}]}), Some("a[1].b[1]")),
+            (json!({"k\u{0}": 1}), Some("k\\u0000")),
+            (json!("\u{0}"), Some("body")),
+            (json!({"a": "x\\u0000"}), None),
+            (json!({"a": [1, null, true, {"b": "ok"}]}), None),
+        ] {
+            assert_eq!(nul_field(&v).as_deref(), want, "{v}");
+        }
+        let err = normalize(
+            Kind::Decision,
+            &json!({"decision_id": "d", "target": "a\u{0}"}),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("target"), "{err}");
     }
 }
 
