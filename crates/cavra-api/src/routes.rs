@@ -940,7 +940,28 @@ async fn plan_change(state: &AppState, body: &Value) -> Result<Value, ApiError> 
             ));
         }
     };
-    let rollout_id = body_str(body, "rollout_id")?;
+    // The rollout is named by `rollout_id` or by `changes.rollout_id`; a
+    // change cannot rename it (that would write a second record while the
+    // plan reports an update of the first).
+    let changed_id = match changes.get("rollout_id") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.as_str()),
+        Some(other) => {
+            return Err(ApiError::field(
+                "changes.rollout_id",
+                format!("must be a string, got {other}"),
+            ));
+        }
+    };
+    let rollout_id = match (body_str(body, "rollout_id")?, changed_id) {
+        (Some(a), Some(b)) if a != b => {
+            return Err(ApiError::field(
+                "changes.rollout_id",
+                format!("{b:?} differs from rollout_id {a:?}: a rollout's id cannot be changed"),
+            ));
+        }
+        (a, b) => a.or(b),
+    };
     let before = match rollout_id {
         Some(id) => {
             id_param("rollout_id", id)?;
@@ -949,6 +970,10 @@ async fn plan_change(state: &AppState, body: &Value) -> Result<Value, ApiError> 
         None => None,
     };
     let mut after_input = before.clone().unwrap_or_else(|| json!({}));
+    // Applying the change is an update now: the store stamps `updated_at`.
+    if let Value::Object(m) = &mut after_input {
+        m.remove("updated_at");
+    }
     if let Some(id) = rollout_id {
         set(&mut after_input, "rollout_id", json!(id));
     }

@@ -498,6 +498,33 @@ async fn rollouts_plan_apply_details(t: TestServer) {
         t.get(&format!("/policy-rollouts/{id}")).await.1["coverage_percent"].as_f64(),
         Some(90.0)
     );
+    // Regression: applying refreshes `updated_at` and keeps `created_at`.
+    assert_eq!(v["rollout"]["created_at"], r["created_at"], "{v}");
+    assert!(
+        v["rollout"]["updated_at"].as_str().unwrap() > r["updated_at"].as_str().unwrap(),
+        "{v} after {r}"
+    );
+    // Regression: `changes.rollout_id` renaming the rollout wrote a second
+    // record while reporting an update of the first. It is refused; naming
+    // the rollout only there is the same as naming it at the top.
+    let (s, v) = t
+        .post(
+            "/policy-rollouts/apply-change",
+            json!({"rollout_id": id, "actor": "alice", "changes": {"rollout_id": "other:x"}}),
+        )
+        .await;
+    assert_eq!(s, 400, "{v}");
+    assert!(detail(&v).starts_with("changes.rollout_id"), "{v}");
+    let (s, v) = t
+        .post(
+            "/policy-rollouts/apply-change",
+            json!({"actor": "alice", "changes": {"rollout_id": id, "owner": "sec"}}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["plan"]["operation"], "update", "{v}");
+    assert_eq!(v["rollout"]["coverage_percent"].as_f64(), Some(90.0), "{v}");
+    assert_eq!(t.get("/policy-rollouts").await.1["total"], 1);
     // Details with readiness.
     post_decision(&t, json!({"action_type": "read_file", "target": ".env", "repository": "payments/api", "policy_pack": "cavra-iso27001"})).await;
     let (s, d) = t.get(&format!("/policy-rollout-details/{id}")).await;
