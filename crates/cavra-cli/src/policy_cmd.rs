@@ -497,7 +497,7 @@ fn test(
             vec![(format!("{} (embedded)", policy.name), policy.tests.clone())];
         for c in &cases {
             let text = crate::read_text(c).map_err(|e| UsageError(format!("{e:#}")))?;
-            let file: CaseFile = load::parse_yaml(&c.display().to_string(), &text)
+            let file = CaseFile::parse(&c.display().to_string(), &text)
                 .map_err(|e| UsageError(e.to_string()))?;
             if let Some(p) = file.pack()
                 && p != policy.name

@@ -10,7 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
-use cavra_policy::load::{self, PackFile, PackSource, resolve};
+use cavra_policy::load::{PackFile, PackSource, resolve};
 use cavra_policy::testrun::{CaseFile, run_case};
 use libtest_mimic::{Arguments, Failed, Trial};
 
@@ -65,7 +65,7 @@ fn main() {
     for f in files {
         let rel = f.strip_prefix(&root).unwrap_or(&f).display().to_string();
         let text = std::fs::read_to_string(&f).unwrap_or_default();
-        let parsed: Result<CaseFile, _> = load::parse_yaml(&rel, &text);
+        let parsed = CaseFile::parse(&rel, &text);
         let file = match parsed {
             Ok(c) => c,
             Err(e) => {

@@ -165,6 +165,10 @@ const REAL: &[&str] = &[
 
 /// Stubs that emulate a privileged or absent wrapper, then run the command.
 const EMULATED: &[(&str, &str)] = &[
+    // Shells that are not installed here read their script as bash does.
+    ("zsh", r#"exec /usr/bin/bash "$@""#),
+    ("ksh", r#"exec /usr/bin/bash "$@""#),
+    ("mksh", r#"exec /usr/bin/bash "$@""#),
     (
         "sudo",
         r#"while [ $# -gt 0 ]; do case "$1" in -u|-g|-C|-D|-p|-r|-t|-U|-T) shift 2;; --) shift; break;; -*) shift;; *) break;; esac; done

@@ -657,23 +657,42 @@ fn eval_command(
         eval_simple(policy, hits, cmd, action);
     }
     // Pipeline patterns.
-    for stages in &analysis.pipelines {
+    for (k, stages) in analysis.pipelines.iter().enumerate() {
         // A stage reading `/dev/fd/N` (`bash <(curl …)`) reads the stream:
         // it is matched as if the stream came on standard input.
         let stream = |a: &String| a.starts_with("/dev/fd/");
-        let staged: Vec<std::borrow::Cow<'_, [String]>> = stages
-            .iter()
-            .filter_map(|i| analysis.commands.get(*i))
-            .map(|c| {
-                if c.argv.iter().any(stream) {
-                    c.argv.iter().filter(|a| !stream(a)).cloned().collect()
-                } else {
-                    std::borrow::Cow::Borrowed(c.argv.as_slice())
-                }
+        let argv_of = |i: &usize| -> Option<std::borrow::Cow<'_, [String]>> {
+            let c = analysis.commands.get(*i)?;
+            Some(if c.argv.iter().any(stream) {
+                c.argv.iter().filter(|a| !stream(a)).cloned().collect()
+            } else {
+                std::borrow::Cow::Borrowed(c.argv.as_slice())
             })
+        };
+        let members: Vec<Vec<std::borrow::Cow<'_, [String]>>> =
+            match analysis.pipeline_members.get(k) {
+                Some(m) => m
+                    .iter()
+                    .map(|stage| stage.iter().filter_map(argv_of).collect())
+                    .collect(),
+                None => stages
+                    .iter()
+                    .map(|i| argv_of(i).into_iter().collect())
+                    .collect(),
+            };
+        let sets: Vec<Vec<&[String]>> = members
+            .iter()
+            .map(|stage| stage.iter().map(AsRef::as_ref).collect())
             .collect();
-        let argvs: Vec<&[String]> = staged.iter().map(AsRef::as_ref).collect();
-        let subject: Vec<String> = argvs.iter().map(|a| a.join(" ")).collect();
+        // Any shell reading its script from standard input as `sh`.
+        let other_shell = sets
+            .iter()
+            .flatten()
+            .any(|c| cavra_shell::shell_reads_stdin(c) && *c != ["sh"]);
+        let subject: Vec<String> = sets
+            .iter()
+            .filter_map(|s| s.first().map(|a| a.join(" ")))
+            .collect();
         let subject = subject.join(" | ");
         for (list, rule, decision) in [
             (&policy.cmd.block, "commands.block", Outcome::Block),
@@ -686,7 +705,11 @@ fn eval_command(
         ] {
             if let Some(p) = list
                 .iter()
-                .find(|p| p.is_pipeline() && p.matches_pipeline(&argvs))
+                .find(|p| p.is_pipeline() && p.matches_stages(&sets, false))
+                .or_else(|| {
+                    list.iter()
+                        .find(|p| other_shell && p.is_pipeline() && p.matches_stages(&sets, true))
+                })
             {
                 let sev = if decision == Outcome::Block {
                     Severity::High
@@ -772,6 +795,13 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
         let matches = |p: &crate::pattern::CommandPattern| {
             p.matches_argv(argv) || canonical.as_ref().is_some_and(|c| p.matches_argv(c))
         };
+        // Restrictive rules also match the options in any spelling
+        // (`rm -Rf /`, `rm -r -f -- /` are `rm -rf /`); allow rules only as
+        // written.
+        let form = crate::pattern::OptionForm::of(argv);
+        let by_options = |p: &&crate::pattern::CommandPattern| {
+            form.as_ref().is_some_and(|f| p.matches_options(f))
+        };
         for (list, rule, decision) in [
             (&policy.cmd.block, "commands.block", Outcome::Block),
             (
@@ -782,7 +812,13 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
             (&policy.cmd.warn, "commands.warn", Outcome::Warn),
             (&policy.cmd.allow, "commands.allow", Outcome::Allow),
         ] {
-            if let Some(p) = list.iter().find(|p| matches(p)) {
+            // A pattern matching as written is named before one matching
+            // only by the options' meaning.
+            let mut found = list.iter().find(|p| matches(p));
+            if found.is_none() && decision != Outcome::Allow {
+                found = list.iter().find(by_options);
+            }
+            if let Some(p) = found {
                 let sev = match decision {
                     Outcome::Block => block_severity(argv),
                     Outcome::RequireApproval => Severity::High,
@@ -813,7 +849,15 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
             let Matcher::Commands(pats) = &r.matcher else {
                 continue;
             };
-            let Some(p) = pats.iter().find(|p| matches(p)) else {
+            let restrictive = matches!(
+                r.decision,
+                Outcome::Block | Outcome::RequireApproval | Outcome::Warn
+            );
+            let Some(p) = pats
+                .iter()
+                .find(|p| matches(p))
+                .or_else(|| restrictive.then(|| pats.iter().find(by_options)).flatten())
+            else {
                 continue;
             };
             if let Some(Matcher::Commands(u)) = &r.unless

@@ -562,11 +562,164 @@ fn components_meet(x: &str, y: &str) -> bool {
     }
 }
 
+/// The options of a command whose short options combine freely (`rm -rf`,
+/// `rm -r -f`, `rm -Rf`, `rm --recursive --force`, `rm / -rf` all mean the
+/// same): which letters may form a cluster, which capitals are the same
+/// option, and what each long option (or an unambiguous prefix of it, as
+/// GNU getopt takes) stands for.
+struct OptionTable {
+    cmd: &'static str,
+    short: &'static str,
+    alias: &'static [(char, char)],
+    long: &'static [(&'static str, Option<char>)],
+}
+
+const PERMISSIONS_LONG: &[(&str, Option<char>)] = &[
+    ("recursive", Some('R')),
+    ("verbose", Some('v')),
+    ("changes", Some('c')),
+    ("silent", Some('f')),
+    ("quiet", Some('f')),
+    ("dereference", None),
+    ("no-dereference", Some('h')),
+    ("from", None),
+    ("reference", None),
+    ("preserve-root", None),
+    ("no-preserve-root", None),
+    ("help", None),
+    ("version", None),
+];
+
+const OPTION_TABLES: &[OptionTable] = &[
+    OptionTable {
+        cmd: "rm",
+        short: "fiIrRdv",
+        alias: &[('R', 'r')],
+        long: &[
+            ("force", Some('f')),
+            ("interactive", None),
+            ("one-file-system", None),
+            ("no-preserve-root", None),
+            ("preserve-root", None),
+            ("recursive", Some('r')),
+            ("dir", Some('d')),
+            ("verbose", Some('v')),
+            ("help", None),
+            ("version", None),
+        ],
+    },
+    // chmod's `-w` or `-rwx` is a mode, not options: only clusters of its
+    // option letters are options.
+    OptionTable {
+        cmd: "chmod",
+        short: "cfvR",
+        alias: &[],
+        long: PERMISSIONS_LONG,
+    },
+    OptionTable {
+        cmd: "chown",
+        short: "cfvRhHLP",
+        alias: &[],
+        long: PERMISSIONS_LONG,
+    },
+    OptionTable {
+        cmd: "chgrp",
+        short: "cfvRhHLP",
+        alias: &[],
+        long: PERMISSIONS_LONG,
+    },
+];
+
+/// A command line of a command in [`OPTION_TABLES`] as its set of option
+/// letters and its operands, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OptionForm {
+    cmd: String,
+    letters: Vec<char>,
+    operands: Vec<String>,
+}
+
+impl OptionForm {
+    /// The form of `argv` (program basename first), or `None` for a command
+    /// without an option table. `wild` tells pattern tokens: a token with
+    /// a wildcard is never an option cluster.
+    pub fn of(argv: &[String]) -> Option<OptionForm> {
+        Self::parse(argv, false)
+    }
+
+    fn parse(argv: &[String], pattern: bool) -> Option<OptionForm> {
+        let (cmd, args) = argv.split_first()?;
+        let table = OPTION_TABLES.iter().find(|t| t.cmd == cmd)?;
+        let mut letters = Vec::new();
+        let mut operands = Vec::new();
+        let mut options_end = false;
+        let add = |c: char, letters: &mut Vec<char>| {
+            let c = table
+                .alias
+                .iter()
+                .find(|(a, _)| *a == c)
+                .map_or(c, |(_, to)| *to);
+            if !letters.contains(&c) {
+                letters.push(c);
+            }
+        };
+        for a in args {
+            let wild = pattern && a.contains(['*', '?']);
+            if options_end || wild || a == "-" || !a.starts_with('-') {
+                operands.push(a.clone());
+            } else if a == "--" {
+                options_end = true;
+            } else if let Some(long) = a.strip_prefix("--") {
+                let name = long.split('=').next().unwrap_or(long);
+                let exact = table.long.iter().find(|(n, _)| *n == name);
+                let mut prefixed = table.long.iter().filter(|(n, _)| n.starts_with(name));
+                let found = exact.or_else(|| match (prefixed.next(), prefixed.next()) {
+                    (Some(one), None) => Some(one),
+                    _ => None,
+                });
+                // Options without a letter do not change what the command
+                // acts on; unknown or ambiguous ones make the real command
+                // fail.
+                if let Some((_, Some(c))) = found {
+                    add(*c, &mut letters);
+                }
+            } else if a.chars().skip(1).all(|c| table.short.contains(c)) {
+                for c in a.chars().skip(1) {
+                    add(c, &mut letters);
+                }
+            } else {
+                operands.push(a.clone());
+            }
+        }
+        letters.sort_unstable();
+        Some(OptionForm {
+            cmd: cmd.clone(),
+            letters,
+            operands,
+        })
+    }
+
+    /// Whether a command of form `self` does what pattern form `pat` names:
+    /// the same command with at least the pattern's options, and operands
+    /// the pattern's operand tokens match.
+    fn covers(&self, pat: &OptionForm) -> bool {
+        self.cmd == pat.cmd
+            && pat.letters.iter().all(|c| self.letters.contains(c))
+            && tokens_match(&pat.operands, &self.operands)
+    }
+}
+
 /// A command pattern: pipeline stages of token globs.
 #[derive(Clone, Debug)]
 pub struct CommandPattern {
     pub raw: String,
     stages: Vec<Vec<String>>,
+    /// The pattern's option form when it names a command of
+    /// [`OPTION_TABLES`] (single stage only).
+    options: Option<OptionForm>,
+    /// The stages with every shell that reads its script from standard
+    /// input written as `sh`, when any is.
+    shell_stages: Option<Vec<Vec<String>>>,
     /// The program name when it has no wildcard: a cheap first check.
     first_literal: Option<String>,
     /// The literal start of the program token when it has a wildcard
@@ -612,12 +765,64 @@ impl CommandPattern {
                 .map(str::to_string),
             _ => None,
         };
+        let options = match stages.as_slice() {
+            [one] => OptionForm::parse(one, true),
+            _ => None,
+        };
+        let shell_stages = (stages.len() > 1
+            && stages
+                .iter()
+                .any(|s| cavra_shell::shell_reads_stdin(s) && s.as_slice() != ["sh"]))
+        .then(|| stages.iter().map(|s| as_shell(s)).collect());
         Ok(CommandPattern {
             raw: raw.to_string(),
             stages,
+            options,
+            shell_stages,
             first_literal,
             first_prefix,
         })
+    }
+
+    /// Match a command's option form ([`OptionForm::of`]): the pattern's
+    /// command with at least its options, in any spelling, and matching
+    /// operands. For restrictive rules only: `rm -rfv /` is `rm -rf /`,
+    /// but an allow rule for `sed -n *` must not allow `sed -ni …`.
+    pub fn matches_options(&self, form: &OptionForm) -> bool {
+        self.options.as_ref().is_some_and(|p| form.covers(p))
+    }
+
+    /// Match a pipeline. Each stage is the set of commands it may run
+    /// (`Analysis::pipeline_members`); a pattern stage matches a stage when
+    /// it matches one of them, and the pattern's stages must appear in order
+    /// with any stages between them, which pass the data on (`curl … | tee f
+    /// | sh` is `curl … | sh`). With `shell`, every shell reading its script
+    /// from standard input counts as `sh`, so `curl … | sh` also names
+    /// `curl … | zsh` and `curl … | bash -s --`. For restrictive rules only.
+    pub fn matches_stages(&self, stages: &[Vec<&[String]>], shell: bool) -> bool {
+        let pat = if shell {
+            self.shell_stages.as_ref().unwrap_or(&self.stages)
+        } else {
+            &self.stages
+        };
+        if pat.len() < 2 {
+            return false;
+        }
+        let mut want = pat.iter().peekable();
+        for stage in stages {
+            let Some(p) = want.peek() else { break };
+            let hit = stage.iter().any(|c| {
+                if shell && cavra_shell::shell_reads_stdin(c) {
+                    tokens_match(p, std::slice::from_ref(&*SH))
+                } else {
+                    tokens_match(p, c)
+                }
+            });
+            if hit {
+                want.next();
+            }
+        }
+        want.peek().is_none()
     }
 
     pub fn is_pipeline(&self) -> bool {
@@ -641,18 +846,20 @@ impl CommandPattern {
             _ => false,
         }
     }
+}
 
-    /// Match consecutive pipeline stages.
-    pub fn matches_pipeline(&self, stages: &[&[String]]) -> bool {
-        let n = self.stages.len();
-        if n < 2 || stages.len() < n {
-            return false;
-        }
-        stages
-            .windows(n)
-            .any(|w| self.stages.iter().zip(w).all(|(p, a)| tokens_match(p, a)))
+/// `["sh"]` for a shell reading its script from standard input, else the
+/// stage itself.
+fn as_shell(stage: &[String]) -> Vec<String> {
+    if cavra_shell::shell_reads_stdin(stage) {
+        vec!["sh".to_string()]
+    } else {
+        stage.to_vec()
     }
 }
+
+/// The stage every shell reading its script from standard input stands for.
+static SH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| "sh".to_string());
 
 /// Token-wise match: `*`/`**` alone match any number of tokens; a final
 /// token ending in `*` matches its token and any further ones.
@@ -871,7 +1078,16 @@ mod tests {
         let p = CommandPattern::new("curl * | sh").unwrap();
         let a: Vec<String> = vec!["curl".into(), "x".into()];
         let b: Vec<String> = vec!["sh".into()];
-        assert!(p.matches_pipeline(&[&a, &b]));
+        let (a, b, t) = (a.as_slice(), b.as_slice(), ["tee".to_string()]);
+        assert!(p.matches_stages(&[vec![a], vec![b]], false));
+        // Stages in between pass the data on; a compound stage matches
+        // through any of its commands.
+        assert!(p.matches_stages(&[vec![a], vec![&t], vec![b]], false));
+        assert!(p.matches_stages(&[vec![&t, a], vec![b]], false));
+        assert!(!p.matches_stages(&[vec![b], vec![a]], false));
+        let zsh = ["zsh".to_string()];
+        assert!(!p.matches_stages(&[vec![a], vec![&zsh]], false));
+        assert!(p.matches_stages(&[vec![a], vec![&zsh]], true));
         assert!(wildcard("a*b?c", "axxbyc"));
         assert!(!wildcard("a*b", "ac"));
     }

@@ -115,6 +115,26 @@ pub struct CaseFileWithPack {
 }
 
 impl CaseFile {
+    /// Parses a case file. A file that fits neither shape is reported by
+    /// the shape it starts with (a list, or `pack:`/`cases:`), so the
+    /// error names the line and the field rather than the two shapes.
+    pub fn parse(file: &str, text: &str) -> Result<CaseFile, crate::LoadError> {
+        crate::load::parse_yaml::<CaseFile>(file, text).map_err(|untagged| {
+            let first = text
+                .lines()
+                .map(str::trim)
+                .find(|l| !l.is_empty() && !l.starts_with('#') && *l != "---");
+            let precise = match first {
+                Some(l) if l.starts_with('-') || l.starts_with('[') => {
+                    crate::load::parse_yaml::<Vec<TestCase>>(file, text).err()
+                }
+                Some(_) => crate::load::parse_yaml::<CaseFileWithPack>(file, text).err(),
+                None => None,
+            };
+            precise.unwrap_or(untagged)
+        })
+    }
+
     pub fn pack(&self) -> Option<&str> {
         match self {
             CaseFile::List(_) => None,

@@ -51,10 +51,18 @@ impl Default for Limits {
 /// The result of analysing one command line.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Analysis {
-    /// Every simple command that would run, in source order.
+    /// Every simple command that would run, in source order; what a wrapper
+    /// does itself (`xargs -a FILE`, `env GIT_SSH_COMMAND=…`) follows the
+    /// command it wraps.
     pub commands: Vec<SimpleCommand>,
-    /// Pipelines of two or more stages, as indices into `commands`.
+    /// Pipelines of two or more stages, as indices into `commands`: the
+    /// first command each stage runs.
     pub pipelines: Vec<Vec<usize>>,
+    /// For each pipeline of `pipelines`, every command each stage may run:
+    /// all commands of a compound stage (`{ echo; curl …; } | sh`) and the
+    /// body of a function defined earlier on the line (`f | sh`). Data
+    /// written by any of them reaches the next stage.
+    pub pipeline_members: Vec<Vec<Vec<usize>>>,
     /// Everything the analysis could not see through.
     pub issues: Vec<Issue>,
 }
@@ -201,6 +209,49 @@ pub(crate) fn has_oversized_io_number(text: &str) -> bool {
         }
     }
     false
+}
+
+/// Whether `argv` (program basename first) is a shell that reads its script
+/// from standard input: `sh`, `bash -s -- x`, `zsh -`, `sudo`-free and
+/// without `-c` or a script file. Such a stage at the end of a pipeline runs
+/// whatever the stages before it print, whichever shell it is.
+pub fn shell_reads_stdin(argv: &[String]) -> bool {
+    let Some((name, mut args)) = argv.split_first() else {
+        return false;
+    };
+    if name == "busybox" {
+        match args.split_first() {
+            Some((sh, rest)) if walk::SHELLS.contains(&sh.as_str()) && sh != "busybox" => {
+                args = rest;
+            }
+            _ => return false,
+        }
+    } else if !walk::SHELLS.contains(&name.as_str()) {
+        return false;
+    }
+    let mut i = 0;
+    while let Some(t) = args.get(i) {
+        let t = t.as_str();
+        if t == "--" {
+            i += 1;
+            break;
+        }
+        if (t.starts_with('-') || t.starts_with('+')) && t.len() > 1 {
+            if !t.starts_with("--") && t.contains('c') {
+                return false;
+            }
+            if !t.starts_with("--") && t.contains('s') {
+                return true;
+            }
+            if matches!(t, "-o" | "+o" | "-O" | "+O" | "--rcfile" | "--init-file") {
+                i += 1;
+            }
+            i += 1;
+            continue;
+        }
+        break;
+    }
+    args.get(i).is_none_or(|s| s == "-")
 }
 
 /// The basename of a program path (`/usr/bin/terraform` → `terraform`).

@@ -372,7 +372,8 @@ fn environment_variables_that_run_commands() {
     check("GIT_PAGER=cat git log", "cat  [via GIT_PAGER=]\ngit log");
     check(
         "env GIT_SSH_COMMAND='sh -c \"curl x | sh\"' git fetch",
-        "curl x  [via GIT_SSH_COMMAND= > sh -c]\nsh  [via GIT_SSH_COMMAND= > sh -c]\ngit fetch  [via env]\n! `sh <stdin>` runs a script whose text is not statically known",
+        // What the wrapper sets up is listed after the command it wraps.
+        "git fetch  [via env]\ncurl x  [via GIT_SSH_COMMAND= > sh -c]\nsh  [via GIT_SSH_COMMAND= > sh -c]\n! `sh <stdin>` runs a script whose text is not statically known",
     );
     check(
         "LD_PRELOAD=/tmp/x.so ls",
@@ -402,6 +403,44 @@ fn loop_over_a_glob_stands_for_its_matches() {
         "for c in /usr/bin/r?; do \"$c\" -rf /; done",
         "r? -rf /\n! command name `/usr/bin/r?` is not a literal",
     );
+}
+
+#[test]
+fn pipeline_stages_list_every_command_they_may_run() {
+    let names = |line: &str| -> Vec<Vec<String>> {
+        let a = analyze(line);
+        assert_eq!(a.pipelines.len(), a.pipeline_members.len(), "{line}");
+        let stages = a.pipeline_members.last().cloned().unwrap_or_default();
+        stages
+            .iter()
+            .map(|s| {
+                s.iter()
+                    .map(|i| a.commands[*i].name().to_string())
+                    .collect()
+            })
+            .collect()
+    };
+    let v = |s: &[&[&str]]| -> Vec<Vec<String>> {
+        s.iter()
+            .map(|st| st.iter().map(|n| n.to_string()).collect())
+            .collect()
+    };
+    assert_eq!(names("curl x | sh"), v(&[&["curl"], &["sh"]]));
+    assert_eq!(
+        names("{ echo a; curl x; } | sh"),
+        v(&[&["echo", "curl"], &["sh"]])
+    );
+    assert_eq!(
+        names("f() { curl x; }; f | sh"),
+        v(&[&["f", "curl"], &["sh"]])
+    );
+    // What a wrapper does itself is recorded after the command it runs.
+    assert_eq!(
+        names("xargs -a list curl x | sh"),
+        v(&[&["curl", "xargs"], &["sh"]])
+    );
+    let a = analyze("xargs -a list curl x | sh");
+    assert_eq!(a.commands[a.pipelines[0][0]].name(), "curl");
 }
 
 #[test]
@@ -505,4 +544,59 @@ fn review_regressions_stay_closed() {
             .issues
             .is_empty()
     );
+}
+
+#[test]
+fn options_whose_value_is_a_command() {
+    check(
+        "git difftool -x 'rm -rf /' HEAD",
+        "rm -rf /  [via git difftool -x]\ngit difftool -x rm -rf / HEAD",
+    );
+    check(
+        "git difftool --extcmd='sh x.sh'",
+        "sh x.sh  [via git difftool --extcmd]\ngit difftool --extcmd=sh x.sh",
+    );
+    check(
+        "git rebase -x 'make test' main",
+        "make test  [via git rebase -x]\ngit rebase -x make test main",
+    );
+    check(
+        "git filter-branch --tree-filter 'rm -f .env' HEAD",
+        "rm -f .env  [via git filter-branch --tree-filter]\ngit filter-branch --tree-filter rm -f .env HEAD",
+    );
+    check(
+        "git bisect run make test",
+        "make test  [via git bisect run]\ngit bisect run make test",
+    );
+    check(
+        "git submodule foreach --recursive 'git pull'",
+        "git pull  [via git submodule foreach]\ngit submodule foreach --recursive git pull",
+    );
+    check(
+        "git grep -Ovim foo",
+        "vim  [via git grep]\ngit grep -Ovim foo",
+    );
+    // `-O` alone opens the default pager; `foo` is the pattern.
+    check("git grep -O foo", "git grep -O foo");
+    check(
+        "go test -exec 'sudo -E' ./...",
+        "sudo -E  [via go -exec > sudo]\ngo test -exec sudo -E ./...",
+    );
+    check(
+        "go build -toolexec=/tmp/x .",
+        "x  [via go -toolexec]\ngo build -toolexec=/tmp/x .",
+    );
+    // `rg --pre` names one program, run without a shell.
+    check(
+        "rg --pre ./decode.sh foo",
+        "decode.sh  [via rg --pre]\nrg --pre ./decode.sh foo",
+    );
+    check(
+        "KUBECTL_EXTERNAL_DIFF='rm -rf /' kubectl diff -f x.yaml",
+        "rm -rf /  [via KUBECTL_EXTERNAL_DIFF=]\nkubectl diff -f x.yaml",
+    );
+    // The found file as the program is not statically known.
+    for line in ["find . -exec {} \\;", "fd -x ./{}", "rg --pre \"$X\" foo"] {
+        assert!(!analyze(line).is_clean(), "{line}");
+    }
 }

@@ -23,6 +23,7 @@ pub fn analyze_with_limits(command: &str, limits: &Limits) -> Analysis {
         depth: 0,
         cwd: Some(String::new()),
         procsub_out: None,
+        functions: HashMap::new(),
     };
     w.script(command, &[], false);
     dedup_issues(&mut w.out.issues);
@@ -64,6 +65,8 @@ struct Walker {
     /// Index of the last command a process substitution (`<(…)`) of the
     /// current simple command produced.
     procsub_out: Option<usize>,
+    /// Commands of the body of each function defined so far, by name.
+    functions: HashMap<String, std::ops::Range<usize>>,
 }
 
 /// Environment variables whose value is a command some program runs.
@@ -78,6 +81,10 @@ const SCRIPT_VARS: &[&str] = &[
     "GIT_SSH_COMMAND",
     "GIT_SSH",
     "GIT_EXTERNAL_DIFF",
+    "KUBECTL_EXTERNAL_DIFF",
+    "KUBE_EDITOR",
+    "SUDO_EDITOR",
+    "FCEDIT",
     "GIT_ASKPASS",
     "SSH_ASKPASS",
     "SUDO_ASKPASS",
@@ -159,7 +166,7 @@ fn git_exec_key(key: &str) -> Option<bool> {
 }
 
 /// Shells whose `-c` argument, here-document or piped input is a script.
-const SHELLS: &[&str] = &[
+pub(crate) const SHELLS: &[&str] = &[
     "sh", "bash", "zsh", "dash", "ksh", "ash", "mksh", "yash", "busybox",
 ];
 
@@ -315,12 +322,27 @@ impl Walker {
                 _ => Stdin::Unknown,
             };
             if self.out.commands.len() > before {
-                stages.push(before);
+                let mut members: Vec<usize> = (before..self.out.commands.len()).collect();
+                // A call of a function defined earlier runs its body.
+                if let [only] = produced
+                    && let Some(body) = self.functions.get(only.name())
+                {
+                    members.extend(body.clone());
+                }
+                stages.push(members);
             }
         }
         if stages.len() > 1 {
-            self.out.pipelines.push(stages);
+            self.push_pipeline(stages);
         }
+    }
+
+    /// Record a pipeline; each stage lists the commands it may run, the
+    /// first being the command the stage starts with.
+    fn push_pipeline(&mut self, stages: Vec<Vec<usize>>) {
+        let firsts = stages.iter().filter_map(|s| s.first().copied()).collect();
+        self.out.pipelines.push(firsts);
+        self.out.pipeline_members.push(stages);
     }
 
     fn command(&mut self, cmd: &Command, via: &[String], spec: bool, stdin: &Stdin) {
@@ -352,7 +374,10 @@ impl Walker {
             Command::Function(f) => {
                 // A function body runs when the function is called; analyse it
                 // as if it ran.
+                let start = self.out.commands.len();
                 self.maybe_runs(|w| w.compound(&f.body.0, via, spec));
+                let name = f.fname.value.clone();
+                self.functions.insert(name, start..self.out.commands.len());
             }
             Command::ExtendedTest(t, _) => self.extended_test(&t.expr, via, spec),
         }
@@ -720,7 +745,7 @@ impl Walker {
             if let Some(idx) = last.filter(|i| {
                 *i > src && self.out.commands.get(*i).is_some_and(|c| c.name() == shell)
             }) {
-                self.out.pipelines.push(vec![src, idx]);
+                self.push_pipeline(vec![vec![src], vec![idx]]);
             }
         }
     }
@@ -785,12 +810,37 @@ impl Walker {
     /// Strip wrappers, follow interpreters, and record the final command.
     fn dispatch(
         &mut self,
+        argv: Vec<Field>,
+        redirects: Vec<Redirect>,
+        via: Vec<String>,
+        spec: bool,
+        stdin: &Stdin,
+        extra_dynamic: usize,
+    ) {
+        let mut deferred = Vec::new();
+        self.dispatch_into(
+            argv,
+            redirects,
+            via,
+            spec,
+            stdin,
+            extra_dynamic,
+            &mut deferred,
+        );
+        // They passed the command limit when first pushed.
+        self.out.commands.extend(deferred);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn dispatch_into(
+        &mut self,
         mut argv: Vec<Field>,
         redirects: Vec<Redirect>,
         mut via: Vec<String>,
         spec: bool,
         stdin: &Stdin,
         mut extra_dynamic: usize,
+        deferred: &mut Vec<SimpleCommand>,
     ) {
         for _ in 0..32 {
             let Some(first) = argv.first() else {
@@ -814,12 +864,23 @@ impl Walker {
                 return;
             }
             let name = basename(&first.text).to_string();
+            let before = self.out.commands.len();
             match self.unwrap(&name, &argv, &via, spec, stdin) {
                 Unwrap::Inner {
                     rest,
                     label,
                     dynamic,
                 } => {
+                    // What a wrapper itself does (`xargs -a FILE` reads
+                    // FILE) is recorded after the command it runs, so a
+                    // pipeline stage is the wrapped command
+                    // (`xargs -a f curl … | sh` is `curl … | sh`).
+                    let side: Vec<SimpleCommand> = self
+                        .out
+                        .commands
+                        .drain(before.min(self.out.commands.len())..)
+                        .collect();
+                    deferred.extend(side);
                     via.push(label);
                     extra_dynamic += usize::from(dynamic);
                     if rest.is_empty() {
@@ -1161,13 +1222,20 @@ impl Walker {
                             }
                             end += 1;
                         }
-                        let cmd: Vec<Field> = args
-                            .get(start..end)
-                            .unwrap_or(&[])
-                            .iter()
-                            .filter(|g| g.text != "{}")
-                            .cloned()
-                            .collect();
+                        let words = args.get(start..end).unwrap_or(&[]);
+                        let mut cmd: Vec<Field> = Vec::with_capacity(words.len());
+                        for (k, g) in words.iter().enumerate() {
+                            if k == 0 && g.text.contains('{') && g.text.contains('}') {
+                                // The found file is the program (`-exec {} ;`,
+                                // `fd -x ./{}`): not known here.
+                                cmd.push(Field {
+                                    literal: false,
+                                    ..g.clone()
+                                });
+                            } else if g.text != "{}" {
+                                cmd.push(g.clone());
+                            }
+                        }
                         if !cmd.is_empty() {
                             extra.push((cmd, format!("{name} {flag}")));
                         }
@@ -1195,6 +1263,23 @@ impl Walker {
                 Unwrap::Done
             }
             "git" => self.unwrap_git(argv, via, spec),
+            // `rg --pre PROG` runs PROG on every file searched.
+            "rg" => {
+                self.option_commands(name, args, &[("--pre", Run::Program)], via, spec);
+                Unwrap::Done
+            }
+            // `go test -exec 'CMD'` runs the test binary through CMD;
+            // `-toolexec 'CMD'` runs every compiler tool through it.
+            "go" => {
+                let opts = [
+                    ("-exec", Run::Line),
+                    ("--exec", Run::Line),
+                    ("-toolexec", Run::Line),
+                    ("--toolexec", Run::Line),
+                ];
+                self.option_commands(name, args, &opts, via, spec);
+                Unwrap::Done
+            }
             "tar" => {
                 // Options of tar that run a program: `--to-command`,
                 // `--checkpoint-action=exec=`, `-I`/`--use-compress-program`,
@@ -1341,6 +1426,9 @@ impl Walker {
         let label = format!("{name} -c");
         let mut i = 0;
         let mut has_c = false;
+        // `-s`: the script comes on standard input and every operand is a
+        // positional parameter.
+        let mut has_s = false;
         // busybox sh -c …
         let args = if name == "busybox" {
             match args.first() {
@@ -1359,6 +1447,9 @@ impl Walker {
             if (t.starts_with('-') || t.starts_with('+')) && t.len() > 1 {
                 if !t.starts_with("--") && t.contains('c') {
                     has_c = true;
+                }
+                if !t.starts_with("--") && t.contains('s') {
+                    has_s = true;
                 }
                 if matches!(t, "-o" | "+o" | "-O" | "+O" | "--rcfile" | "--init-file") {
                     i += 1;
@@ -1384,8 +1475,9 @@ impl Walker {
             }
             return Unwrap::Replaced;
         }
-        if let Some(script) = args.get(i) {
+        if let Some(script) = args.get(i).filter(|s| !has_s && s.text != "-") {
             // `bash script.sh`: runs a file; the policy judges the command.
+            // `bash -` and `bash -s …` read the script from standard input.
             // `bash <(curl …)` runs text nobody has seen.
             if is_stream_path(&script.text) && !spec {
                 self.issue(Issue::UnknownScript {
@@ -1623,6 +1715,77 @@ impl Walker {
         }
     }
 
+    /// Options whose value is a command the program runs: `--opt VALUE` and
+    /// `--opt=VALUE`.
+    fn option_commands(
+        &mut self,
+        name: &str,
+        args: &[Field],
+        opts: &[(&str, Run)],
+        via: &[String],
+        spec: bool,
+    ) {
+        let mut i = 0;
+        while let Some(f) = args.get(i) {
+            let t = f.text.as_str();
+            if t == "--" {
+                break;
+            }
+            for (o, run) in opts {
+                let value = if t == *o {
+                    i += 1;
+                    args.get(i).map(|v| (v.text.clone(), v.literal))
+                } else {
+                    t.strip_prefix(*o)
+                        .and_then(|v| v.strip_prefix('='))
+                        .map(|v| (v.to_string(), f.literal))
+                };
+                let Some((value, literal)) = value else {
+                    continue;
+                };
+                if !literal {
+                    if !spec {
+                        self.issue(Issue::UnknownScript {
+                            shell: format!("{name} {o}"),
+                        });
+                    }
+                } else if !value.trim().is_empty() {
+                    let text = match run {
+                        Run::Program => sh_quote(&value),
+                        Run::Line => value,
+                    };
+                    self.nested(&text, via, &format!("{name} {o}"), spec);
+                }
+                break;
+            }
+            i += 1;
+        }
+    }
+
+    /// Words a program runs as a command; any word not statically known
+    /// makes the command unknown.
+    fn command_words<'f>(
+        &mut self,
+        words: &[String],
+        mut fields: impl Iterator<Item = &'f Field>,
+        via: &[String],
+        label: &str,
+        spec: bool,
+    ) {
+        if words.is_empty() {
+            return;
+        }
+        if fields.any(|f| !f.literal) {
+            if !spec {
+                self.issue(Issue::UnknownScript {
+                    shell: label.to_string(),
+                });
+            }
+            return;
+        }
+        self.nested(&words.join(" "), via, label, spec);
+    }
+
     /// `git` options that run commands: `-c core.pager=CMD` (and the other
     /// command-valued keys), `-c alias.X=…` used as the subcommand,
     /// `--upload-pack=CMD`, `--receive-pack`/`--exec`, `ext::` URLs.
@@ -1727,6 +1890,69 @@ impl Walker {
             }
             j += 1;
         }
+        // Subcommands that run a command given to them.
+        let label = format!("git {sub}");
+        match sub {
+            "difftool" => {
+                let opts = [("-x", Run::Line), ("--extcmd", Run::Line)];
+                self.option_commands(&label, rest, &opts, via, spec);
+            }
+            "rebase" => self.option_commands(&label, rest, &[("-x", Run::Line)], via, spec),
+            // `git grep -OCMD` / `--open-files-in-pager=CMD` (the value is
+            // optional, so only an attached one counts).
+            "grep" => {
+                for f in rest {
+                    let t = f.text.as_str();
+                    if t == "--" {
+                        break;
+                    }
+                    let pager = t
+                        .strip_prefix("--open-files-in-pager=")
+                        .or_else(|| t.strip_prefix("-O").filter(|v| !v.is_empty()));
+                    if let Some(p) = pager {
+                        self.command_words(&[p.to_string()], [f].into_iter(), via, &label, spec);
+                    }
+                }
+            }
+            "filter-branch" => {
+                let opts = [
+                    "--env-filter",
+                    "--tree-filter",
+                    "--index-filter",
+                    "--parent-filter",
+                    "--msg-filter",
+                    "--commit-filter",
+                    "--tag-name-filter",
+                ]
+                .map(|o| (o, Run::Line));
+                self.option_commands(&label, rest, &opts, via, spec);
+            }
+            // `git bisect run CMD ARGS…` runs CMD with its arguments.
+            "bisect" if rest.first().is_some_and(|f| f.text == "run") => {
+                let words: Vec<String> = rest.iter().skip(1).map(|f| sh_quote(&f.text)).collect();
+                self.command_words(&words, rest.iter().skip(1), via, "git bisect run", spec);
+            }
+            // `git submodule foreach [--recursive] CMD…` runs the words as
+            // one shell command.
+            "submodule" => {
+                if let Some(k) = rest.iter().position(|f| f.text == "foreach") {
+                    let tail = rest.get(k + 1..).unwrap_or(&[]);
+                    let tail: Vec<&Field> = tail
+                        .iter()
+                        .skip_while(|f| f.text == "--recursive")
+                        .collect();
+                    let words: Vec<String> = tail.iter().map(|f| f.text.clone()).collect();
+                    self.command_words(
+                        &words,
+                        tail.iter().copied(),
+                        via,
+                        "git submodule foreach",
+                        spec,
+                    );
+                }
+            }
+            _ => {}
+        }
         // `git -c alias.x='push --force' x` runs `git push --force`.
         if let Some((_, value)) = aliases.iter().rev().find(|(a, _)| a == sub) {
             if let Some(script) = value.strip_prefix('!') {
@@ -1812,6 +2038,15 @@ impl Walker {
             self.dispatch(fields, Vec::new(), v.clone(), true, &Stdin::Inherited, 0);
         }
     }
+}
+
+/// How a program runs the value of an option.
+#[derive(Clone, Copy)]
+enum Run {
+    /// As a program path, without arguments (`rg --pre PROG`).
+    Program,
+    /// As a command line (`git difftool -x 'CMD ARGS'`).
+    Line,
 }
 
 enum Unwrap {
