@@ -82,6 +82,19 @@ FILES = [
     "truncate -s 0 infra/main.tf",
     "printf x > infra/main.tf",
     "cat /tmp/x > .claude/settings.json",
+    # Options read the way getopt reads them: flags that are not value
+    # options, joined values, abbreviated long options, second operands
+    # that are outputs, commands that overwrite working-tree files.
+    "od -c .env",
+    "grep --color SECRET .env",
+    "grep -T password .env",
+    "grep -ePASSWORD .env",
+    "more -p certs/server.key",
+    "sort -o.github/workflows/ci.yml /tmp/x",
+    "uniq /tmp/x .github/workflows/ci.yml",
+    "sed --in-pl s/push/pull/ .github/workflows/ci.yml",
+    "tree --fromfile .env",
+    "git checkout HEAD~1 -- .github/workflows/ci.yml",
 ]
 APPROVAL = [
     "npm publish",
@@ -455,7 +468,10 @@ def benign():
               "kubectl diff -f k8s/", "kubectl get svc -A", "docker ps", "docker build -t app .",
               "docker images", "gh pr view 42", "gh pr checks", "gh run list",
               "shellcheck scripts/*.sh", "yamllint .", "pwd", "ls", "ls -la", "tree -L 2",
-              "date", "env", "which cargo", "true", "false", "du -sh target", "df -h"]:
+              "date", "env", "which cargo", "true", "false", "du -sh target", "df -h",
+              "sort -u -o /tmp/sorted.txt src/main.rs", "uniq src/main.rs /tmp/uniq.txt",
+              "git restore src/lib.rs", "git checkout -- src/lib.rs", "od -c src/main.rs | head",
+              "grep --color -n TODO src/main.rs", "sed -n -e 1,5p src/main.rs"]:
         add("dev", s)
     for f in FILES_OK:
         for t in ["cat {}", "head -n 40 {}", "tail -n 20 {}", "wc -l {}", "less {}", "stat {}",

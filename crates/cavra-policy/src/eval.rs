@@ -921,6 +921,15 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
                 ),
                 None,
             );
+            // Only the directory an earlier `cd` went to is unknown (`cd
+            // "$D" && cat id_rsa`): a pattern that matches the rest of the
+            // path below any directory still blocks it.
+            if !fa.glob && fa.path.starts_with(cavra_shell::UNKNOWN_CWD) {
+                let mut below = Hits::default();
+                eval_path(policy, &mut below, fa.mode, &fa.path, action, true);
+                own.v
+                    .extend(below.v.into_iter().filter(|m| m.decision == Outcome::Block));
+            }
             continue;
         }
         if fa.glob {

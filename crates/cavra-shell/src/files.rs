@@ -6,6 +6,10 @@ use serde::Serialize;
 use crate::SimpleCommand;
 use crate::scripts::{self, Effect};
 
+/// The directory part of a relative path when an earlier `cd` went somewhere
+/// not statically known: `(directory after cd)/id_rsa`.
+pub const UNKNOWN_CWD: &str = "(directory after cd)";
+
 /// Reading or writing a file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -30,10 +34,15 @@ pub struct FileAccess {
     pub tree: bool,
 }
 
-/// Options of readers that consume the following word.
+/// Options of readers that consume the following word. Only options that
+/// really take a value are listed: an option wrongly listed here would
+/// swallow the next operand (`grep --color PATTERN FILE`, `od -c FILE`)
+/// and hide the file it names, while a value option left out only adds a
+/// harmless extra operand.
 fn value_opts(cmd: &str) -> &'static [&'static str] {
     match cmd {
-        "head" | "tail" => &[
+        "head" => &["-n", "-c", "--lines", "--bytes"],
+        "tail" => &[
             "-n",
             "-c",
             "--lines",
@@ -42,13 +51,17 @@ fn value_opts(cmd: &str) -> &'static [&'static str] {
             "--sleep-interval",
             "--pid",
         ],
-        "grep" | "egrep" | "fgrep" | "rg" => &[
+        // GNU grep: `--color[=WHEN]` takes its value only when joined, and
+        // `-T` is `--initial-tab`.
+        "grep" | "egrep" | "fgrep" => &[
             "-e",
             "-f",
             "-m",
             "-A",
             "-B",
             "-C",
+            "-d",
+            "-D",
             "--regexp",
             "--file",
             "--max-count",
@@ -57,15 +70,57 @@ fn value_opts(cmd: &str) -> &'static [&'static str] {
             "--before-context",
             "--include",
             "--exclude",
+            "--exclude-from",
             "--exclude-dir",
+            "--label",
+            "--binary-files",
+            "--group-separator",
+            "--directories",
+            "--devices",
+        ],
+        "rg" => &[
+            "-e",
+            "-f",
+            "-m",
+            "-A",
+            "-B",
+            "-C",
             "-g",
-            "--glob",
             "-t",
-            "--type",
             "-T",
+            "-E",
+            "-j",
+            "-M",
+            "-r",
+            "-d",
+            "--regexp",
+            "--file",
+            "--max-count",
+            "--context",
+            "--after-context",
+            "--before-context",
+            "--glob",
+            "--iglob",
+            "--type",
             "--type-not",
+            "--type-add",
+            "--type-clear",
             "--color",
-            "--colour",
+            "--colors",
+            "--encoding",
+            "--threads",
+            "--max-columns",
+            "--replace",
+            "--max-depth",
+            "--max-filesize",
+            "--pre",
+            "--pre-glob",
+            "--ignore-file",
+            "--sort",
+            "--sortr",
+            "--path-separator",
+            "--context-separator",
+            "--engine",
         ],
         "awk" | "gawk" | "mawk" => &["-f", "-v", "-F", "--file", "--assign", "--field-separator"],
         "sed" => &["-e", "-f", "--expression", "--file", "-l", "--line-length"],
@@ -94,6 +149,19 @@ fn value_opts(cmd: &str) -> &'static [&'static str] {
             "--buffer-size",
             "-T",
             "--temporary-directory",
+            "--files0-from",
+            "--batch-size",
+            "--compress-program",
+            "--random-source",
+            "--parallel",
+        ],
+        "uniq" => &[
+            "-f",
+            "-s",
+            "-w",
+            "--skip-fields",
+            "--skip-chars",
+            "--check-chars",
         ],
         "cut" => &[
             "-d",
@@ -104,9 +172,55 @@ fn value_opts(cmd: &str) -> &'static [&'static str] {
             "--fields",
             "--bytes",
             "--characters",
+            "--output-delimiter",
         ],
-        "less" | "more" => &["-p", "--pattern", "-x", "--tabs"],
-        "xxd" | "od" | "hexdump" => &["-l", "-s", "-c", "-g", "-n", "-j", "-t", "-A"],
+        "tree" => &[
+            "-o",
+            "-L",
+            "-P",
+            "-I",
+            "-H",
+            "-T",
+            "--filelimit",
+            "--charset",
+            "--timefmt",
+            "--sort",
+            "--gitfile",
+            "--infofile",
+        ],
+        "less" => &[
+            "-b", "-h", "-j", "-k", "-o", "-O", "-p", "-P", "-T", "-x", "-y", "-z", "-#",
+        ],
+        // util-linux `more`: `-p` is a flag (clear the screen).
+        "more" => &["-n", "--lines"],
+        // `od -c` and `od -s` are flags (character and short output).
+        "od" => &[
+            "-A",
+            "-j",
+            "-N",
+            "-S",
+            "-t",
+            "--address-radix",
+            "--skip-bytes",
+            "--read-bytes",
+            "--format",
+            "--endian",
+        ],
+        // `hexdump -c` is a flag (one-byte character display).
+        "hexdump" => &["-e", "-f", "-n", "-s"],
+        // xxd's options are not getopt ones (`-len 16`, `-cols 8`): handled
+        // in `file_accesses`.
+        _ => &[],
+    }
+}
+
+/// Short options whose value is optional and can only be joined to them:
+/// the rest of the option word is that value, never more options
+/// (`sed -in` is in place with the suffix `n`).
+fn optional_joined(cmd: &str) -> &'static [char] {
+    match cmd {
+        "sed" => &['i'],
+        "od" => &['w'],
         _ => &[],
     }
 }
@@ -213,7 +327,7 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
         .collect();
     let name = cmd.name();
     let args: Vec<&str> = cmd.argv.iter().skip(1).map(String::as_str).collect();
-    let (operands, opt_values) = split_operands(&args, value_opts(name));
+    let (operands, opt_values) = split_operands(&args, value_opts(name), optional_joined(name));
     let mk = |mode: FileMode, path: &str| FileAccess {
         mode,
         path: path.to_string(),
@@ -403,6 +517,24 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
                 .iter()
                 .any(|a| matches!(*a, "-p" | "-u" | "--patch"));
             let dashdash = after_sub.iter().position(|a| *a == "--");
+            // `git checkout [REV] [--] PATHS` and `git restore PATHS`
+            // overwrite working-tree files. A lone `git checkout WORD` may
+            // be a branch or a path: it is recorded as a write of WORD,
+            // which matters only when WORD is a protected path.
+            if matches!(sub, "checkout" | "restore") {
+                let value_opts: &[&str] = if sub == "checkout" {
+                    &["-b", "-B", "--orphan", "--conflict", "--pathspec-from-file"]
+                } else {
+                    &["-s", "--source", "--conflict", "--pathspec-from-file"]
+                };
+                let (ops, _) = split_operands(&after_sub, value_opts, &[]);
+                let paths: &[&str] = match dashdash {
+                    Some(d) if sub == "checkout" => after_sub.get(d + 1..).unwrap_or(&[]),
+                    _ if sub == "checkout" && ops.len() > 1 => ops.get(1..).unwrap_or(&[]),
+                    _ => &ops[..],
+                };
+                out.extend(paths.iter().map(|p| mk(FileMode::Write, p)));
+            }
             for (i, a) in after_sub.iter().enumerate() {
                 let after_dashdash = dashdash.is_some_and(|d| i > d);
                 if matches!(sub, "show" | "cat-file")
@@ -461,14 +593,25 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
             } else {
                 operands.get(1..).unwrap_or(&[])
             };
-            let in_place = args.iter().any(|a| {
-                *a == "-i"
-                    || a.starts_with("--in-place")
-                    || (a.starts_with("-i") && !a.starts_with("--"))
-                    || (a.starts_with('-')
-                        && !a.starts_with("--")
-                        && a.contains('i')
-                        && a.len() <= 4)
+            // `-i`, `-i.bak`, `-ni`, `-Ei.orig`, `--in-place[=SUF]` and its
+            // abbreviations (`--in`, `--in-pl`); a cluster ends at a value
+            // option (`-es/i/x/` is a script, not in place).
+            let in_place = args.iter().take_while(|a| **a != "--").any(|a| {
+                if let Some(long) = a.strip_prefix("--") {
+                    let name = long.split_once('=').map_or(long, |(n, _)| n);
+                    return !name.is_empty() && "in-place".starts_with(name);
+                }
+                let Some(cluster) = a.strip_prefix('-') else {
+                    return false;
+                };
+                for c in cluster.chars() {
+                    match c {
+                        'i' => return true,
+                        'e' | 'f' | 'l' => return false,
+                        _ => {}
+                    }
+                }
+                false
             });
             for p in files {
                 out.push(mk(FileMode::Read, p));
@@ -578,8 +721,81 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
                 i += 1;
             }
         }
+        // `uniq [INPUT [OUTPUT]]` writes its second operand.
+        "uniq" => {
+            out.extend(operands.first().map(|p| mk(FileMode::Read, p)));
+            out.extend(
+                operands
+                    .get(1..)
+                    .unwrap_or(&[])
+                    .iter()
+                    .map(|p| mk(FileMode::Write, p)),
+            );
+        }
+        // `xxd [OPTIONS] [INFILE [OUTFILE]]`, options such as `-len 16`
+        // or `-l16`: every word that is not an option may be the input,
+        // and every one after the first may be the output.
+        "xxd" => {
+            let takes_value = |o: &str| {
+                matches!(
+                    o,
+                    "-c" | "-cols"
+                        | "-g"
+                        | "-groupsize"
+                        | "-l"
+                        | "-len"
+                        | "-n"
+                        | "-name"
+                        | "-o"
+                        | "-offset"
+                        | "-s"
+                        | "-seek"
+                        | "-R"
+                )
+            };
+            let mut files = Vec::new();
+            for (i, a) in args.iter().enumerate() {
+                if a.starts_with('-') && *a != "-" {
+                    continue;
+                }
+                // Every word is read, in case it is not the value it seems.
+                out.push(mk(FileMode::Read, a));
+                let is_value = i
+                    .checked_sub(1)
+                    .and_then(|j| args.get(j))
+                    .is_some_and(|o| takes_value(o));
+                if !is_value {
+                    files.push(*a);
+                }
+            }
+            out.extend(files.iter().skip(1).map(|p| mk(FileMode::Write, p)));
+        }
+        // `tree --fromfile FILE` prints the lines of FILE; `-o FILE`
+        // writes the listing.
+        "tree" => {
+            let from_file = args.iter().take_while(|a| **a != "--").any(|a| {
+                let name = a.split_once('=').map_or(*a, |(n, _)| n);
+                name.len() > 3
+                    && ("--fromfile".starts_with(name) || "--fromtabfile".starts_with(name))
+            });
+            if from_file {
+                out.extend(operands.iter().map(|p| mk(FileMode::Read, p)));
+            }
+            out.extend(
+                opt_values
+                    .iter()
+                    .filter(|(o, _)| *o == "-o")
+                    .map(|(_, v)| mk(FileMode::Write, v)),
+            );
+        }
         "sort" => {
             out.extend(operands.iter().map(|p| mk(FileMode::Read, p)));
+            out.extend(
+                opt_values
+                    .iter()
+                    .filter(|(o, _)| *o == "--files0-from")
+                    .map(|(_, v)| mk(FileMode::Read, v)),
+            );
             out.extend(
                 opt_values
                     .iter()
@@ -660,7 +876,7 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
         }
         if cmd.cwd_unknown {
             f.literal = false;
-            f.path = format!("(directory after cd)/{}", f.path);
+            f.path = format!("{UNKNOWN_CWD}/{}", f.path);
         } else if !cmd.cwd.is_empty() {
             f.path = format!("{}/{}", cmd.cwd.trim_end_matches('/'), f.path);
         }
@@ -827,7 +1043,7 @@ pub(crate) fn sed_program(args: &[&str]) -> Result<Option<String>, ()> {
     }) {
         return Err(());
     }
-    let (operands, opt_values) = split_operands(args, value_opts("sed"));
+    let (operands, opt_values) = split_operands(args, value_opts("sed"), optional_joined("sed"));
     if opt_values
         .iter()
         .any(|(o, _)| matches!(*o, "-f" | "--file"))
@@ -855,7 +1071,7 @@ pub(crate) fn awk_program(args: &[&str]) -> Result<Option<String>, ()> {
     }) {
         return Err(());
     }
-    let (operands, opt_values) = split_operands(args, value_opts("awk"));
+    let (operands, opt_values) = split_operands(args, value_opts("awk"), &[]);
     if opt_values
         .iter()
         .any(|(o, _)| matches!(*o, "-f" | "--file"))
@@ -883,15 +1099,32 @@ fn sed_script(operands: &[&str], opt_values: &[(&str, &str)]) -> String {
     parts.join("\n")
 }
 
-/// Operands (non-option words) and option values.
+/// Operands (non-option words) and option values, the way getopt reads
+/// them: a value option takes the rest of its word or the next word
+/// (`-oFILE`, `-o FILE`, `-uoFILE`), a cluster of flags ends at the first
+/// value option, and `--name=VALUE` or `--name VALUE` may abbreviate a
+/// long option. An abbreviation without `=` is read both ways: its next
+/// word is recorded as the value and kept as an operand too, so that a
+/// misread can only add accesses, never hide one.
 fn split_operands<'a>(
     args: &[&'a str],
-    value_opts: &[&str],
+    value_opts: &[&'a str],
+    optional: &[char],
 ) -> (Vec<&'a str>, Vec<(&'a str, &'a str)>) {
     let mut operands = Vec::new();
     let mut values = Vec::new();
     let mut i = 0;
     let mut only_operands = false;
+    let long_matches = |name: &str| -> Vec<&str> {
+        if value_opts.contains(&name) {
+            return vec![];
+        }
+        value_opts
+            .iter()
+            .filter(|o| o.starts_with("--") && name.len() > 2 && o.starts_with(name))
+            .copied()
+            .collect()
+    };
     while let Some(a) = args.get(i) {
         if only_operands || !a.starts_with('-') || *a == "-" {
             operands.push(*a);
@@ -902,10 +1135,48 @@ fn split_operands<'a>(
                 values.push((*a, *v));
             }
             i += 1;
-        } else if let Some((o, v)) = a.split_once('=')
-            && value_opts.contains(&o)
-        {
-            values.push((o, v));
+        } else if let Some(long) = a.strip_prefix("--") {
+            let (name_len, joined) = match long.split_once('=') {
+                Some((n, v)) => (n.len() + 2, Some(v)),
+                None => (a.len(), None),
+            };
+            let name = a.get(..name_len).unwrap_or(a);
+            if let Some(v) = joined {
+                if let Some(o) = value_opts.iter().find(|o| **o == name) {
+                    values.push((*o, v));
+                }
+                for o in long_matches(name) {
+                    values.push((o, v));
+                }
+            } else if let Some(v) = args.get(i + 1) {
+                for o in long_matches(name) {
+                    values.push((o, *v));
+                }
+            }
+        } else {
+            // A cluster of short options: `-n5`, `-uoFILE`, `-rnA3`.
+            let mut rest = a.get(1..).unwrap_or("");
+            while let Some(c) = rest.chars().next() {
+                let after = rest.get(c.len_utf8()..).unwrap_or("");
+                if optional.contains(&c) {
+                    break;
+                }
+                if let Some(o) = value_opts
+                    .iter()
+                    .find(|o| o.len() == 2 && o.ends_with(c) && o.starts_with('-'))
+                {
+                    if after.is_empty() {
+                        if let Some(v) = args.get(i + 1) {
+                            values.push((*o, *v));
+                        }
+                        i += 1;
+                    } else {
+                        values.push((*o, after));
+                    }
+                    break;
+                }
+                rest = after;
+            }
         }
         i += 1;
     }

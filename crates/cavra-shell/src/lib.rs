@@ -19,7 +19,7 @@ mod files;
 mod scripts;
 mod walk;
 
-pub use files::{FileAccess, FileMode, file_accesses};
+pub use files::{FileAccess, FileMode, UNKNOWN_CWD, file_accesses};
 pub use walk::analyze_with_limits;
 
 use serde::Serialize;

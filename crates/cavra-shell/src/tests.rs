@@ -600,3 +600,90 @@ fn options_whose_value_is_a_command() {
         assert!(!analyze(line).is_clean(), "{line}");
     }
 }
+
+/// Options read the way getopt reads them: joined values (`-oFILE`,
+/// `-ePATTERN`), clusters ending at a value option (`-uoFILE`), long
+/// options abbreviated (`--out`, `--in-pl`), and only real value options
+/// consuming a word (`grep --color`, `od -c`, `more -p` are flags).
+#[test]
+fn options_spelt_the_getopt_way() {
+    for (line, expect) in [
+        ("grep --color SECRET .env", "Read .env"),
+        ("grep -T password .env", "Read .env"),
+        ("grep -ePASSWORD .env", "Read .env"),
+        ("grep -rnA3 key .env", "Read .env"),
+        ("grep --regex=key .env", "Read .env"),
+        ("grep --reg key .env", "Read key\nRead .env"),
+        ("rg --color never key .env", "Read .env"),
+        ("od -c .env", "Read .env"),
+        ("od -w .env", "Read .env"),
+        ("od -An -tx1 .env", "Read .env"),
+        ("hexdump -c .env", "Read .env"),
+        ("hexdump -C -n 64 .env", "Read .env"),
+        ("more -p certs/server.key", "Read certs/server.key"),
+        ("head -n5 .env", "Read .env"),
+        (
+            "sort -o.github/workflows/ci.yml x",
+            "Read x\nWrite .github/workflows/ci.yml",
+        ),
+        ("sort -uo out x", "Read x\nWrite out"),
+        ("sort -uoout x", "Read x\nWrite out"),
+        ("sort --outp=out x", "Read x\nWrite out"),
+        ("sort --out out x", "Read out\nRead x\nWrite out"),
+        ("sort --files0-from=list", "Read list"),
+        ("uniq in out", "Read in\nWrite out"),
+        ("uniq -c -f 2 in", "Read in"),
+        ("xxd -r dump bin", "Read dump\nRead bin\nWrite bin"),
+        ("xxd -len 16 .env", "Read 16\nRead .env"),
+        ("xxd -l16 .env", "Read .env"),
+        ("sed --in-pl s/a/b/ f", "Read f\nWrite f"),
+        ("sed -es/a/b/ -i f", "Read f\nWrite f"),
+        ("sed -ni s/a/b/ f", "Read f\nWrite f"),
+        ("sed -in s/a/b/ f", "Read f\nWrite f"),
+        ("sed -ei f", "Read f"),
+        ("sed -n s/a/b/p f", "Read f"),
+        ("tree --fromfile .env", "Read .env"),
+        ("tree --fromtabfile .env", "Read .env"),
+        ("tree -L 2 src", ""),
+        ("tree -o listing.txt src", "Write listing.txt"),
+        ("git checkout HEAD~1 -- ci.yml", "Write ci.yml"),
+        ("git checkout HEAD~1 ci.yml", "Write ci.yml"),
+        ("git checkout -b feature/x origin/main", "Write origin/main"),
+        ("git restore --source HEAD~1 ci.yml", "Write ci.yml"),
+        ("git restore -s HEAD~1 a b", "Write a\nWrite b"),
+    ] {
+        assert_eq!(accesses(line), expect, "{line}");
+    }
+}
+
+/// `CDPATH` set on the line makes `cd NAME` go wherever one of its entries
+/// has NAME; `./NAME`, `..` and absolute paths are not searched.
+#[test]
+fn cdpath_makes_cd_targets_unknown() {
+    for (line, expect) in [
+        (
+            "CDPATH=/home/u/.ssh; cd x && cat id_rsa",
+            "Read (directory after cd)/id_rsa [dynamic]",
+        ),
+        (
+            "export CDPATH=/etc; cd ssh && cat key",
+            "Read (directory after cd)/key [dynamic]",
+        ),
+        ("CDPATH=/etc cd ./ssh && cat key", "Read ./ssh/key"),
+        ("CDPATH=/etc; cd .. && cat key", "Read ../key"),
+        ("CDPATH=/etc; cd /tmp && cat key", "Read /tmp/key"),
+        ("CDPATH=; cd ssh && cat key", "Read ssh/key"),
+        ("cd ssh && cat key", "Read ssh/key"),
+    ] {
+        assert_eq!(accesses(line), expect, "{line}");
+    }
+}
+
+/// Regression (bash ground truth): `flock FILE od -c x` runs `od -c x`;
+/// flock's `-c` is an option only right after FILE.
+#[test]
+fn flock_command_option_only_right_after_the_file() {
+    check("flock /tmp/l od -c .env", "od -c .env  [via flock]");
+    check("flock /tmp/l -c 'rm -rf /'", "rm -rf /  [via flock -c]");
+    check("flock -n /tmp/l --command='rm x'", "rm x  [via flock -c]");
+}

@@ -22,6 +22,7 @@ pub fn analyze_with_limits(command: &str, limits: &Limits) -> Analysis {
         vars: HashMap::new(),
         depth: 0,
         cwd: Some(String::new()),
+        cdpath: false,
         procsub_out: None,
         functions: HashMap::new(),
     };
@@ -67,6 +68,9 @@ struct Walker {
     procsub_out: Option<usize>,
     /// Commands of the body of each function defined so far, by name.
     functions: HashMap<String, std::ops::Range<usize>>,
+    /// `CDPATH` was set on the line: a later `cd NAME` may go to a
+    /// directory below any of its entries.
+    cdpath: bool,
 }
 
 /// Environment variables whose value is a command some program runs.
@@ -799,6 +803,12 @@ impl Walker {
         if dir.starts_with('/') || dir.starts_with('~') {
             return Some(dir.clone());
         }
+        // With `CDPATH` set, `cd NAME` searches its entries first; only
+        // `.`/`..`-relative names are left alone.
+        let dotted = dir == "." || dir == ".." || dir.starts_with("./") || dir.starts_with("../");
+        if self.cdpath && !dotted {
+            return None;
+        }
         let cur = self.cwd.as_ref()?;
         if cur.is_empty() {
             Some(dir.clone())
@@ -1030,9 +1040,15 @@ impl Walker {
             "env" => self.unwrap_env(args, via, spec),
             "flock" => {
                 let rest = skip_opts(args, &["-w", "--timeout", "-E", "--conflict-exit-code"]);
-                // flock FILE -c CMD  |  flock FILE CMD…
+                // flock FILE -c CMD  |  flock FILE CMD…: `-c` is flock's only
+                // right after FILE (`flock FILE od -c x` runs `od -c x`).
                 let after_file = rest.get(1..).unwrap_or(&[]);
-                if let Some(script) = flag_value(after_file, &["-c", "--command"]) {
+                let command_opt = after_file.get(..after_file.len().min(2)).filter(|w| {
+                    w.first()
+                        .is_some_and(|f| f.text == "-c" || f.text.starts_with("--command"))
+                });
+                if let Some(script) = command_opt.and_then(|w| flag_value(w, &["-c", "--command"]))
+                {
                     self.nested(&script, via, "flock -c", spec);
                     return Unwrap::Replaced;
                 }
@@ -1609,6 +1625,9 @@ impl Walker {
         {
             let e = word_code(v, &self.vars);
             self.inner(e, via, true);
+        }
+        if name == "CDPATH" && value.is_none_or(|v| !v.is_empty()) {
+            self.cdpath = true;
         }
         if name == "GLOBIGNORE" && !spec {
             self.issue(Issue::Opaque {
