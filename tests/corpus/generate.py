@@ -95,6 +95,9 @@ FILES = [
     "sed --in-pl s/push/pull/ .github/workflows/ci.yml",
     "tree --fromfile .env",
     "git checkout HEAD~1 -- .github/workflows/ci.yml",
+    "join .env /dev/null",
+    "comm -12 /dev/null .env",
+    "shuf -n1 -o .github/workflows/ci.yml /tmp/x",
 ]
 APPROVAL = [
     "npm publish",
@@ -471,7 +474,8 @@ def benign():
               "date", "env", "which cargo", "true", "false", "du -sh target", "df -h",
               "sort -u -o /tmp/sorted.txt src/main.rs", "uniq src/main.rs /tmp/uniq.txt",
               "git restore src/lib.rs", "git checkout -- src/lib.rs", "od -c src/main.rs | head",
-              "grep --color -n TODO src/main.rs", "sed -n -e 1,5p src/main.rs"]:
+              "grep --color -n TODO src/main.rs", "sed -n -e 1,5p src/main.rs",
+              "join -t, a.csv b.csv", "comm -12 a.txt b.txt"]:
         add("dev", s)
     for f in FILES_OK:
         for t in ["cat {}", "head -n 40 {}", "tail -n 20 {}", "wc -l {}", "less {}", "stat {}",

@@ -208,6 +208,51 @@ fn value_opts(cmd: &str) -> &'static [&'static str] {
         ],
         // `hexdump -c` is a flag (one-byte character display).
         "hexdump" => &["-e", "-f", "-n", "-s"],
+        "join" => &["-t", "-1", "-2", "-j", "-o", "-a", "-v", "-e"],
+        "expand" | "unexpand" => &["-t", "--tabs"],
+        "fmt" => &["-w", "-p", "-g", "--width", "--prefix", "--goal"],
+        "pr" => &[
+            "-h",
+            "-w",
+            "-l",
+            "-o",
+            "-N",
+            "-W",
+            "--header",
+            "--width",
+            "--length",
+            "--indent",
+            "--first-line-number",
+            "--page-width",
+        ],
+        "shuf" => &[
+            "-n",
+            "-o",
+            "-i",
+            "--head-count",
+            "--output",
+            "--input-range",
+            "--random-source",
+        ],
+        "iconv" => &["-f", "-t", "-o", "--from-code", "--to-code", "--output"],
+        "split" => &[
+            "-a",
+            "-b",
+            "-C",
+            "-l",
+            "-n",
+            "-t",
+            "--suffix-length",
+            "--bytes",
+            "--line-bytes",
+            "--lines",
+            "--number",
+            "--separator",
+            "--additional-suffix",
+            "--filter",
+        ],
+        "csplit" => &["-b", "-f", "-n", "--suffix-format", "--prefix", "--digits"],
+        "look" => &["-t"],
         // xxd's options are not getopt ones (`-len 16`, `-cols 8`): handled
         // in `file_accesses`.
         _ => &[],
@@ -221,6 +266,7 @@ fn optional_joined(cmd: &str) -> &'static [char] {
     match cmd {
         "sed" => &['i'],
         "od" => &['w'],
+        "pr" => &['e', 'i', 'n', 's', 'S'],
         _ => &[],
     }
 }
@@ -263,6 +309,16 @@ const READERS: &[&str] = &[
     "fold",
     "paste",
     "rev",
+    "join",
+    "comm",
+    "expand",
+    "unexpand",
+    "fmt",
+    "pr",
+    "tsort",
+    "ptx",
+    "iconv",
+    "look",
     "zcat",
     "bzcat",
     "xzcat",
@@ -308,7 +364,8 @@ fn is_file_program(name: &str) -> bool {
 
 const WRITERS: &[&str] = &[
     "rm", "unlink", "shred", "touch", "truncate", "tee", "mkdir", "rmdir", "chmod", "chown",
-    "chgrp", "vi", "vim", "nvim", "nano", "emacs", "ed", "code",
+    "chgrp", "vi", "vim", "nvim", "nano", "emacs", "ed", "ex", "code", "sponge", "dos2unix",
+    "unix2dos",
 ];
 
 /// Every file `cmd` reads or writes, as far as its command line tells.
@@ -721,6 +778,54 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
                 i += 1;
             }
         }
+        // `shuf -o FILE`, `iconv -o FILE` write FILE; `shuf -e WORDS` and
+        // `shuf -i LO-HI` read no file.
+        "shuf" | "iconv" => {
+            let echo = name == "shuf"
+                && args.iter().take_while(|a| **a != "--").any(|a| {
+                    *a == "-e"
+                        || (a.starts_with("--e") && "--echo".starts_with(*a))
+                        || (a.starts_with('-') && !a.starts_with("--") && a.contains('e'))
+                });
+            let range = opt_values
+                .iter()
+                .any(|(o, _)| matches!(*o, "-i" | "--input-range"));
+            if !echo && !range {
+                out.extend(operands.iter().map(|p| mk(FileMode::Read, p)));
+            }
+            out.extend(
+                opt_values
+                    .iter()
+                    .filter(|(o, _)| matches!(*o, "-o" | "--output" | "--random-source"))
+                    .map(|(o, v)| {
+                        let mode = if *o == "--random-source" {
+                            FileMode::Read
+                        } else {
+                            FileMode::Write
+                        };
+                        mk(mode, v)
+                    }),
+            );
+        }
+        // `split IN [PREFIX]` and `csplit [-f PREFIX] IN …` read IN and
+        // write files named PREFIX followed by a suffix.
+        "split" | "csplit" => {
+            out.extend(operands.first().map(|p| mk(FileMode::Read, p)));
+            let prefix = if name == "split" {
+                operands.get(1).copied().unwrap_or("x")
+            } else {
+                opt_values
+                    .iter()
+                    .rev()
+                    .find(|(o, _)| matches!(*o, "-f" | "--prefix"))
+                    .map_or("xx", |(_, v)| *v)
+            };
+            let pattern = format!("{prefix}*");
+            out.push(FileAccess {
+                glob: true,
+                ..mk(FileMode::Write, &pattern)
+            });
+        }
         // `uniq [INPUT [OUTPUT]]` writes its second operand.
         "uniq" => {
             out.extend(operands.first().map(|p| mk(FileMode::Read, p)));
@@ -883,6 +988,18 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
     }
     // Programs that only report metadata (counts, hashes, types) reveal no
     // content, so unknown operands of theirs are not a read of concern.
+    // `dos2unix FILE` rewrites FILE from what it read.
+    if matches!(name, "dos2unix" | "unix2dos") {
+        let reads: Vec<FileAccess> = out
+            .iter()
+            .filter(|f| f.mode == FileMode::Write && f.via == name)
+            .map(|f| FileAccess {
+                mode: FileMode::Read,
+                ..f.clone()
+            })
+            .collect();
+        out.extend(reads);
+    }
     let metadata_only = matches!(
         name,
         "wc" | "file" | "stat" | "du" | "md5sum" | "sha1sum" | "sha256sum" | "sha512sum" | "cmp"

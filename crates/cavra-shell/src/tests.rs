@@ -687,3 +687,37 @@ fn flock_command_option_only_right_after_the_file() {
     check("flock /tmp/l -c 'rm -rf /'", "rm -rf /  [via flock -c]");
     check("flock -n /tmp/l --command='rm x'", "rm x  [via flock -c]");
 }
+
+/// Text utilities read their operands; some write too (`shuf -o`,
+/// `iconv -o`, `split` pieces, `sponge`, `dos2unix`), and `split --filter`
+/// and `sort --compress-program` run commands.
+#[test]
+fn text_utilities_read_and_write_their_operands() {
+    for (line, expect) in [
+        ("join -t, -1 2 a .env", "Read a\nRead .env"),
+        ("comm -12 a .env", "Read a\nRead .env"),
+        ("fmt -w 80 .env", "Read .env"),
+        ("pr -h T -n .env", "Read .env"),
+        ("expand -t 4 .env", "Read .env"),
+        ("shuf .env", "Read .env"),
+        ("shuf -e .env", ""),
+        ("shuf -n1 -o out x", "Read x\nWrite out"),
+        ("iconv -f utf8 -t ascii -o out .env", "Read .env\nWrite out"),
+        ("split -l 1 in /tmp/p", "Read in\nWrite /tmp/p* [glob]"),
+        ("split in", "Read in\nWrite x* [glob]"),
+        ("csplit -f pre in 1", "Read in\nWrite pre* [glob]"),
+        ("sponge out", "Write out"),
+        ("dos2unix f", "Write f\nRead f"),
+        ("look a .env", "Read a\nRead .env"),
+    ] {
+        assert_eq!(accesses(line), expect, "{line}");
+    }
+    check(
+        "split --fil='rm -rf /' x",
+        "rm -rf /  [via split --filter]\nsplit --fil=rm -rf / x",
+    );
+    check(
+        "sort --compress=gzip x",
+        "gzip  [via sort --compress-program]\nsort --compress=gzip x",
+    );
+}

@@ -1279,6 +1279,36 @@ impl Walker {
                 Unwrap::Done
             }
             "git" => self.unwrap_git(argv, via, spec),
+            // `split --filter=CMD` runs CMD through the shell for every
+            // piece; `sort --compress-program=PROG` runs PROG on its
+            // temporary files. Both accept GNU abbreviations (`--fil`,
+            // `--compress`).
+            "split" | "sort" => {
+                let (full, min, run) = if name == "split" {
+                    ("--filter", 3, Run::Line)
+                } else {
+                    ("--compress-program", 4, Run::Program)
+                };
+                let normalised: Vec<Field> = args
+                    .iter()
+                    .map(|f| {
+                        let (opt, value) = match f.text.split_once('=') {
+                            Some((o, v)) => (o, Some(v)),
+                            None => (f.text.as_str(), None),
+                        };
+                        if opt.len() >= min && opt.starts_with("--") && full.starts_with(opt) {
+                            Field {
+                                text: value.map_or(full.to_string(), |v| format!("{full}={v}")),
+                                ..f.clone()
+                            }
+                        } else {
+                            f.clone()
+                        }
+                    })
+                    .collect();
+                self.option_commands(name, &normalised, &[(full, run)], via, spec);
+                Unwrap::Done
+            }
             // `rg --pre PROG` runs PROG on every file searched.
             "rg" => {
                 self.option_commands(name, args, &[("--pre", Run::Program)], via, spec);
