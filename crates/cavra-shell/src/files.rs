@@ -393,6 +393,14 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
         via: name.to_string(),
         tree: false,
     };
+    // The values of the options `names`, as files accessed in `mode`.
+    let opt_files = |names: &[&str], mode: FileMode| -> Vec<FileAccess> {
+        opt_values
+            .iter()
+            .filter(|(o, _)| names.contains(o))
+            .map(|(_, v)| mk(mode, v))
+            .collect()
+    };
     let unknown = |mode: FileMode, what: &str| FileAccess {
         mode,
         path: format!("({what})"),
@@ -420,12 +428,7 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
                 operands.get(1..).unwrap_or(&[])
             };
             out.extend(files.iter().map(|p| mk(FileMode::Read, p)));
-            out.extend(
-                opt_values
-                    .iter()
-                    .filter(|(o, _)| matches!(*o, "-f" | "--file"))
-                    .map(|(_, v)| mk(FileMode::Read, v)),
-            );
+            out.extend(opt_files(&["-f", "--file"], FileMode::Read));
         }
         "awk" | "gawk" | "mawk" => {
             let has_f = opt_values
@@ -437,12 +440,7 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
                 operands.get(1..).unwrap_or(&[])
             };
             out.extend(files.iter().map(|p| mk(FileMode::Read, p)));
-            out.extend(
-                opt_values
-                    .iter()
-                    .filter(|(o, _)| matches!(*o, "-f" | "--file"))
-                    .map(|(_, v)| mk(FileMode::Read, v)),
-            );
+            out.extend(opt_files(&["-f", "--file"], FileMode::Read));
             // Files the program reads or writes (`getline < f`, `print > f`).
             if let Some(program) = operands.first().filter(|_| !has_f) {
                 script_accesses(&mut out, scripts::awk_effects(program), &mk, &unknown);
@@ -793,19 +791,8 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
             if !echo && !range {
                 out.extend(operands.iter().map(|p| mk(FileMode::Read, p)));
             }
-            out.extend(
-                opt_values
-                    .iter()
-                    .filter(|(o, _)| matches!(*o, "-o" | "--output" | "--random-source"))
-                    .map(|(o, v)| {
-                        let mode = if *o == "--random-source" {
-                            FileMode::Read
-                        } else {
-                            FileMode::Write
-                        };
-                        mk(mode, v)
-                    }),
-            );
+            out.extend(opt_files(&["-o", "--output"], FileMode::Write));
+            out.extend(opt_files(&["--random-source"], FileMode::Read));
         }
         // `split IN [PREFIX]` and `csplit [-f PREFIX] IN …` read IN and
         // write files named PREFIX followed by a suffix.
@@ -886,27 +873,12 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
             if from_file {
                 out.extend(operands.iter().map(|p| mk(FileMode::Read, p)));
             }
-            out.extend(
-                opt_values
-                    .iter()
-                    .filter(|(o, _)| *o == "-o")
-                    .map(|(_, v)| mk(FileMode::Write, v)),
-            );
+            out.extend(opt_files(&["-o"], FileMode::Write));
         }
         "sort" => {
             out.extend(operands.iter().map(|p| mk(FileMode::Read, p)));
-            out.extend(
-                opt_values
-                    .iter()
-                    .filter(|(o, _)| *o == "--files0-from")
-                    .map(|(_, v)| mk(FileMode::Read, v)),
-            );
-            out.extend(
-                opt_values
-                    .iter()
-                    .filter(|(o, _)| matches!(*o, "-o" | "--output"))
-                    .map(|(_, v)| mk(FileMode::Write, v)),
-            );
+            out.extend(opt_files(&["--files0-from"], FileMode::Read));
+            out.extend(opt_files(&["-o", "--output"], FileMode::Write));
         }
         "truncate" => out.extend(operands.iter().map(|p| mk(FileMode::Write, p))),
         "curl" | "wget" => {
