@@ -98,6 +98,11 @@ FILES = [
     "join .env /dev/null",
     "comm -12 /dev/null .env",
     "shuf -n1 -o .github/workflows/ci.yml /tmp/x",
+    "git -C . show HEAD:.env",
+    "git commit -F.env",
+    "tar -cf/tmp/o.tar .env",
+    "cp -rT /tmp/evil .github/workflows",
+    "env -C .github/workflows tee ci.yml",
 ]
 APPROVAL = [
     "npm publish",
@@ -107,6 +112,10 @@ APPROVAL = [
     "rm -rf build",
     "pip install requests",
     "cat /dev/zero > /dev/sda",
+    # A program CAVRA does not model given a secret file; a program run from
+    # outside the system directories under an allowed name.
+    "date -f .env",
+    "/tmp/evil/ls -la",
 ]
 
 WRAPPERS = [

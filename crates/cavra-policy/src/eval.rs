@@ -812,6 +812,32 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
             (&policy.cmd.warn, "commands.warn", Outcome::Warn),
             (&policy.cmd.allow, "commands.allow", Outcome::Allow),
         ] {
+            // A program run from a path outside the system directories, or
+            // after `PATH`/`hash -p`/`alias` changed what names run, is
+            // not the program an allow rule names.
+            let by_path = |p: &&crate::pattern::CommandPattern| {
+                !cmd.lookup_changed && p.names_program_path(&cmd.program) && matches(p)
+            };
+            if decision == Outcome::Allow
+                && !cmd.trusted_name()
+                && !list.iter().any(|p| by_path(&p))
+            {
+                if let Some(p) = list.iter().find(|p| matches(p)) {
+                    own.add(
+                        "commands.untrusted_program",
+                        Outcome::RequireApproval,
+                        Severity::High,
+                        Some(&p.raw),
+                        &line,
+                        format!(
+                            "`{}` may not be the program `{}` names (run from a path outside the system directories, or after PATH, hash -p or alias changed lookup); review required.",
+                            cmd.program, p.raw
+                        ),
+                        Some("Repository Owners".into()),
+                    );
+                }
+                continue;
+            }
             // A pattern matching as written is named before one matching
             // only by the options' meaning.
             let mut found = list.iter().find(|p| matches(p));
@@ -853,6 +879,13 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
                 r.decision,
                 Outcome::Block | Outcome::RequireApproval | Outcome::Warn
             );
+            // A permissive rule matches a program found somewhere other than
+            // the system directories only when the rule names that path.
+            let named_path =
+                !cmd.lookup_changed && pats.iter().any(|p| p.names_program_path(&cmd.program));
+            if !restrictive && !cmd.trusted_name() && !named_path {
+                continue;
+            }
             let Some(p) = pats
                 .iter()
                 .find(|p| matches(p))
@@ -932,6 +965,10 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
             }
             continue;
         }
+        if fa.filter {
+            eval_search_filter(policy, &mut own, fa.mode, &fa.path, action);
+            continue;
+        }
         if fa.glob {
             eval_glob_operand(policy, &mut own, fa.mode, &fa.path, action);
             if fa.tree {
@@ -944,6 +981,33 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
         let path = eval_path(policy, &mut own, fa.mode, &fa.path, action, true);
         if let Some(dir) = path.filter(|_| fa.tree) {
             eval_tree(policy, &mut own, fa.mode, &dir, &fa.via);
+        }
+    }
+    // A program CAVRA does not model, given a protected read path
+    // (`python3 upload.py .env`, `date -f .env`): it may read it.
+    for word in cavra_shell::unmodelled_path_words(cmd) {
+        let Ok(path) = normalize_for(action, &word) else {
+            continue;
+        };
+        let hit = policy
+            .fs
+            .block_read
+            .first_match(&path)
+            .or_else(|| policy.fs.approve_read.first_match(&path));
+        if let Some(p) = hit {
+            own.add(
+                "filesystem.read.unmodelled_operand",
+                Outcome::RequireApproval,
+                Severity::High,
+                Some(p),
+                &path.display,
+                format!(
+                    "`{}` is given `{word}`, which matches `{p}`; CAVRA does not know whether it reads it.",
+                    cmd.name()
+                ),
+                Some("Platform Security".into()),
+            );
+            break;
         }
     }
     if cmd.argv.is_empty() && own.v.is_empty() {

@@ -42,7 +42,9 @@ pub fn parse_push_args(args: &[String]) -> Push {
                 push.all_branches = true;
                 force = true;
             }
-            "--tags" | "--follow-tags" => tags_only = true,
+            // `--tags` pushes only tags when no refspec is given;
+            // `--follow-tags` pushes what a plain push would, plus tags.
+            "--tags" => tags_only = true,
             "-o" | "--push-option" | "--repo" | "--receive-pack" | "--exec" => {
                 if a == "--repo" {
                     push.remote = args.get(i + 1).cloned();

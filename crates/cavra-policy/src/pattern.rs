@@ -44,6 +44,29 @@ pub fn normalize_path(
             p.get(2..).unwrap_or("").trim_start_matches('/')
         );
     }
+    // `~user/x` is another user's home (bash expands `~root` to `/root`):
+    // judged like `~/x`, so home-directory patterns cover every home.
+    if let Some(rest) = p.strip_prefix('~') {
+        let (user, tail) = rest.split_once('/').unwrap_or((rest, ""));
+        let login = !user.is_empty()
+            && !matches!(user, "+" | "-")
+            && user
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+        if login {
+            let tail = lexical(tail).0;
+            let (subject, display) = if tail.is_empty() {
+                ("~".to_string(), format!("~{user}"))
+            } else {
+                (format!("~/{tail}"), format!("~{user}/{tail}"))
+            };
+            return Ok(NormPath {
+                subject,
+                display,
+                outside_root: true,
+            });
+        }
+    }
     if p == "~" || p.starts_with("~/") || (p.starts_with('~') && !p.contains('/')) {
         let rest = lexical(p.trim_start_matches('~').trim_start_matches('/'));
         let display = if rest.0.is_empty() {
@@ -725,6 +748,10 @@ pub struct CommandPattern {
     /// The literal start of the program token when it has a wildcard
     /// (`[*` → `[`): another cheap first check.
     first_prefix: Option<String>,
+    /// The program as the pattern writes it, when that is a path
+    /// (`./gradlew build*`): it then names that file, not any program of
+    /// that name.
+    program_path: Option<String>,
 }
 
 impl CommandPattern {
@@ -736,6 +763,11 @@ impl CommandPattern {
         if raw_t.len() > 4096 {
             return Err("command pattern longer than 4096 bytes".into());
         }
+        let program_path = raw_t
+            .split_whitespace()
+            .next()
+            .filter(|t| t.contains('/') && !t.contains(['*', '?']) && !raw_t.contains(" | "))
+            .map(str::to_string);
         let stages: Vec<Vec<String>> = raw_t
             .split(" | ")
             .map(|s| {
@@ -781,7 +813,14 @@ impl CommandPattern {
             shell_stages,
             first_literal,
             first_prefix,
+            program_path,
         })
+    }
+
+    /// Whether the pattern writes its program as the path `program`
+    /// (`./gradlew build*` for `./gradlew build`).
+    pub fn names_program_path(&self, program: &str) -> bool {
+        self.program_path.as_deref() == Some(program)
     }
 
     /// Match a command's option form ([`OptionForm::of`]): the pattern's

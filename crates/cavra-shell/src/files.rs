@@ -32,6 +32,9 @@ pub struct FileAccess {
     /// The command acts on everything below the path as well (`rm -r DIR`,
     /// `mv DIR`, `chmod -R`, `cp -r DIR`, `tar`, `find DIR -delete`).
     pub tree: bool,
+    /// The path is a search tool's file filter (`grep -r --include=PAT`,
+    /// `rg -g PAT`): the files below the search roots it selects are read.
+    pub filter: bool,
 }
 
 /// Options of readers that consume the following word. Only options that
@@ -253,6 +256,56 @@ fn value_opts(cmd: &str) -> &'static [&'static str] {
         ],
         "csplit" => &["-b", "-f", "-n", "--suffix-format", "--prefix", "--digits"],
         "look" => &["-t"],
+        "diff" => &[
+            "-U",
+            "-C",
+            "-F",
+            "-I",
+            "-x",
+            "-X",
+            "-S",
+            "-W",
+            "--label",
+            "--from-file",
+            "--to-file",
+            "--exclude",
+            "--exclude-from",
+            "--ignore-matching-lines",
+            "--show-function-line",
+            "--starting-file",
+            "--width",
+            "--tabsize",
+            "--horizon-lines",
+        ],
+        "file" => &[
+            "-f",
+            "--files-from",
+            "-m",
+            "--magic-file",
+            "-F",
+            "--separator",
+            "-P",
+            "--parameter",
+            "-e",
+            "--exclude",
+        ],
+        "xargs" => &[
+            "-a",
+            "--arg-file",
+            "-E",
+            "-I",
+            "-L",
+            "-n",
+            "-P",
+            "-s",
+            "-d",
+            "--delimiter",
+            "--max-args",
+            "--max-procs",
+            "--max-chars",
+            "--max-lines",
+            "--process-slot-var",
+        ],
         // xxd's options are not getopt ones (`-len 16`, `-cols 8`): handled
         // in `file_accesses`.
         _ => &[],
@@ -267,6 +320,7 @@ fn optional_joined(cmd: &str) -> &'static [char] {
         "sed" => &['i'],
         "od" => &['w'],
         "pr" => &['e', 'i', 'n', 's', 'S'],
+        "xargs" => &['e', 'i', 'l'],
         _ => &[],
     }
 }
@@ -380,6 +434,7 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
             glob: !r.literal && !r.path.contains('$'),
             via: "redirect".into(),
             tree: false,
+            filter: false,
         })
         .collect();
     let name = cmd.name();
@@ -392,6 +447,7 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
         glob: path.contains(['*', '?', '[']),
         via: name.to_string(),
         tree: false,
+        filter: false,
     };
     // The values of the options `names`, as files accessed in `mode`.
     let opt_files = |names: &[&str], mode: FileMode| -> Vec<FileAccess> {
@@ -408,6 +464,7 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
         glob: false,
         via: name.to_string(),
         tree: false,
+        filter: false,
     };
     let short_flag = |letters: &[char], long: &[&str]| {
         args.iter().take_while(|a| **a != "--").any(|a| {
@@ -429,6 +486,35 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
             };
             out.extend(files.iter().map(|p| mk(FileMode::Read, p)));
             out.extend(opt_files(&["-f", "--file"], FileMode::Read));
+            // File filters of a recursive search: `--include=.env` aims the
+            // search at `.env` files (a `!` glob of rg excludes).
+            let filters: &[&str] = if name == "rg" {
+                &["-g", "--glob", "--iglob"]
+            } else {
+                &["--include"]
+            };
+            for (o, v) in opt_values.iter().filter(|(o, _)| filters.contains(o)) {
+                if v.starts_with('!') {
+                    continue;
+                }
+                // `--iglob` ignores case: judged as the lower-case names
+                // protected patterns are written in.
+                let v = if *o == "--iglob" {
+                    v.to_lowercase()
+                } else {
+                    (*v).to_string()
+                };
+                let pattern = if v.contains('/') {
+                    v
+                } else {
+                    format!("**/{v}")
+                };
+                out.push(FileAccess {
+                    filter: true,
+                    glob: true,
+                    ..mk(FileMode::Read, &pattern)
+                });
+            }
         }
         "awk" | "gawk" | "mawk" => {
             let has_f = opt_values
@@ -536,99 +622,31 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
                 }
             }
         }
-        "git" => {
-            // `git diff --output=FILE`, `git archive -o FILE`,
-            // `git format-patch -o DIR` write files.
-            let sub = args
-                .iter()
-                .find(|a| !a.starts_with('-'))
-                .copied()
-                .unwrap_or("");
-            for (i, a) in args.iter().enumerate() {
-                if let Some(p) = a
-                    .strip_prefix("--output=")
-                    .or_else(|| a.strip_prefix("--output-directory="))
-                {
-                    out.push(mk(FileMode::Write, p));
-                } else if (*a == "--output"
-                    || *a == "--output-directory"
-                    || (*a == "-o" && matches!(sub, "archive" | "format-patch")))
-                    && let Some(p) = args.get(i + 1)
-                {
-                    out.push(mk(FileMode::Write, p));
-                }
-            }
-            // Reads of working-tree or committed files: `git show REV:PATH`,
-            // `git cat-file -p REV:PATH`, the paths after `--` of `diff` and
-            // `show` (and of `log -p`), `diff --no-index A B`, `commit -F
-            // FILE`, and the files `git add` stages.
-            let after_sub: Vec<&str> = args
-                .iter()
-                .skip_while(|a| **a != sub)
-                .skip(1)
-                .copied()
-                .collect();
-            let patch = after_sub
-                .iter()
-                .any(|a| matches!(*a, "-p" | "-u" | "--patch"));
-            let dashdash = after_sub.iter().position(|a| *a == "--");
-            // `git checkout [REV] [--] PATHS` and `git restore PATHS`
-            // overwrite working-tree files. A lone `git checkout WORD` may
-            // be a branch or a path: it is recorded as a write of WORD,
-            // which matters only when WORD is a protected path.
-            if matches!(sub, "checkout" | "restore") {
-                let value_opts: &[&str] = if sub == "checkout" {
-                    &["-b", "-B", "--orphan", "--conflict", "--pathspec-from-file"]
-                } else {
-                    &["-s", "--source", "--conflict", "--pathspec-from-file"]
-                };
-                let (ops, _) = split_operands(&after_sub, value_opts, &[]);
-                let paths: &[&str] = match dashdash {
-                    Some(d) if sub == "checkout" => after_sub.get(d + 1..).unwrap_or(&[]),
-                    _ if sub == "checkout" && ops.len() > 1 => ops.get(1..).unwrap_or(&[]),
-                    _ => &ops[..],
-                };
-                out.extend(paths.iter().map(|p| mk(FileMode::Write, p)));
-            }
-            for (i, a) in after_sub.iter().enumerate() {
-                let after_dashdash = dashdash.is_some_and(|d| i > d);
-                if matches!(sub, "show" | "cat-file")
-                    && !a.starts_with('-')
-                    && let Some((_, path)) = a.split_once(':')
-                    && !path.is_empty()
-                {
-                    out.push(mk(FileMode::Read, path));
-                } else if (after_dashdash
-                    && (matches!(sub, "diff" | "show") || (sub == "log" && patch)))
-                    || (sub == "diff" && after_sub.contains(&"--no-index") && !a.starts_with('-'))
-                    || (sub == "add"
-                        && !a.starts_with('-')
-                        && (dashdash.is_none() || after_dashdash))
-                {
-                    out.push(mk(FileMode::Read, a));
-                } else if sub == "commit" {
-                    if let Some(p) = a.strip_prefix("--file=") {
-                        out.push(mk(FileMode::Read, p));
-                    } else if matches!(*a, "-F" | "--file")
-                        && let Some(p) = after_sub.get(i + 1)
-                    {
-                        out.push(mk(FileMode::Read, p));
-                    }
-                }
-            }
-        }
+        "git" => out.extend(git_accesses(&args, &mk, &unknown)),
         "diff" => {
-            for a in args {
-                if let Some(p) = a
-                    .strip_prefix("--from-file=")
-                    .or_else(|| a.strip_prefix("--to-file="))
-                {
-                    out.push(mk(FileMode::Read, p));
-                }
-            }
+            out.extend(opt_files(
+                &[
+                    "--from-file",
+                    "--to-file",
+                    "-X",
+                    "--exclude-from",
+                    "-S",
+                    "--starting-file",
+                ],
+                FileMode::Read,
+            ));
             out.extend(operands.iter().map(|p| mk(FileMode::Read, p)));
         }
-        "xargs" | "parallel" => {
+        // `file -f LIST` prints every name LIST holds; `-m FILE` reads magic.
+        "file" => {
+            out.extend(opt_files(
+                &["-f", "--files-from", "-m", "--magic-file"],
+                FileMode::Read,
+            ));
+            out.extend(operands.iter().map(|p| mk(FileMode::Read, p)));
+        }
+        "xargs" => out.extend(opt_files(&["-a", "--arg-file"], FileMode::Read)),
+        "parallel" => {
             for (i, a) in args.iter().enumerate() {
                 if let Some(p) = a.strip_prefix("--arg-file=") {
                     out.push(mk(FileMode::Read, p));
@@ -720,17 +738,44 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
                 }));
             }
             if let Some(d) = dest {
+                // A recursive copy may write anything below its destination
+                // (`cp -rT /tmp/x .github`, `cp -r /tmp/hooks .git`).
+                // An existing directory (`.`, `x/`) receives `d/<basename>`
+                // (below), unless `-T` or a `src/.` source copies into it.
+                let into_itself = args.iter().any(|a| {
+                    *a == "--no-target-directory"
+                        || (a.starts_with('-') && !a.starts_with("--") && a.contains('T'))
+                }) || sources.iter().any(|s| s.ends_with("/.") || *s == ".");
+                let existing_dir = matches!(d, "." | "..") || d.ends_with('/');
+                if tree && name != "mv" && (into_itself || !existing_dir) {
+                    out.push(FileAccess {
+                        tree: true,
+                        ..mk(FileMode::Write, d)
+                    });
+                }
+                // `cp --parents a/b DIR` writes `DIR/a/b`.
+                if args.contains(&"--parents") {
+                    for s in sources {
+                        out.push(mk(
+                            FileMode::Write,
+                            &format!("{}/{s}", d.trim_end_matches('/')),
+                        ));
+                    }
+                }
                 // `cp a /tmp/` writes `/tmp/a`, not the directory itself.
                 if !d.ends_with('/') {
                     out.push(mk(FileMode::Write, d));
                 }
                 // Copying into a directory writes `dir/<basename of source>`.
                 for s in sources {
-                    let base = s.rsplit('/').next().unwrap_or(s);
-                    out.push(mk(
-                        FileMode::Write,
-                        &format!("{}/{base}", d.trim_end_matches('/')),
-                    ));
+                    let base = s.trim_end_matches('/').rsplit('/').next().unwrap_or(s);
+                    out.push(FileAccess {
+                        tree: tree && name != "mv",
+                        ..mk(
+                            FileMode::Write,
+                            &format!("{}/{base}", d.trim_end_matches('/')),
+                        )
+                    });
                 }
             }
         }
@@ -960,6 +1005,20 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
     }
     // Programs that only report metadata (counts, hashes, types) reveal no
     // content, so unknown operands of theirs are not a read of concern.
+    // `--files0-from=F` (du, wc, sort) and find's `-files0-from F` read the
+    // names in F, and print them back in their errors.
+    for (i, a) in args.iter().enumerate() {
+        let value = match a.split_once('=') {
+            Some((o, v)) if o.len() > 7 && "--files0-from".starts_with(o) => Some(v),
+            None if *a == "-files0-from" || (a.len() > 7 && "--files0-from".starts_with(*a)) => {
+                args.get(i + 1).copied()
+            }
+            _ => None,
+        };
+        if let Some(v) = value.filter(|_| name != "sort") {
+            out.push(mk(FileMode::Read, v));
+        }
+    }
     // `dos2unix FILE` rewrites FILE from what it read.
     if matches!(name, "dos2unix" | "unix2dos") {
         let reads: Vec<FileAccess> = out
@@ -998,9 +1057,168 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
             glob: false,
             via: name.to_string(),
             tree: false,
+            filter: false,
         });
     }
     out
+}
+
+/// Programs that print or change no file content of the paths they are
+/// given (`echo .env >> .gitignore`, `ls -la .env`, `mkdir -p x`).
+const NO_CONTENT: &[&str] = &[
+    "",
+    "echo",
+    "printf",
+    "ls",
+    "dir",
+    "vdir",
+    "stat",
+    "test",
+    "[",
+    "[[",
+    "which",
+    "type",
+    "command",
+    "hash",
+    "basename",
+    "dirname",
+    "realpath",
+    "readlink",
+    "cd",
+    "pushd",
+    "popd",
+    "export",
+    "declare",
+    "typeset",
+    "local",
+    "readonly",
+    "unset",
+    "set",
+    "true",
+    "false",
+    "exit",
+    "return",
+    "kill",
+    "sleep",
+    "trap",
+    "alias",
+    "unalias",
+    "mkdir",
+    "touch",
+    "rmdir",
+    "chmod",
+    "chown",
+    "chgrp",
+    "rm",
+    "unlink",
+    "shred",
+    "truncate",
+    "sha256sum",
+    "sha1sum",
+    "sha512sum",
+    "md5sum",
+    "wc",
+    "file",
+    "mktemp",
+    "getopts",
+    "shift",
+    "wait",
+    "read",
+];
+
+/// Whether `file_accesses` knows which of `name`'s arguments are files.
+fn models_files(name: &str) -> bool {
+    is_file_program(name)
+        || NO_CONTENT.contains(&name)
+        || matches!(
+            name,
+            "find"
+                | "git"
+                | "diff"
+                | "xargs"
+                | "parallel"
+                | "rsync"
+                | "scp"
+                | "dd"
+                | "shuf"
+                | "iconv"
+                | "split"
+                | "csplit"
+                | "xxd"
+                | "tree"
+                | "truncate"
+                | "curl"
+                | "wget"
+                | "tar"
+                | "zip"
+                | "openssl"
+                | "gzip"
+                | "gunzip"
+        )
+}
+
+/// Words that may name a file, for a program `file_accesses` does not
+/// model (`python3 upload.py .env`, `date -f .env`, `gcc -x c .env`,
+/// `docker build --secret id=k,src=.env`): every literal argument, the
+/// value of `--opt=VALUE`, the rest of `-xVALUE`, each `k=v` of a comma
+/// list and `@FILE`. Relative words are placed like operands (after `cd`).
+/// The engine asks for review when one of them is a protected read path.
+pub fn unmodelled_path_words(cmd: &SimpleCommand) -> Vec<String> {
+    let name = cmd.name();
+    if models_files(name) {
+        return Vec::new();
+    }
+    let mut words: Vec<String> = Vec::new();
+    for a in cmd.argv.iter().skip(1) {
+        if a.contains("$(") || a.contains("${") || a.contains('`') {
+            continue;
+        }
+        let mut add = |w: &str| {
+            let w = w.strip_prefix('@').unwrap_or(w);
+            if !w.is_empty() && !w.starts_with('-') && !words.iter().any(|x| x == w) {
+                words.push(w.to_string());
+            }
+        };
+        add(a);
+        if let Some(rest) = a.strip_prefix('-').filter(|r| !r.starts_with('-')) {
+            add(rest.get(1..).unwrap_or(""));
+        }
+        let value = if a.starts_with('-') {
+            a.split_once('=').map(|(_, v)| v)
+        } else {
+            Some(a.as_str())
+        };
+        for part in value.into_iter().flat_map(|v| v.split(',')) {
+            add(part);
+            if let Some((_, v)) = part.split_once('=') {
+                add(v);
+            }
+        }
+    }
+    words
+        .into_iter()
+        .map(|w| {
+            if w.starts_with('/') || w.starts_with('~') {
+                w
+            } else if cmd.cwd_unknown {
+                format!("{UNKNOWN_CWD}/{w}")
+            } else if cmd.cwd.is_empty() {
+                w
+            } else {
+                format!("{}/{w}", cmd.cwd.trim_end_matches('/'))
+            }
+        })
+        .collect()
+}
+
+/// The value of the first of `wanted` on `name`'s command line, however it
+/// is spelt (`-a F`, `-aF`, `--arg-file=F`, `--arg F`).
+pub(crate) fn option_value(name: &str, args: &[&str], wanted: &[&str]) -> Option<String> {
+    let (_, values) = split_operands(args, value_opts(name), optional_joined(name));
+    values
+        .into_iter()
+        .find(|(o, _)| wanted.contains(o))
+        .map(|(_, v)| v.to_string())
 }
 
 /// The files a sed or awk program reads and writes.
@@ -1021,6 +1239,237 @@ fn script_accesses(
     }
 }
 
+/// Files a `git` command line reads or writes. Global options come first
+/// (`-C DIR` moves every relative path below DIR; `-c k=v`, `--git-dir X`
+/// take a value), then the subcommand:
+/// - reads: `show`/`cat-file REV:PATH` (also `:PATH` and `:N:PATH`), every
+///   operand of `diff` (it compares plain files when one lies outside the
+///   work tree), `blame` and `--contents F`, the paths of `grep` and of
+///   `log -p`, `commit`/`tag -F FILE`, `format-patch --signature-file`,
+///   `config --file F`, the files `add` stages;
+/// - writes: `--output=FILE`, `archive`/`format-patch -o`, the paths
+///   `checkout`/`restore` overwrite (everything below them when taken from
+///   another commit), and `config --file F` when it sets a value.
+fn git_accesses(
+    args: &[&str],
+    mk: &dyn Fn(FileMode, &str) -> FileAccess,
+    unknown: &dyn Fn(FileMode, &str) -> FileAccess,
+) -> Vec<FileAccess> {
+    let mut out = Vec::new();
+    let mut k = 0;
+    let mut dir: Option<String> = None;
+    while let Some(a) = args.get(k) {
+        if !a.starts_with('-') {
+            break;
+        }
+        match *a {
+            "-c" | "--git-dir" | "--work-tree" | "--namespace" | "--config-env"
+            | "--super-prefix" | "--list-cmds" => k += 1,
+            "-C" => {
+                k += 1;
+                if let Some(d) = args.get(k) {
+                    dir = Some(match dir {
+                        Some(prev) if !d.starts_with('/') && !d.starts_with('~') => {
+                            format!("{}/{d}", prev.trim_end_matches('/'))
+                        }
+                        _ => (*d).to_string(),
+                    });
+                }
+            }
+            _ => {}
+        }
+        k += 1;
+    }
+    let sub = args.get(k).copied().unwrap_or("");
+    let after_sub: Vec<&str> = args.get(k + 1..).unwrap_or(&[]).to_vec();
+    let dashdash = after_sub.iter().position(|a| *a == "--");
+    let is_opt = |i: usize, a: &str| a.starts_with('-') && dashdash.is_none_or(|d| i < d);
+    // Operands: words that are not options, before and after `--`.
+    let operands: Vec<&str> = after_sub
+        .iter()
+        .enumerate()
+        .filter(|(i, a)| !is_opt(*i, a) && **a != "--")
+        .map(|(_, a)| *a)
+        .collect();
+    let after_dd: Vec<&str> = dashdash
+        .map(|d| after_sub.get(d + 1..).unwrap_or(&[]).to_vec())
+        .unwrap_or_default();
+    let values = |opts: &[&str]| -> Vec<(String, String)> {
+        let (_, v) = split_operands(&after_sub, opts, &[]);
+        v.into_iter()
+            .map(|(o, v)| (o.to_string(), v.to_string()))
+            .collect()
+    };
+    for (i, a) in after_sub.iter().enumerate() {
+        if !is_opt(i, a) {
+            continue;
+        }
+        // `format-patch -o DIR` writes files below DIR.
+        let into_dir = |p: &str| FileAccess {
+            tree: sub == "format-patch",
+            ..mk(FileMode::Write, p)
+        };
+        if let Some(p) = a.strip_prefix("--output=") {
+            out.push(mk(FileMode::Write, p));
+        } else if let Some(p) = a.strip_prefix("--output-directory=") {
+            out.push(into_dir(p));
+        } else if *a == "--output"
+            && let Some(p) = after_sub.get(i + 1)
+        {
+            out.push(mk(FileMode::Write, p));
+        } else if *a == "--output-directory"
+            && let Some(p) = after_sub.get(i + 1)
+        {
+            out.push(into_dir(p));
+        } else if matches!(sub, "archive" | "format-patch")
+            && let Some(p) = a.strip_prefix("-o")
+        {
+            match (p, after_sub.get(i + 1)) {
+                ("", Some(v)) => out.push(into_dir(v)),
+                ("", None) => {}
+                (p, _) => out.push(into_dir(p)),
+            }
+        }
+    }
+    let patch = after_sub
+        .iter()
+        .any(|a| matches!(*a, "-p" | "-u" | "--patch") || a.starts_with("-U"));
+    match sub {
+        "show" | "cat-file" => {
+            for a in &operands {
+                // `REV:PATH`, `:PATH` (the index), `:N:PATH` (a stage).
+                let path = match a.strip_prefix(':') {
+                    Some(rest) => {
+                        let mut c = rest.chars();
+                        match (c.next(), c.next()) {
+                            (Some(d), Some(':')) if d.is_ascii_digit() => rest.get(2..),
+                            _ => Some(rest),
+                        }
+                    }
+                    None => a.split_once(':').map(|(_, p)| p),
+                };
+                if let Some(p) = path.filter(|p| !p.is_empty()) {
+                    out.push(mk(FileMode::Read, p));
+                }
+            }
+            if sub == "show" {
+                out.extend(after_dd.iter().map(|p| mk(FileMode::Read, p)));
+            }
+        }
+        "diff" | "blame" | "annotate" => {
+            let (ops, vals) = split_operands(&after_sub, &["--contents", "-L"], &[]);
+            out.extend(ops.iter().map(|p| mk(FileMode::Read, p)));
+            for (_, v) in vals.iter().filter(|(o, _)| *o == "--contents") {
+                out.push(mk(FileMode::Read, v));
+            }
+        }
+        "grep" => {
+            let (ops, vals) = split_operands(
+                &after_sub,
+                &[
+                    "-e",
+                    "-f",
+                    "-A",
+                    "-B",
+                    "-C",
+                    "-m",
+                    "--max-depth",
+                    "--threads",
+                ],
+                &['O'],
+            );
+            let explicit = vals.iter().any(|(o, _)| matches!(*o, "-e" | "-f"));
+            for (_, v) in vals.iter().filter(|(o, _)| *o == "-f") {
+                out.push(mk(FileMode::Read, v));
+            }
+            let skip = usize::from(!explicit);
+            out.extend(ops.iter().skip(skip).map(|p| mk(FileMode::Read, p)));
+        }
+        "log" | "whatchanged" if patch => {
+            out.extend(operands.iter().map(|p| mk(FileMode::Read, p)));
+        }
+        "add" => out.extend(operands.iter().map(|p| mk(FileMode::Read, p))),
+        "commit" | "tag" | "notes" | "merge" => {
+            for (o, v) in values(&["-F", "--file", "-m", "--message", "-t", "--template"]) {
+                if matches!(o.as_str(), "-F" | "--file" | "-t" | "--template") {
+                    out.push(mk(FileMode::Read, &v));
+                }
+            }
+        }
+        "format-patch" => {
+            for (_, v) in values(&["--signature-file"]) {
+                out.push(mk(FileMode::Read, &v));
+            }
+        }
+        "config" => {
+            let files = values(&["-f", "--file", "--blob"]);
+            let sets = operands.len() >= 2
+                || after_sub.iter().any(|a| {
+                    matches!(
+                        *a,
+                        "--add"
+                            | "--unset"
+                            | "--unset-all"
+                            | "--replace-all"
+                            | "--rename-section"
+                            | "--remove-section"
+                            | "--edit"
+                            | "-e"
+                            | "set"
+                            | "unset"
+                            | "edit"
+                    )
+                });
+            for (_, v) in files.iter().filter(|(o, _)| o != "--blob") {
+                out.push(mk(FileMode::Read, v));
+                if sets {
+                    out.push(mk(FileMode::Write, v));
+                }
+            }
+        }
+        // `git checkout [REV] [--] PATHS` and `git restore PATHS` overwrite
+        // working-tree files. A lone `git checkout WORD` may be a branch or
+        // a path: it is recorded as a write of WORD, which matters only
+        // when WORD is a protected path.
+        "checkout" | "restore" => {
+            let value_opts: &[&str] = if sub == "checkout" {
+                &["-b", "-B", "--orphan", "--conflict", "--pathspec-from-file"]
+            } else {
+                &["-s", "--source", "--conflict", "--pathspec-from-file"]
+            };
+            let (ops, vals) = split_operands(&after_sub, value_opts, &[]);
+            let (paths, from_rev): (&[&str], bool) = match dashdash {
+                Some(d) if sub == "checkout" => (
+                    after_sub.get(d + 1..).unwrap_or(&[]),
+                    ops.len() > after_dd.len(),
+                ),
+                _ if sub == "checkout" && ops.len() > 1 => (ops.get(1..).unwrap_or(&[]), true),
+                _ => (
+                    &ops[..],
+                    vals.iter().any(|(o, _)| matches!(*o, "-s" | "--source")),
+                ),
+            };
+            // Paths taken from another commit replace everything below them.
+            out.extend(paths.iter().map(|p| FileAccess {
+                tree: from_rev,
+                ..mk(FileMode::Write, p)
+            }));
+            if vals.iter().any(|(o, _)| *o == "--pathspec-from-file") {
+                out.push(unknown(FileMode::Write, "paths listed in a file"));
+            }
+        }
+        _ => {}
+    }
+    if let Some(d) = dir {
+        for f in &mut out {
+            if f.literal && !f.path.starts_with('/') && !f.path.starts_with('~') {
+                f.path = format!("{}/{}", d.trim_end_matches('/'), f.path);
+            }
+        }
+    }
+    out
+}
+
 /// Files `tar` reads and writes: creating reads every operand (and what is
 /// below it) and writes the archive; extracting reads the archive and writes
 /// everything below the target directory.
@@ -1032,37 +1481,76 @@ fn tar_accesses(args: &[&str], mk: impl Fn(FileMode, &str) -> FileAccess) -> Vec
     let (mut create, mut extract) = (false, false);
     let mut i = 0;
     while let Some(a) = args.get(i) {
-        // Old style: the first word is a bundle of letters (`czf`).
-        let bundle = if i == 0 && !a.starts_with('-') && a.chars().all(|c| c.is_ascii_alphabetic())
-        {
-            Some(*a)
-        } else {
-            a.strip_prefix('-')
-                .filter(|b| !b.starts_with('-') && !b.is_empty())
-        };
+        // Old style: the first word is a bundle of letters (`czf`) whose
+        // values are the next words in turn; with a dash, a value letter
+        // takes the rest of its word (`-cf/tmp/o.tar`, `-T.env`) or else
+        // the next word.
+        let (bundle, old_style) =
+            if i == 0 && !a.starts_with('-') && a.chars().all(|c| c.is_ascii_alphabetic()) {
+                (Some(*a), true)
+            } else {
+                (
+                    a.strip_prefix('-')
+                        .filter(|b| !b.starts_with('-') && !b.is_empty()),
+                    false,
+                )
+            };
         if let Some(b) = bundle {
-            for c in b.chars() {
+            let mut next = i;
+            for (at, c) in b.char_indices() {
                 match c {
                     'c' | 'r' | 'u' | 'A' => create = true,
                     'x' => extract = true,
-                    'f' | 'C' | 'T' | 'X' | 'b' | 'H' | 'K' | 'L' | 'N' | 'V' => {
-                        i += 1;
-                        let v = args.get(i).copied();
+                    'f' | 'C' | 'T' | 'X' | 'b' | 'H' | 'K' | 'L' | 'N' | 'V' | 'I' | 'F' => {
+                        let joined = b.get(at + 1..).filter(|r| !r.is_empty() && !old_style);
+                        let v = match joined {
+                            Some(r) => Some(r),
+                            None => {
+                                next += 1;
+                                args.get(next).copied()
+                            }
+                        };
                         match c {
                             'f' => archive = v,
                             'C' => dir = v,
                             'T' | 'X' => out.extend(v.map(|v| mk(FileMode::Read, v))),
                             _ => {}
                         }
+                        if joined.is_some() {
+                            break;
+                        }
                     }
                     _ => {}
                 }
             }
+            i = next;
         } else if let Some(long) = a.strip_prefix("--") {
-            let (name, value) = match long.split_once('=') {
+            let (given, value) = match long.split_once('=') {
                 Some((n, v)) => (n, Some(v)),
                 None => (long, None),
             };
+            // Exact names first, then GNU abbreviations (`--files-fr`).
+            const LONG: &[&str] = &[
+                "file",
+                "directory",
+                "files-from",
+                "exclude-from",
+                "create",
+                "append",
+                "update",
+                "concatenate",
+                "extract",
+                "get",
+            ];
+            let name = LONG
+                .iter()
+                .find(|n| **n == given)
+                .or_else(|| {
+                    LONG.iter()
+                        .find(|n| given.len() >= 2 && n.starts_with(given))
+                })
+                .copied()
+                .unwrap_or(given);
             let takes = matches!(name, "file" | "directory" | "files-from" | "exclude-from");
             let value = if takes && value.is_none() {
                 i += 1;
@@ -1098,6 +1586,18 @@ fn tar_accesses(args: &[&str], mk: impl Fn(FileMode, &str) -> FileAccess) -> Vec
             tree: true,
             ..mk(FileMode::Read, p)
         }));
+        // `tar -C DIR -c NAMES` reads DIR/NAMES.
+        if let Some(d) = dir.filter(|_| !extract) {
+            out.extend(
+                operands
+                    .iter()
+                    .filter(|p| !p.starts_with('/') && !p.starts_with('~'))
+                    .map(|p| FileAccess {
+                        tree: true,
+                        ..mk(FileMode::Read, &format!("{}/{p}", d.trim_end_matches('/')))
+                    }),
+            );
+        }
     }
     if extract {
         out.push(FileAccess {

@@ -19,7 +19,7 @@ mod files;
 mod scripts;
 mod walk;
 
-pub use files::{FileAccess, FileMode, UNKNOWN_CWD, file_accesses};
+pub use files::{FileAccess, FileMode, UNKNOWN_CWD, file_accesses, unmodelled_path_words};
 pub use walk::analyze_with_limits;
 
 use serde::Serialize;
@@ -101,9 +101,39 @@ pub struct SimpleCommand {
     /// An earlier `cd` went somewhere not statically known (`cd "$D"`,
     /// `cd -`, `popd`): relative paths of this command are not known.
     pub cwd_unknown: bool,
+    /// Which program a name runs may have changed earlier on the line:
+    /// `PATH` set to anything but system directories, `hash -p`, `alias`.
+    pub lookup_changed: bool,
+}
+
+/// Directories holding the system's programs (root-owned on a normal
+/// installation), where a program's name can be trusted to mean it.
+pub fn is_system_bin_dir(dir: &str) -> bool {
+    matches!(
+        dir.trim_end_matches('/'),
+        "/bin"
+            | "/sbin"
+            | "/usr/bin"
+            | "/usr/sbin"
+            | "/usr/local/bin"
+            | "/usr/local/sbin"
+            | "/opt/homebrew/bin"
+            | "/opt/homebrew/sbin"
+    )
 }
 
 impl SimpleCommand {
+    /// Whether the program's name means the program of that name: it was
+    /// not given as a path outside the system directories (`/tmp/x/ls`,
+    /// `./cat`) and nothing on the line changed how names are looked up.
+    pub fn trusted_name(&self) -> bool {
+        !self.lookup_changed
+            && match self.program.rsplit_once('/') {
+                None => true,
+                Some((dir, _)) => is_system_bin_dir(if dir.is_empty() { "/" } else { dir }),
+            }
+    }
+
     /// The program's basename, or `""` for a command that is only redirections.
     pub fn name(&self) -> &str {
         self.argv.first().map(String::as_str).unwrap_or("")

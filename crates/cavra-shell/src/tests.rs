@@ -305,7 +305,7 @@ fn recursive_operations_cover_the_tree() {
     );
     assert_eq!(
         accesses("cp -r ~/.ssh /tmp/k/"),
-        "Read ~/.ssh [tree]\nWrite /tmp/k/.ssh"
+        "Read ~/.ssh [tree]\nWrite /tmp/k/.ssh [tree]"
     );
     assert_eq!(
         accesses("tar czf /tmp/a.tgz src"),
@@ -646,11 +646,14 @@ fn options_spelt_the_getopt_way() {
         ("tree --fromtabfile .env", "Read .env"),
         ("tree -L 2 src", ""),
         ("tree -o listing.txt src", "Write listing.txt"),
-        ("git checkout HEAD~1 -- ci.yml", "Write ci.yml"),
-        ("git checkout HEAD~1 ci.yml", "Write ci.yml"),
+        ("git checkout HEAD~1 -- ci.yml", "Write ci.yml [tree]"),
+        ("git checkout HEAD~1 ci.yml", "Write ci.yml [tree]"),
         ("git checkout -b feature/x origin/main", "Write origin/main"),
-        ("git restore --source HEAD~1 ci.yml", "Write ci.yml"),
-        ("git restore -s HEAD~1 a b", "Write a\nWrite b"),
+        ("git restore --source HEAD~1 ci.yml", "Write ci.yml [tree]"),
+        (
+            "git restore -s HEAD~1 a b",
+            "Write a [tree]\nWrite b [tree]",
+        ),
     ] {
         assert_eq!(accesses(line), expect, "{line}");
     }
@@ -720,4 +723,144 @@ fn text_utilities_read_and_write_their_operands() {
         "sort --compress=gzip x",
         "gzip  [via sort --compress-program]\nsort --compress=gzip x",
     );
+}
+
+/// Regression (review): git's global options (`-C DIR`, `-c k=v`) hid the
+/// subcommand, so every git file access was missed after them; `-C` moves
+/// relative paths below DIR.
+#[test]
+fn git_file_accesses_after_global_options() {
+    for (line, expect) in [
+        ("git -C . show HEAD:secrets.yaml", "Read ./secrets.yaml"),
+        ("git -c color.ui=never show HEAD:s.yaml", "Read s.yaml"),
+        (
+            "git -C .github checkout X -- workflows/ci.yml",
+            "Write .github/workflows/ci.yml [tree]",
+        ),
+        ("git -C a -C b commit -F m.txt", "Read a/b/m.txt"),
+        ("git show :0:s.yaml :t.txt", "Read s.yaml\nRead t.txt"),
+        ("git diff /dev/null .env", "Read .env"),
+        (
+            "git blame --contents .env README.md",
+            "Read README.md\nRead .env",
+        ),
+        ("git grep -h . -- s.yaml", "Read s.yaml"),
+        ("git grep -n TODO src", "Read src"),
+        ("git grep -e TODO src", "Read src"),
+        ("git log -p .env", "Read .env"),
+        ("git log --oneline .env", ""),
+        ("git commit -F.env", "Read .env"),
+        ("git commit --fil=.env", "Read .env"),
+        ("git tag -a -F .env v1", "Read .env"),
+        ("git format-patch -1 --signature-file=.env", "Read .env"),
+        (
+            "git format-patch -1 -o.github/workflows",
+            "Write .github/workflows [tree]",
+        ),
+        ("git config --file .env --list", "Read .env"),
+        ("git config --file x.cfg a.b c", "Read x.cfg\nWrite x.cfg"),
+        ("git checkout -- .", "Write ."),
+        (
+            "git checkout X --pathspec-from-file=p.txt",
+            "Write X\nWrite (paths listed in a file) [dynamic]",
+        ),
+    ] {
+        assert_eq!(accesses(line), expect, "{line}");
+    }
+}
+
+/// Regression (review): joined and abbreviated spellings of tar's file
+/// options, `-C` when creating, recursive copies into a directory, wrappers
+/// that change directory, and xargs' joined `-a`.
+#[test]
+fn review_spellings_of_file_options() {
+    for (line, expect) in [
+        (
+            "tar -cf/tmp/o.tar .env",
+            "Write /tmp/o.tar\nRead .env [tree]",
+        ),
+        ("tar -cf x -T.env", "Read .env\nWrite x"),
+        ("tar -cf x --files-fr=.env", "Read .env\nWrite x"),
+        (
+            "tar -C ~/.aws -cf - credentials",
+            "Read credentials [tree]\nRead ~/.aws/credentials [tree]",
+        ),
+        ("tar czf x.tgz src", "Write x.tgz\nRead src [tree]"),
+        (
+            "cp -rT /tmp/e .github",
+            "Read /tmp/e [tree]\nWrite .github [tree]\nWrite .github\nWrite .github/e [tree]",
+        ),
+        (
+            "cp -r /tmp/x/.claude .",
+            "Read /tmp/x/.claude [tree]\nWrite .\nWrite ./.claude [tree]",
+        ),
+        (
+            "cp --parents a/b.yml .github",
+            "Read a/b.yml\nWrite .github/a/b.yml\nWrite .github\nWrite .github/b.yml",
+        ),
+        ("env -C ~/.aws cat credentials", "Read ~/.aws/credentials"),
+        (
+            "sudo -D .github/workflows tee ci.yml",
+            "Write .github/workflows/ci.yml",
+        ),
+        (
+            "env -C src cat *.rs",
+            "Read (directory after cd)/*.rs [glob] [dynamic]",
+        ),
+        ("xargs -a.env echo", "Read .env"),
+    ] {
+        assert_eq!(accesses(line), expect, "{line}");
+    }
+}
+
+/// Regression (review): options that run a command, spelt joined, in a
+/// cluster or abbreviated, as git and GNU getopt accept them.
+#[test]
+fn command_options_in_every_spelling() {
+    for (line, inner) in [
+        ("tar -I'rm -rf /' -cf x.tar src", "rm -rf /"),
+        ("tar --use-comp='rm -rf /' -cf x.tar src", "rm -rf /"),
+        (
+            "tar --checkpoint=1 --checkpoint-act=exec='rm -rf /' -cf x src",
+            "rm -rf /",
+        ),
+        ("tar --to-comm='rm -rf /' -xf x.tar", "rm -rf /"),
+        ("git rebase -x'terraform apply' HEAD~1", "terraform apply"),
+        ("git rebase -ix 'terraform apply' HEAD~1", "terraform apply"),
+        (
+            "git rebase --exe='terraform apply' HEAD~1",
+            "terraform apply",
+        ),
+        ("git grep --open-files='rm -rf /' x", "rm -rf /"),
+        ("git fetch --upload-p='rm -rf /'", "rm -rf /"),
+    ] {
+        let a = analyze(line);
+        assert!(
+            a.commands.iter().any(|c| c.line() == inner),
+            "{line}: {}",
+            render(&a)
+        );
+    }
+    // Words that only look like the option are left alone.
+    check("git rebase -i HEAD~3", "git rebase -i HEAD~3");
+    check("tar -tzf x.tgz", "tar -tzf x.tgz");
+}
+
+/// `PATH` changes, `hash -p` and aliases make later names untrustworthy;
+/// programs given by a path outside the system directories are too.
+#[test]
+fn lookup_changes_are_recorded() {
+    let trusted = |line: &str| -> Vec<bool> {
+        analyze(line)
+            .commands
+            .iter()
+            .map(|c| c.trusted_name())
+            .collect()
+    };
+    assert_eq!(trusted("ls; /usr/bin/ls; /bin/cat x"), [true, true, true]);
+    assert_eq!(trusted("/tmp/e/ls; ./ls; ~/bin/ls"), [false, false, false]);
+    assert_eq!(trusted("PATH=/tmp/e:$PATH ls"), [false]);
+    assert_eq!(trusted("export PATH=/usr/bin:/bin; ls"), [true, true]);
+    assert_eq!(trusted("ls; hash -p /bin/cat ls; ls"), [true, true, false]);
+    assert_eq!(trusted("alias ls=cat; ls"), [true, false]);
 }

@@ -23,6 +23,7 @@ pub fn analyze_with_limits(command: &str, limits: &Limits) -> Analysis {
         depth: 0,
         cwd: Some(String::new()),
         cdpath: false,
+        lookup_changed: false,
         procsub_out: None,
         functions: HashMap::new(),
     };
@@ -71,6 +72,8 @@ struct Walker {
     /// `CDPATH` was set on the line: a later `cd NAME` may go to a
     /// directory below any of its entries.
     cdpath: bool,
+    /// See [`SimpleCommand::lookup_changed`].
+    lookup_changed: bool,
 }
 
 /// Environment variables whose value is a command some program runs.
@@ -765,12 +768,22 @@ impl Walker {
             Some(d) => cmd.cwd = d.clone(),
             None => cmd.cwd_unknown = true,
         }
+        cmd.lookup_changed = self.lookup_changed;
+        // `hash -p PATH NAME` and aliases (with `expand_aliases`) make a
+        // name run something else from here on.
+        if !cmd.speculative
+            && (cmd.name() == "alias" && cmd.argv.iter().skip(1).any(|a| a.contains('='))
+                || cmd.name() == "hash" && cmd.argv.iter().skip(1).any(|a| a.starts_with("-p")))
+        {
+            self.lookup_changed = true;
+        }
         // `env cd`, `sudo cd`, `nohup cd` run an external program that
         // cannot change this shell's directory.
-        let wrapped = cmd
-            .via
-            .last()
-            .is_some_and(|v| !v.ends_with(" -c") && !v.contains('<') && v != "eval" && v != "$(…)");
+        let wrapped = cmd.via.last().is_some_and(|v| {
+            !v.ends_with(" -c")
+                && !v.contains('<')
+                && !matches!(v.as_str(), "eval" | "$(…)" | "env -C" | "sudo -D")
+        });
         let changes_dir =
             !cmd.speculative && !wrapped && matches!(cmd.name(), "cd" | "pushd" | "popd");
         let next = changes_dir.then(|| self.next_cwd(&cmd));
@@ -972,8 +985,8 @@ impl Walker {
             dynamic: false,
         };
         match name {
-            "sudo" => inner(
-                skip_opts(
+            "sudo" => {
+                let rest = skip_opts(
                     args,
                     &[
                         "-u",
@@ -997,9 +1010,14 @@ impl Walker {
                         "--command-timeout",
                         "--close-from",
                     ],
-                ),
-                "sudo",
-            ),
+                );
+                // `sudo -D DIR CMD` runs CMD in DIR.
+                let opts = args.get(..args.len() - rest.len()).unwrap_or(&[]);
+                match chdir_option(opts, &["-D", "--chdir"]) {
+                    Some(dir) => self.run_in_dir(&dir, rest, via, "sudo -D", spec),
+                    None => inner(rest, "sudo"),
+                }
+            }
             "doas" => inner(skip_opts(args, &["-u", "-C"]), "doas"),
             "nohup" | "builtin" | "setsid" | "unbuffer" | "chronic" | "caffeinate" | "torsocks"
             | "proxychains" | "proxychains4" => inner(skip_opts(args, &[]), name),
@@ -1333,32 +1351,44 @@ impl Walker {
                 let mut i = 0;
                 while let Some(f) = args.get(i) {
                     let t = f.text.as_str();
-                    let (name, inline) = match t.split_once('=') {
-                        Some((n, v)) if n.starts_with("--") => (n, Some(v.to_string())),
-                        _ => (t, None),
-                    };
-                    let runs = matches!(
-                        name,
-                        "--to-command"
-                            | "--use-compress-program"
-                            | "--info-script"
-                            | "--new-volume-script"
-                            | "--rsh-command"
-                            | "-I"
-                            | "-F"
-                    );
-                    let program = if name == "--checkpoint-action" {
-                        inline.and_then(|v| v.strip_prefix("exec=").map(str::to_string))
-                    } else if runs {
-                        inline.or_else(|| {
-                            i += 1;
-                            args.get(i).map(|v| v.text.clone())
-                        })
+                    if t == "--" {
+                        break;
+                    }
+                    let runs = [
+                        "--to-command",
+                        "--use-compress-program",
+                        "--info-script",
+                        "--new-volume-script",
+                        "--rsh-command",
+                        "--checkpoint-action",
+                        "-I",
+                        "-F",
+                    ];
+                    // Old-style first word (`tar cIf PROG x.tar`) is a
+                    // cluster of short options too.
+                    let word = if i == 0 && !t.starts_with('-') {
+                        format!("-{t}")
                     } else {
-                        None
+                        t.to_string()
                     };
-                    if let Some(p) = program {
-                        self.nested(&p, via, &format!("tar {name}"), spec);
+                    for opt in runs {
+                        let value = match option_spelling(&word, opt) {
+                            Some(Spelt::Next) => {
+                                i += 1;
+                                args.get(i).map(|v| v.text.clone())
+                            }
+                            Some(Spelt::Joined(v)) => Some(v.to_string()),
+                            None => None,
+                        };
+                        let program = if opt == "--checkpoint-action" {
+                            value.and_then(|v| v.strip_prefix("exec=").map(str::to_string))
+                        } else {
+                            value
+                        };
+                        if let Some(p) = program {
+                            self.nested(&p, via, &format!("tar {opt}"), spec);
+                            break;
+                        }
                     }
                     i += 1;
                 }
@@ -1398,6 +1428,7 @@ impl Walker {
     fn unwrap_env(&mut self, args: &[Field], via: &[String], spec: bool) -> Unwrap {
         let mut i = 0;
         let mut split: Option<Vec<Field>> = None;
+        let mut chdir: Option<Field> = None;
         while let Some(f) = args.get(i) {
             let t = f.text.as_str();
             if t == "--" {
@@ -1436,7 +1467,23 @@ impl Walker {
                 i += 1;
                 break;
             }
-            if matches!(t, "-u" | "--unset" | "-C" | "--chdir") {
+            if matches!(t, "-C" | "--chdir") {
+                chdir = args.get(i + 1).cloned();
+                i += 2;
+                continue;
+            }
+            if let Some(d) = t
+                .strip_prefix("--chdir=")
+                .or_else(|| t.strip_prefix("-C").filter(|r| !r.is_empty()))
+            {
+                chdir = Some(Field {
+                    text: d.to_string(),
+                    ..f.clone()
+                });
+                i += 1;
+                continue;
+            }
+            if matches!(t, "-u" | "--unset") {
                 i += 2;
                 continue;
             }
@@ -1454,11 +1501,45 @@ impl Walker {
         }
         let mut rest = split.unwrap_or_default();
         rest.extend(args.get(i..).unwrap_or(&[]).iter().cloned());
+        // `env -C DIR CMD` runs CMD in DIR.
+        if let Some(dir) = chdir {
+            return self.run_in_dir(&dir, &rest, via, "env -C", spec);
+        }
         Unwrap::Inner {
             rest,
             label: "env".into(),
             dynamic: false,
         }
+    }
+
+    /// A wrapper that runs `rest` in `dir` (`env -C DIR`, `sudo -D DIR`):
+    /// analysed as `cd DIR && rest` in a nested script, so relative paths
+    /// are placed below DIR. Words that are not plain literals (variables,
+    /// globs) cannot be re-quoted faithfully: the command is analysed where
+    /// it stands, with its directory unknown.
+    fn run_in_dir(
+        &mut self,
+        dir: &Field,
+        rest: &[Field],
+        via: &[String],
+        label: &str,
+        spec: bool,
+    ) -> Unwrap {
+        if rest.is_empty() {
+            return Unwrap::Done;
+        }
+        if !dir.literal || rest.iter().any(|f| !f.literal || f.glob) {
+            let saved = self.cwd.take();
+            let mut v = via.to_vec();
+            v.push(label.to_string());
+            self.dispatch(rest.to_vec(), Vec::new(), v, spec, &Stdin::Inherited, 0);
+            self.cwd = saved;
+            return Unwrap::Replaced;
+        }
+        let words: Vec<String> = rest.iter().map(|f| sh_quote(&f.text)).collect();
+        let line = format!("cd {} && {}", sh_quote(&dir.text), words.join(" "));
+        self.nested(&line, via, label, spec);
+        Unwrap::Replaced
     }
 
     fn unwrap_shell(
@@ -1659,6 +1740,13 @@ impl Walker {
         if name == "CDPATH" && value.is_none_or(|v| !v.is_empty()) {
             self.cdpath = true;
         }
+        // A `PATH` with any entry but a system directory may put another
+        // program behind an allowed name.
+        if name == "PATH"
+            && value.is_none_or(|v| v.split(':').any(|d| !crate::is_system_bin_dir(d)))
+        {
+            self.lookup_changed = true;
+        }
         if name == "GLOBIGNORE" && !spec {
             self.issue(Issue::Opaque {
                 construct: "`GLOBIGNORE`, which changes how globs expand".into(),
@@ -1700,7 +1788,11 @@ impl Walker {
     /// `xargs -a FILE` / `parallel -a FILE` read FILE: recorded as the
     /// wrapper itself so the file is checked.
     fn arg_file(&mut self, name: &str, args: &[Field], flags: &[&str], via: &[String], spec: bool) {
-        let Some(file) = flag_value(args, flags) else {
+        // Joined and abbreviated spellings too (`-a.env`, `--arg=.env`).
+        let texts: Vec<&str> = args.iter().map(|f| f.text.as_str()).collect();
+        let Some(file) =
+            crate::files::option_value(name, &texts, flags).or_else(|| flag_value(args, flags))
+        else {
             return;
         };
         self.push(SimpleCommand {
@@ -1764,8 +1856,8 @@ impl Walker {
         }
     }
 
-    /// Options whose value is a command the program runs: `--opt VALUE` and
-    /// `--opt=VALUE`.
+    /// Options whose value is a command the program runs: `--opt VALUE`,
+    /// `--opt=VALUE` and their getopt spellings (see [`option_spelling`]).
     fn option_commands(
         &mut self,
         name: &str,
@@ -1781,13 +1873,13 @@ impl Walker {
                 break;
             }
             for (o, run) in opts {
-                let value = if t == *o {
-                    i += 1;
-                    args.get(i).map(|v| (v.text.clone(), v.literal))
-                } else {
-                    t.strip_prefix(*o)
-                        .and_then(|v| v.strip_prefix('='))
-                        .map(|v| (v.to_string(), f.literal))
+                let value = match option_spelling(t, o) {
+                    Some(Spelt::Next) => {
+                        i += 1;
+                        args.get(i).map(|v| (v.text.clone(), v.literal))
+                    }
+                    Some(Spelt::Joined(v)) => Some((v.to_string(), f.literal)),
+                    None => None,
                 };
                 let Some((value, literal)) = value else {
                     continue;
@@ -1908,36 +2000,21 @@ impl Walker {
         let sub = args.get(i).map(|f| f.text.as_str()).unwrap_or("");
         let rest = args.get(i + 1..).unwrap_or(&[]);
         // Options of the subcommand that name a program to run.
-        let mut j = 0;
-        while let Some(f) = rest.get(j) {
-            let t = f.text.as_str();
-            let program = ["--upload-pack", "--receive-pack", "--exec"]
-                .iter()
-                .find_map(|o| t.strip_prefix(&format!("{o}=")).map(str::to_string))
-                .or_else(|| {
-                    let takes = matches!(t, "--upload-pack" | "--receive-pack" | "--exec")
-                        || (t == "-u" && matches!(sub, "clone" | "ls-remote" | "archive"));
-                    if takes {
-                        j += 1;
-                        rest.get(j).map(|v| v.text.clone())
-                    } else {
-                        None
-                    }
-                });
-            if let Some(p) = program {
-                self.nested(
-                    &p,
-                    via,
-                    &format!("git {sub} {}", t.split('=').next().unwrap_or(t)),
-                    spec,
-                );
-            }
-            if t.starts_with("ext::") && !spec {
-                self.issue(Issue::UnknownScript {
-                    shell: "git ext:: transport".into(),
-                });
-            }
-            j += 1;
+        let mut transport = vec![
+            ("--upload-pack", Run::Line),
+            ("--receive-pack", Run::Line),
+            ("--exec", Run::Line),
+        ];
+        if matches!(sub, "clone" | "ls-remote" | "archive") {
+            transport.push(("-u", Run::Line));
+        }
+        if sub != "rebase" {
+            self.option_commands(&format!("git {sub}"), rest, &transport, via, spec);
+        }
+        if rest.iter().any(|f| f.text.starts_with("ext::")) && !spec {
+            self.issue(Issue::UnknownScript {
+                shell: "git ext:: transport".into(),
+            });
         }
         // Subcommands that run a command given to them.
         let label = format!("git {sub}");
@@ -1946,7 +2023,10 @@ impl Walker {
                 let opts = [("-x", Run::Line), ("--extcmd", Run::Line)];
                 self.option_commands(&label, rest, &opts, via, spec);
             }
-            "rebase" => self.option_commands(&label, rest, &[("-x", Run::Line)], via, spec),
+            "rebase" => {
+                let opts = [("-x", Run::Line), ("--exec", Run::Line)];
+                self.option_commands(&label, rest, &opts, via, spec);
+            }
             // `git grep -OCMD` / `--open-files-in-pager=CMD` (the value is
             // optional, so only an attached one counts).
             "grep" => {
@@ -1956,7 +2036,9 @@ impl Walker {
                         break;
                     }
                     let pager = t
-                        .strip_prefix("--open-files-in-pager=")
+                        .split_once('=')
+                        .filter(|(o, _)| o.len() >= 4 && "--open-files-in-pager".starts_with(o))
+                        .map(|(_, v)| v)
                         .or_else(|| t.strip_prefix("-O").filter(|v| !v.is_empty()));
                     if let Some(p) = pager {
                         self.command_words(&[p.to_string()], [f].into_iter(), via, &label, spec);
@@ -2377,4 +2459,73 @@ fn plain_words(text: &str) -> Option<Vec<&str>> {
         return None;
     }
     Some(words)
+}
+
+/// How an option word spells option `opt`.
+enum Spelt<'a> {
+    /// The value is the next word.
+    Next,
+    /// The value is joined to the word.
+    Joined(&'a str),
+}
+
+/// Whether the word `t` spells `opt` the way getopt and git read options:
+/// `--opt VALUE`, `--opt=VALUE`, an abbreviation of at least two letters
+/// (`--exe=…`, `--use-comp …`), a short option with its value joined
+/// (`-xCMD`) or ending a cluster (`-ix CMD`, `-ixCMD`), and single-dash
+/// long options with `=` (`-toolexec=…`). Reading a word as the option
+/// when the program would not only adds analysis.
+fn option_spelling<'a>(t: &'a str, opt: &str) -> Option<Spelt<'a>> {
+    if t == opt {
+        return Some(Spelt::Next);
+    }
+    if opt.starts_with("--") {
+        let (name, value) = match t.split_once('=') {
+            Some((n, v)) => (n, Some(v)),
+            None => (t, None),
+        };
+        if name.starts_with("--") && name.len() >= 4 && opt.starts_with(name) {
+            return Some(value.map_or(Spelt::Next, Spelt::Joined));
+        }
+        return None;
+    }
+    if opt.len() == 2 && t.starts_with('-') && !t.starts_with("--") {
+        let letter = opt.get(1..)?;
+        let cluster = t.get(1..)?;
+        let at = cluster.find(letter)?;
+        let rest = cluster.get(at + letter.len()..)?;
+        return Some(if rest.is_empty() {
+            Spelt::Next
+        } else {
+            Spelt::Joined(rest)
+        });
+    }
+    t.strip_prefix(opt)
+        .and_then(|v| v.strip_prefix('='))
+        .map(Spelt::Joined)
+}
+
+/// The directory a wrapper's `-D DIR`/`--chdir=DIR` option names.
+fn chdir_option(opts: &[Field], names: &[&str]) -> Option<Field> {
+    let mut it = opts.iter();
+    while let Some(f) = it.next() {
+        let t = f.text.as_str();
+        if names.contains(&t) {
+            return it.next().cloned();
+        }
+        for n in names {
+            let joined = if n.starts_with("--") {
+                t.strip_prefix(&format!("{n}="))
+            } else {
+                t.strip_prefix(n).filter(|r| !r.is_empty())
+            };
+            if let Some(d) = joined {
+                return Some(Field {
+                    text: d.to_string(),
+                    ..f.clone()
+                });
+            }
+        }
+    }
+    None
 }
