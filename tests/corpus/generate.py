@@ -334,6 +334,19 @@ OPTION_BORNE = [
     ("tar xf /tmp/a.tar --to-command='rm -rf ~'", "block"),
     ("awk 'BEGIN{i++/2;system(\"rm -rf ~\");x=1/2}'", "block"),
     ("sed ':a e terraform apply -auto-approve' README.md", "block"),
+    # Links write their target under another name; tar -P writes anywhere;
+    # macOS and Windows file systems ignore case.
+    ("ln -s .github gh && cp /tmp/evil.yml gh/workflows/ci.yml", "require_approval"),
+    ("ln -s ../.github sub/gh", "require_approval"),
+    ("ln -sf ~/.ssh keys", "require_approval"),
+    ("ln -s .env e", "block"),
+    ("tar -xPf /tmp/evil.tar", "require_approval"),
+    ("tar --extract --absolute-names -f /tmp/evil.tar", "require_approval"),
+    ("tar --extract --abs -f /tmp/evil.tar", "require_approval"),
+    ("cat .ENV", "block"),
+    ("cat config/.Env.local", "block"),
+    ("echo x > .GitHub/workflows/ci.yml", "block"),
+    ("cat ~/.SSH/id_rsa", "block"),
 ]
 
 

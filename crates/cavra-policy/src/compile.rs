@@ -121,6 +121,9 @@ pub struct CompiledPolicy {
     /// Every path pattern of the rules shape in one matcher, with the rule
     /// each pattern belongs to.
     pub rule_paths: (PathPatterns, Vec<usize>),
+    /// The same for the rules that do not allow (`block`,
+    /// `require_approval`, `warn`…), matching without regard to case.
+    pub restrictive_rule_paths: (PathPatterns, Vec<usize>),
     /// `defaults.decision` of the rules shape.
     pub rules_default: Option<Outcome>,
     pub evidence_required: bool,
@@ -139,6 +142,17 @@ pub struct CompiledPolicy {
 /// Matchers of a pack that validated: globs are parsed on first use.
 fn paths(list: &[String]) -> Result<PathPatterns, String> {
     PathPatterns::lazy(list).map_err(|(_, m)| m)
+}
+
+/// Matchers of lists that block or gate: they ignore case (see
+/// [`PathPatterns::folding_case`]).
+fn folded_paths(list: &[String]) -> Result<PathPatterns, String> {
+    paths(list).map(PathPatterns::folding_case)
+}
+
+/// Rules that do not allow match paths without regard to case.
+fn folds(decision: Outcome) -> bool {
+    !matches!(decision, Outcome::Allow | Outcome::AllowWithAttestation)
 }
 
 fn cmds(list: &[String]) -> Result<Vec<CommandPattern>, String> {
@@ -165,7 +179,9 @@ pub fn compile(spec: &PackSpec, name: &str) -> Result<CompiledPolicy, String> {
 
     let mut argument_rules = Vec::new();
     for r in &m.argument_rules {
-        let pp = if r.path {
+        let pp = if r.path && folds(r.decision) {
+            Some(folded_paths(&r.patterns)?)
+        } else if r.path {
             Some(paths(&r.patterns)?)
         } else {
             None
@@ -180,6 +196,9 @@ pub fn compile(spec: &PackSpec, name: &str) -> Result<CompiledPolicy, String> {
         let path_like = matches!(action, Some(ActionType::ReadFile | ActionType::WriteFile));
         let matcher = match &action {
             Some(ActionType::ExecuteCommand) => Matcher::Commands(cmds(&r.command_patterns)?),
+            _ if path_like && folds(r.decision.outcome()) => {
+                Matcher::Paths(folded_paths(&r.resources)?)
+            }
             _ if path_like => Matcher::Paths(paths(&r.resources)?),
             _ => Matcher::Resources(r.resources.clone()),
         };
@@ -216,17 +235,23 @@ pub fn compile(spec: &PackSpec, name: &str) -> Result<CompiledPolicy, String> {
         });
     }
 
-    let mut all_paths = Vec::new();
-    let mut path_owner = Vec::new();
+    let (mut all_paths, mut path_owner) = (Vec::new(), Vec::new());
+    let (mut restrictive_paths, mut restrictive_owner) = (Vec::new(), Vec::new());
     for (i, r) in spec.rules.iter().enumerate() {
         if matches!(rules.get(i).map(|r| &r.matcher), Some(Matcher::Paths(_))) {
+            let (list, owner) = if folds(r.decision.outcome()) {
+                (&mut restrictive_paths, &mut restrictive_owner)
+            } else {
+                (&mut all_paths, &mut path_owner)
+            };
             for p in &r.resources {
-                all_paths.push(p.clone());
-                path_owner.push(i);
+                list.push(p.clone());
+                owner.push(i);
             }
         }
     }
     let rule_paths = (paths(&all_paths)?, path_owner);
+    let restrictive_rule_paths = (folded_paths(&restrictive_paths)?, restrictive_owner);
     let (cmd_default, default_explicit) = match (c.default, rules_default) {
         (Some(d), _) => (d, true),
         (None, Some(d)) => (d, true),
@@ -247,12 +272,12 @@ pub fn compile(spec: &PackSpec, name: &str) -> Result<CompiledPolicy, String> {
         digest: String::new(),
         default_mode: spec.default_mode().unwrap_or_default(),
         fs: FsRules {
-            block_read: paths(&fs.block_read)?,
-            block_write: paths(&fs.block_write)?,
-            approve_read: paths(&fs.require_approval_read)?,
-            approve_write: paths(&fs.require_approval_write)?,
+            block_read: folded_paths(&fs.block_read)?,
+            block_write: folded_paths(&fs.block_write)?,
+            approve_read: folded_paths(&fs.require_approval_read)?,
+            approve_write: folded_paths(&fs.require_approval_write)?,
             allow_outside_root: paths(&fs.allow_outside_root)?,
-            self_protected: paths(&self_protected)?,
+            self_protected: folded_paths(&self_protected)?,
             unprotect: paths(&fs.unprotect)?,
         },
         cmd: CmdRules {
@@ -285,6 +310,7 @@ pub fn compile(spec: &PackSpec, name: &str) -> Result<CompiledPolicy, String> {
         },
         rules,
         rule_paths,
+        restrictive_rule_paths,
         rules_default,
         evidence_required: defaults.evidence_required.unwrap_or(true),
         allowed_agents: actors.allowed_agent_profiles.clone(),

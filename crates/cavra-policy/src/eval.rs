@@ -356,14 +356,20 @@ fn path_rules(
         FileMode::Read => ActionType::ReadFile,
         FileMode::Write => ActionType::WriteFile,
     };
-    let (index, owner) = &policy.rule_paths;
-    let mut seen: Vec<usize> = Vec::new();
-    for pi in index.all_matches(path) {
-        let Some(&ri) = owner.get(pi) else { continue };
-        if seen.contains(&ri) {
-            continue;
+    // (rule, pattern) of every matching rule, first pattern per rule, in
+    // rule order; rules that do not allow match without regard to case.
+    let mut matched: Vec<(usize, &str)> = Vec::new();
+    for (index, owner) in [&policy.restrictive_rule_paths, &policy.rule_paths] {
+        for pi in index.all_matches(path) {
+            let Some(&ri) = owner.get(pi) else { continue };
+            if matched.iter().all(|(r, _)| *r != ri) {
+                let pattern = index.patterns.get(pi).map(String::as_str).unwrap_or("");
+                matched.push((ri, pattern));
+            }
         }
-        seen.push(ri);
+    }
+    matched.sort_by_key(|(ri, _)| *ri);
+    for (ri, pattern) in matched {
         let Some(r) = policy.rules.get(ri) else {
             continue;
         };
@@ -376,8 +382,7 @@ fn path_rules(
             continue;
         }
         if allow_hits || !r.decision.proceeds() {
-            let pattern = index.patterns.get(pi).map(String::as_str);
-            hits.rule(r, &path.display, pattern, Severity::Low);
+            hits.rule(r, &path.display, Some(pattern), Severity::Low);
         }
     }
     // Rules for every action type (`action: "*"`) use resource globs.

@@ -1,6 +1,8 @@
 //! Path normalisation and the two pattern languages: gitignore-style path
 //! globs and token-wise command patterns.
 
+use std::borrow::Cow;
+
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
 /// A path after normalisation.
@@ -166,10 +168,17 @@ fn lexical(p: &str) -> (String, bool) {
 /// than the decision itself and one action only needs a few of them. Should
 /// the combined matcher not build, every pattern counts as matching (fail
 /// closed for the deny lists the engine consults first).
+///
+/// Lists that block or gate ([`PathPatterns::folding_case`]) match without
+/// regard to case: on the case-insensitive file systems of macOS and
+/// Windows `.ENV` is `.env` and `.GitHub/Workflows/ci.yml` is the workflow.
+/// Lists that allow or exempt match as written.
 #[derive(Clone, Debug)]
 pub struct PathPatterns {
     pub patterns: Vec<String>,
     anchored: Vec<bool>,
+    /// Match without regard to case (globs are stored lower-cased).
+    fold: bool,
     /// Translated globs, each with the index of its pattern.
     globs: Vec<(String, usize)>,
     set: std::sync::OnceLock<Option<GlobSet>>,
@@ -207,9 +216,33 @@ impl PathPatterns {
         Ok(PathPatterns {
             patterns: patterns.to_vec(),
             anchored,
+            fold: false,
             globs,
             set: std::sync::OnceLock::new(),
         })
+    }
+
+    /// The same patterns, matching without regard to case.
+    pub fn folding_case(self) -> PathPatterns {
+        PathPatterns {
+            globs: self
+                .globs
+                .into_iter()
+                .map(|(g, i)| (g.to_lowercase(), i))
+                .collect(),
+            fold: true,
+            set: std::sync::OnceLock::new(),
+            ..self
+        }
+    }
+
+    /// `s` as this list compares it: lower-cased when it folds case.
+    fn folded<'a>(&self, s: &'a str) -> Cow<'a, str> {
+        if self.fold && s.chars().any(char::is_uppercase) {
+            Cow::Owned(s.to_lowercase())
+        } else {
+            Cow::Borrowed(s)
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -248,8 +281,9 @@ impl PathPatterns {
         let Some(set) = self.set() else {
             return (0..self.patterns.len()).collect();
         };
-        let mut hits = set.matches(path.subject.as_str());
-        if let Some(home_rel) = path.subject.strip_prefix("~/") {
+        let subject = self.folded(&path.subject);
+        let mut hits = set.matches(subject.as_ref());
+        if let Some(home_rel) = subject.strip_prefix("~/") {
             hits.extend(set.matches(home_rel));
         }
         for gi in hits {
@@ -281,7 +315,8 @@ impl PathPatterns {
     /// any depth (`.env`) could sit below any directory, and judging every
     /// recursive operation by it would flag them all.
     pub fn tree_could_match(&self, dir: &NormPath) -> Option<&str> {
-        let subject = dir.subject.as_str();
+        let folded = self.folded(&dir.subject);
+        let subject = folded.as_ref();
         let mut bases: Vec<&str> = vec![subject];
         if let Some(home_rel) = subject.strip_prefix("~/") {
             bases.push(home_rel);
@@ -325,7 +360,8 @@ impl PathPatterns {
     /// normalised like a path, could name a path one of these patterns
     /// matches; returns that pattern. The answer errs towards yes.
     pub fn glob_could_match(&self, operand: &NormPath) -> Option<&str> {
-        let subject = operand.subject.as_str();
+        let folded = self.folded(&operand.subject);
+        let subject = folded.as_ref();
         let mut subjects = vec![subject];
         if let Some(home_rel) = subject.strip_prefix("~/") {
             subjects.push(home_rel);
@@ -429,7 +465,8 @@ impl PathPatterns {
     /// `secrets.rs`) is not aimed: the unfiltered search of the directory
     /// reads those too.
     pub fn search_could_target(&self, operand: &NormPath) -> Option<&str> {
-        let subject = operand.subject.as_str();
+        let folded = self.folded(&operand.subject);
+        let subject = folded.as_ref();
         let Ok(filter) = build_glob(subject).map(|g| g.compile_matcher()) else {
             // A filter globset cannot read is judged by intersection.
             return self.glob_could_match(operand);
@@ -1074,6 +1111,37 @@ mod tests {
         assert!(p.glob_could_match(&g(".git*/w*/*.yml")).is_some());
         assert_eq!(p.glob_could_match(&g("docs/*.md")), None);
         assert_eq!(p.glob_could_match(&g("/repo/certs/*.pem")), Some("*.pem"));
+    }
+
+    #[test]
+    fn folding_lists_ignore_case() {
+        let list = vec![
+            ".env".to_string(),
+            ".github/workflows/**".into(),
+            "CODEOWNERS".into(),
+        ];
+        let exact = PathPatterns::new(&list).unwrap();
+        let folded = PathPatterns::new(&list).unwrap().folding_case();
+        for (path, want) in [
+            (".ENV", Some(".env")),
+            ("Config/.Env", Some(".env")),
+            (".GitHub/Workflows/ci.yml", Some(".github/workflows/**")),
+            ("codeowners", Some("CODEOWNERS")),
+            ("src/Main.rs", None),
+        ] {
+            assert_eq!(folded.first_match(&np(path)), want, "{path}");
+            if path != want.unwrap_or("") {
+                assert_eq!(exact.first_match(&np(path)), None, "{path} as written");
+            }
+        }
+        let g = |o: &str| normalize_path(o, Some("/repo"), Some("/repo")).unwrap();
+        assert_eq!(
+            folded.tree_could_match(&g(".GITHUB")),
+            Some(".github/workflows/**")
+        );
+        assert_eq!(exact.tree_could_match(&g(".GITHUB")), None);
+        assert_eq!(folded.glob_could_match(&g(".E*")), Some(".env"));
+        assert_eq!(folded.search_could_target(&g(".ENV*")), Some(".env"));
     }
 
     #[test]

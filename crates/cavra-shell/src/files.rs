@@ -737,6 +737,31 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
                     ..mk(FileMode::Read, p)
                 }));
             }
+            // A link is a way to write its target, or everything below a
+            // linked directory, under another name: `ln -s .github gh &&
+            // cp x gh/workflows/ci.yml`. A relative symbolic target is read
+            // from the link's directory, so that reading counts too.
+            if name == "ln" {
+                for s in sources {
+                    out.push(FileAccess {
+                        tree: true,
+                        ..mk(FileMode::Write, s)
+                    });
+                    if let Some(d) = dest.filter(|_| !s.starts_with(['/', '~'])) {
+                        let d = d.trim_end_matches('/');
+                        let mut dirs = vec![d];
+                        if let Some((parent, _)) = d.rsplit_once('/') {
+                            dirs.push(parent);
+                        }
+                        for dir in dirs.into_iter().filter(|x| !x.is_empty()) {
+                            out.push(FileAccess {
+                                tree: true,
+                                ..mk(FileMode::Write, &format!("{dir}/{s}"))
+                            });
+                        }
+                    }
+                }
+            }
             if let Some(d) = dest {
                 // A recursive copy may write anything below its destination
                 // (`cp -rT /tmp/x .github`, `cp -r /tmp/hooks .git`).
@@ -1478,7 +1503,7 @@ fn tar_accesses(args: &[&str], mk: impl Fn(FileMode, &str) -> FileAccess) -> Vec
     let mut archive: Option<&str> = None;
     let mut dir: Option<&str> = None;
     let mut operands: Vec<&str> = Vec::new();
-    let (mut create, mut extract) = (false, false);
+    let (mut create, mut extract, mut absolute) = (false, false, false);
     let mut i = 0;
     while let Some(a) = args.get(i) {
         // Old style: the first word is a bundle of letters (`czf`) whose
@@ -1501,6 +1526,7 @@ fn tar_accesses(args: &[&str], mk: impl Fn(FileMode, &str) -> FileAccess) -> Vec
                 match c {
                     'c' | 'r' | 'u' | 'A' => create = true,
                     'x' => extract = true,
+                    'P' => absolute = true,
                     'f' | 'C' | 'T' | 'X' | 'b' | 'H' | 'K' | 'L' | 'N' | 'V' | 'I' | 'F' => {
                         let joined = b.get(at + 1..).filter(|r| !r.is_empty() && !old_style);
                         let v = match joined {
@@ -1541,6 +1567,7 @@ fn tar_accesses(args: &[&str], mk: impl Fn(FileMode, &str) -> FileAccess) -> Vec
                 "concatenate",
                 "extract",
                 "get",
+                "absolute-names",
             ];
             let name = LONG
                 .iter()
@@ -1561,6 +1588,7 @@ fn tar_accesses(args: &[&str], mk: impl Fn(FileMode, &str) -> FileAccess) -> Vec
             match name {
                 "create" | "append" | "update" | "concatenate" => create = true,
                 "extract" | "get" => extract = true,
+                "absolute-names" => absolute = true,
                 "file" => archive = value,
                 "directory" => dir = value,
                 "files-from" | "exclude-from" => out.extend(value.map(|v| mk(FileMode::Read, v))),
@@ -1604,6 +1632,13 @@ fn tar_accesses(args: &[&str], mk: impl Fn(FileMode, &str) -> FileAccess) -> Vec
             tree: true,
             ..mk(FileMode::Write, dir.unwrap_or("."))
         });
+        // `-P` keeps members' leading `/` and `..`: they land anywhere.
+        if absolute {
+            out.push(FileAccess {
+                tree: true,
+                ..mk(FileMode::Write, "/")
+            });
+        }
     }
     out
 }
