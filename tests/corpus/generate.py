@@ -347,6 +347,15 @@ OPTION_BORNE = [
     ("cat config/.Env.local", "block"),
     ("echo x > .GitHub/workflows/ci.yml", "block"),
     ("cat ~/.SSH/id_rsa", "block"),
+    # Reading everything below the repository root reads its dotfiles.
+    ("grep -r KEY .", "require_approval"),
+    ("grep -R = .", "require_approval"),
+    ("grep -rh API_KEY", "require_approval"),
+    ("grep --directories=recurse SECRET .", "require_approval"),
+    ("rg --hidden -n KEY", "require_approval"),
+    ("rg -uu SECRET .", "require_approval"),
+    ("tar czf /tmp/all.tgz .", "require_approval"),
+    ("cp -r . /tmp/copy", "require_approval"),
 ]
 
 

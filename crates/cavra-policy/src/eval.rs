@@ -630,6 +630,30 @@ fn eval_tree(policy: &CompiledPolicy, hits: &mut Hits, mode: FileMode, dir: &Nor
             return;
         }
     }
+    // Names protected at any depth (`.env`) are not judged below every
+    // directory, but the repository root and the home directory are where
+    // such dotfiles live: reading everything below them (`grep -r KEY .`,
+    // `tar czf /tmp/x.tgz .`) reads those files too.
+    let top = matches!(dir.subject.as_str(), "" | "." | "~") || dir.outside_root;
+    if mode == FileMode::Read && top {
+        for l in lists {
+            if let Some(p) = l.hidden_name() {
+                hits.add(
+                    format!("filesystem.{m}.tree"),
+                    Outcome::RequireApproval,
+                    Severity::High,
+                    Some(p),
+                    &dir.display,
+                    format!(
+                        "`{via}` reads everything below `{}`, including the hidden files at its top, such as paths matching `{p}`.",
+                        dir.display
+                    ),
+                    Some("Platform Security".into()),
+                );
+                return;
+            }
+        }
+    }
 }
 
 fn block_severity(argv: &[String]) -> Severity {

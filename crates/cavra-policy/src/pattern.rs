@@ -356,6 +356,19 @@ impl PathPatterns {
         None
     }
 
+    /// A pattern naming a hidden file or directory at any depth (`.env`,
+    /// `.env.*`, `**/.npmrc`): such files sit at the top of a repository
+    /// or home directory, so reading everything below one reads them.
+    pub fn hidden_name(&self) -> Option<&str> {
+        self.patterns.iter().enumerate().find_map(|(i, raw)| {
+            let p = raw.trim();
+            let p = p.strip_prefix("./").unwrap_or(p).trim_start_matches('/');
+            let any_depth = !self.anchored.get(i).copied().unwrap_or(true) || p.starts_with("**/");
+            let name = p.trim_start_matches("**/");
+            (any_depth && name.starts_with('.')).then_some(raw.as_str())
+        })
+    }
+
     /// Whether a shell glob operand (`.e*`, `~/.ssh/id_*`, `infra/*/main.tf`),
     /// normalised like a path, could name a path one of these patterns
     /// matches; returns that pattern. The answer errs towards yes.

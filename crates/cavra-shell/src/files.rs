@@ -486,6 +486,25 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
             };
             out.extend(files.iter().map(|p| mk(FileMode::Read, p)));
             out.extend(opt_files(&["-f", "--file"], FileMode::Read));
+            // A recursive search reads everything below its directories
+            // (`.` when none is named). rg skips hidden files unless told
+            // (`--hidden`, `-.`, `-uu`), so only then is its walk counted.
+            let (shorts, longs) = getopt_flags(&args, value_opts(name), optional_joined(name));
+            let recursive = if name == "rg" {
+                shorts.iter().filter(|c| **c == 'u').count() >= 2
+                    || shorts.contains(&'.')
+                    || longs.contains(&"--hidden")
+            } else {
+                shorts.iter().any(|c| matches!(c, 'r' | 'R'))
+                    || longs.iter().any(|l| {
+                        l.len() >= 5
+                            && ("--recursive".starts_with(l)
+                                || "--dereference-recursive".starts_with(l))
+                    })
+                    || opt_values
+                        .iter()
+                        .any(|(o, v)| matches!(*o, "-d" | "--directories") && *v == "recurse")
+            };
             // File filters of a recursive search: `--include=.env` aims the
             // search at `.env` files (a `!` glob of rg excludes).
             let filters: &[&str] = if name == "rg" {
@@ -514,6 +533,14 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
                     glob: true,
                     ..mk(FileMode::Read, &pattern)
                 });
+            }
+            // After the filters, whose findings are the more specific.
+            if recursive {
+                let dirs: &[&str] = if files.is_empty() { &["."] } else { files };
+                out.extend(dirs.iter().map(|p| FileAccess {
+                    tree: true,
+                    ..mk(FileMode::Read, p)
+                }));
             }
         }
         "awk" | "gawk" | "mawk" => {
@@ -1730,6 +1757,65 @@ fn sed_script(operands: &[&str], opt_values: &[(&str, &str)]) -> String {
 /// long option. An abbreviation without `=` is read both ways: its next
 /// word is recorded as the value and kept as an operand too, so that a
 /// misread can only add accesses, never hide one.
+/// The flags of a command line, read the way getopt reads it: the letters
+/// of a short cluster up to one that takes a value (`-rn`, while `-ePAT`
+/// is `-e` with the value `PAT`), and long options without their value
+/// (`--recursive`, `--hidden`). Values of value options are skipped.
+fn getopt_flags<'a>(
+    args: &[&'a str],
+    value_opts: &[&str],
+    optional: &[char],
+) -> (Vec<char>, Vec<&'a str>) {
+    let (mut shorts, mut longs) = (Vec::new(), Vec::new());
+    let mut i = 0;
+    while let Some(a) = args.get(i) {
+        i += 1;
+        if *a == "--" {
+            break;
+        }
+        if !a.starts_with('-') || *a == "-" {
+            continue;
+        }
+        if value_opts.contains(a) {
+            i += 1;
+            continue;
+        }
+        if a.starts_with("--") {
+            let name = a.split('=').next().unwrap_or(a);
+            let takes_value = !a.contains('=')
+                && name.len() > 3
+                && value_opts
+                    .iter()
+                    .any(|o| o.starts_with("--") && o.starts_with(name));
+            if takes_value {
+                i += 1;
+            } else {
+                longs.push(name);
+            }
+            continue;
+        }
+        let mut rest = a.get(1..).unwrap_or("");
+        while let Some(c) = rest.chars().next() {
+            let after = rest.get(c.len_utf8()..).unwrap_or("");
+            if optional.contains(&c) {
+                break;
+            }
+            let valued = value_opts
+                .iter()
+                .any(|o| o.len() == 2 && o.starts_with('-') && o.ends_with(c));
+            if valued {
+                if after.is_empty() {
+                    i += 1;
+                }
+                break;
+            }
+            shorts.push(c);
+            rest = after;
+        }
+    }
+    (shorts, longs)
+}
+
 fn split_operands<'a>(
     args: &[&'a str],
     value_opts: &[&'a str],

@@ -163,9 +163,18 @@ fn file_operands() {
             "Write /tmp/x/.env",
             "Read config.yml",
             "Write config.yml",
+            "Read src",
+            // `-r`: everything below src as well.
             "Read src"
         ]
     );
+    let tree: Vec<bool> = a
+        .commands
+        .iter()
+        .flat_map(file_accesses)
+        .map(|f| f.tree)
+        .collect();
+    assert_eq!(tree.last(), Some(&true));
 }
 
 #[test]
@@ -611,7 +620,11 @@ fn options_spelt_the_getopt_way() {
         ("grep --color SECRET .env", "Read .env"),
         ("grep -T password .env", "Read .env"),
         ("grep -ePASSWORD .env", "Read .env"),
-        ("grep -rnA3 key .env", "Read .env"),
+        ("grep -rnA3 key .env", "Read .env\nRead .env [tree]"),
+        ("grep -nA3r key .env", "Read .env"),
+        ("grep -d recurse key", "Read . [tree]"),
+        ("rg -uu key", "Read . [tree]"),
+        ("rg -u key", ""),
         ("grep --regex=key .env", "Read .env"),
         ("grep --reg key .env", "Read key\nRead .env"),
         ("rg --color never key .env", "Read .env"),
