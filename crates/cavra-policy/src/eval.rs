@@ -613,46 +613,39 @@ fn eval_tree(policy: &CompiledPolicy, hits: &mut Hits, mode: FileMode, dir: &Nor
         FileMode::Read => [&policy.fs.block_read, &policy.fs.approve_read],
         FileMode::Write => [&policy.fs.block_write, &policy.fs.approve_write],
     };
-    for l in lists {
-        if let Some(p) = l.tree_could_match(dir) {
-            hits.add(
-                format!("filesystem.{m}.tree"),
-                Outcome::RequireApproval,
-                Severity::High,
-                Some(p),
-                &dir.display,
-                format!(
-                    "`{via}` {m}s everything below `{}`, which may include paths matching `{p}`.",
-                    dir.display
-                ),
-                Some("Platform Security".into()),
-            );
-            return;
-        }
-    }
     // Names protected at any depth (`.env`) are not judged below every
     // directory, but the repository root and the home directory are where
     // such dotfiles live: reading everything below them (`grep -r KEY .`,
     // `tar czf /tmp/x.tgz .`) reads those files too.
     let top = matches!(dir.subject.as_str(), "" | "." | "~") || dir.outside_root;
-    if mode == FileMode::Read && top {
-        for l in lists {
-            if let Some(p) = l.hidden_name() {
-                hits.add(
-                    format!("filesystem.{m}.tree"),
-                    Outcome::RequireApproval,
-                    Severity::High,
-                    Some(p),
-                    &dir.display,
-                    format!(
-                        "`{via}` reads everything below `{}`, including the hidden files at its top, such as paths matching `{p}`.",
-                        dir.display
-                    ),
-                    Some("Platform Security".into()),
-                );
-                return;
-            }
-        }
+    let d = &dir.display;
+    let found = lists
+        .iter()
+        .find_map(|l| l.tree_could_match(dir))
+        .map(|p| {
+            let why = format!("`{via}` {m}s everything below `{d}`, which may include paths matching `{p}`.");
+            (p, why)
+        })
+        .or_else(|| {
+            let p = lists
+                .iter()
+                .filter(|_| mode == FileMode::Read && top)
+                .find_map(|l| l.hidden_name())?;
+            let why = format!(
+                "`{via}` reads everything below `{d}`, including the hidden files at its top, such as paths matching `{p}`."
+            );
+            Some((p, why))
+        });
+    if let Some((p, why)) = found {
+        hits.add(
+            format!("filesystem.{m}.tree"),
+            Outcome::RequireApproval,
+            Severity::High,
+            Some(p),
+            d,
+            why,
+            Some("Platform Security".into()),
+        );
     }
 }
 
