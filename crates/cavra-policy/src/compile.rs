@@ -155,6 +155,15 @@ fn folds(decision: Outcome) -> bool {
     !matches!(decision, Outcome::Allow | Outcome::AllowWithAttestation)
 }
 
+/// The path matcher of a rule deciding `decision`.
+fn rule_paths_for(list: &[String], decision: Outcome) -> Result<PathPatterns, String> {
+    if folds(decision) {
+        folded_paths(list)
+    } else {
+        paths(list)
+    }
+}
+
 fn cmds(list: &[String]) -> Result<Vec<CommandPattern>, String> {
     list.iter().map(|p| CommandPattern::new(p)).collect()
 }
@@ -179,10 +188,8 @@ pub fn compile(spec: &PackSpec, name: &str) -> Result<CompiledPolicy, String> {
 
     let mut argument_rules = Vec::new();
     for r in &m.argument_rules {
-        let pp = if r.path && folds(r.decision) {
-            Some(folded_paths(&r.patterns)?)
-        } else if r.path {
-            Some(paths(&r.patterns)?)
+        let pp = if r.path {
+            Some(rule_paths_for(&r.patterns, r.decision)?)
         } else {
             None
         };
@@ -196,10 +203,7 @@ pub fn compile(spec: &PackSpec, name: &str) -> Result<CompiledPolicy, String> {
         let path_like = matches!(action, Some(ActionType::ReadFile | ActionType::WriteFile));
         let matcher = match &action {
             Some(ActionType::ExecuteCommand) => Matcher::Commands(cmds(&r.command_patterns)?),
-            _ if path_like && folds(r.decision.outcome()) => {
-                Matcher::Paths(folded_paths(&r.resources)?)
-            }
-            _ if path_like => Matcher::Paths(paths(&r.resources)?),
+            _ if path_like => Matcher::Paths(rule_paths_for(&r.resources, r.decision.outcome())?),
             _ => Matcher::Resources(r.resources.clone()),
         };
         let unless = if r.unless.is_empty() {
