@@ -121,6 +121,44 @@ fn ops_stores_reports_every_default_store() {
     assert!(text.contains("evidence_metadata"));
 }
 
+/// Regression: a JSON store whose records were still only in its journal
+/// (no compaction yet) was reported as `exists: false` with records in it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ops_stores_counts_a_journal_only_json_store_as_existing() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = dir.path().join(".cavra/api");
+    let locs = Location::parse_spec(&format!("json:{}", api.display())).unwrap();
+    let stores = Stores::open(plan_at(&locs, "test")).await.unwrap();
+    stores
+        .put(
+            Kind::Decision,
+            &json!({"decision_id": "d1", "session_id": "s1"}),
+        )
+        .await
+        .unwrap();
+    // As a running server leaves it: appended, not yet compacted (closing
+    // compacts).
+    assert!(
+        !api.join("activity.json").exists(),
+        "one small write should stay in the journal"
+    );
+    let v = ok_json(cavra(dir.path(), &["ops", "stores", "--json"], &[]));
+    let by_name = |n: &str| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == n)
+            .cloned()
+            .unwrap()
+    };
+    let activity = by_name("activity");
+    assert_eq!(activity["exists"], true, "{activity}");
+    assert_eq!(activity["records"]["decisions"], 1);
+    assert!(activity["size_bytes"].as_u64().unwrap() > 0);
+    assert_eq!(by_name("integrations")["exists"], false);
+    stores.close().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backup_and_restore_json_stores() {
     let dir = tempfile::tempdir().unwrap();

@@ -475,8 +475,10 @@ impl Stores {
                 Location::Json(p) => {
                     let main = std::fs::metadata(p).ok();
                     let wal = std::fs::metadata(json_journal(p)).ok();
+                    // Records may live only in the journal until the
+                    // first compaction: the store exists all the same.
                     (
-                        main.is_some(),
+                        main.is_some() || wal.is_some(),
                         main.map_or(0, |m| m.len()) + wal.map_or(0, |m| m.len()),
                     )
                 }
