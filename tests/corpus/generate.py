@@ -129,6 +129,9 @@ WRAPPERS = [
     "env -i {}",
     "env FOO=bar {}",
     "env -u HOME {}",
+    "env -iC. {}",
+    "sudo --chd=. {}",
+    "sudo X=1 {}",
     "nice {}",
     "nice -n 10 {}",
     "ionice -c3 {}",
@@ -356,6 +359,18 @@ OPTION_BORNE = [
     ("rg -uu SECRET .", "require_approval"),
     ("tar czf /tmp/all.tgz .", "require_approval"),
     ("cp -r . /tmp/copy", "require_approval"),
+    # Wrapper options read the getopt way: abbreviations, clusters, joined
+    # values, env -S words read again as options; sudo's own effects.
+    ("env --chd=.github/workflows tee ci.yml", "block"),
+    ("env -iC.github/workflows tee ci.yml", "block"),
+    ("env -S'-C .github/workflows tee ci.yml'", "block"),
+    ("sudo --chd=.github/workflows tee ci.yml", "block"),
+    ("sudo -nD ~/.aws cat credentials", "block"),
+    ("sudo X=1 cat .env", "block"),
+    ("sudo -e .github/workflows/ci.yml", "block"),
+    ("sudo -i cat .bash_history", "require_approval"),
+    ("sudo -R / cat etc/shadow", "require_approval"),
+    ("git show $(git rev-parse HEAD:.env)", "block"),
 ]
 
 

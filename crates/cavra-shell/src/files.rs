@@ -419,7 +419,7 @@ fn is_file_program(name: &str) -> bool {
 const WRITERS: &[&str] = &[
     "rm", "unlink", "shred", "touch", "truncate", "tee", "mkdir", "rmdir", "chmod", "chown",
     "chgrp", "vi", "vim", "nvim", "nano", "emacs", "ed", "ex", "code", "sponge", "dos2unix",
-    "unix2dos",
+    "unix2dos", "sudoedit",
 ];
 
 /// Every file `cmd` reads or writes, as far as its command line tells.
@@ -439,7 +439,12 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
         .collect();
     let name = cmd.name();
     let args: Vec<&str> = cmd.argv.iter().skip(1).map(String::as_str).collect();
-    let (operands, opt_values) = split_operands(&args, value_opts(name), optional_joined(name));
+    let Getopt {
+        operands,
+        values: opt_values,
+        shorts,
+        longs,
+    } = getopt(&args, value_opts(name), optional_joined(name));
     let mk = |mode: FileMode, path: &str| FileAccess {
         mode,
         path: path.to_string(),
@@ -489,7 +494,6 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
             // A recursive search reads everything below its directories
             // (`.` when none is named). rg skips hidden files unless told
             // (`--hidden`, `-.`, `-uu`), so only then is its walk counted.
-            let (shorts, longs) = getopt_flags(&args, value_opts(name), optional_joined(name));
             let recursive = if name == "rg" {
                 shorts.iter().filter(|c| **c == 'u').count() >= 2
                     || shorts.contains(&'.')
@@ -1266,7 +1270,7 @@ pub fn unmodelled_path_words(cmd: &SimpleCommand) -> Vec<String> {
 /// The value of the first of `wanted` on `name`'s command line, however it
 /// is spelt (`-a F`, `-aF`, `--arg-file=F`, `--arg F`).
 pub(crate) fn option_value(name: &str, args: &[&str], wanted: &[&str]) -> Option<String> {
-    let (_, values) = split_operands(args, value_opts(name), optional_joined(name));
+    let values = getopt(args, value_opts(name), optional_joined(name)).values;
     values
         .into_iter()
         .find(|(o, _)| wanted.contains(o))
@@ -1347,7 +1351,7 @@ fn git_accesses(
         .map(|d| after_sub.get(d + 1..).unwrap_or(&[]).to_vec())
         .unwrap_or_default();
     let values = |opts: &[&str]| -> Vec<(String, String)> {
-        let (_, v) = split_operands(&after_sub, opts, &[]);
+        let v = getopt(&after_sub, opts, &[]).values;
         v.into_iter()
             .map(|(o, v)| (o.to_string(), v.to_string()))
             .collect()
@@ -1387,7 +1391,9 @@ fn git_accesses(
         .iter()
         .any(|a| matches!(*a, "-p" | "-u" | "--patch") || a.starts_with("-U"));
     match sub {
-        "show" | "cat-file" => {
+        // `git rev-parse REV:PATH` names PATH's content for a later
+        // `git show <id>` or `cat-file` to print.
+        "show" | "cat-file" | "rev-parse" => {
             for a in &operands {
                 // `REV:PATH`, `:PATH` (the index), `:N:PATH` (a stage).
                 let path = match a.strip_prefix(':') {
@@ -1409,14 +1415,22 @@ fn git_accesses(
             }
         }
         "diff" | "blame" | "annotate" => {
-            let (ops, vals) = split_operands(&after_sub, &["--contents", "-L"], &[]);
+            let Getopt {
+                operands: ops,
+                values: vals,
+                ..
+            } = getopt(&after_sub, &["--contents", "-L"], &[]);
             out.extend(ops.iter().map(|p| mk(FileMode::Read, p)));
             for (_, v) in vals.iter().filter(|(o, _)| *o == "--contents") {
                 out.push(mk(FileMode::Read, v));
             }
         }
         "grep" => {
-            let (ops, vals) = split_operands(
+            let Getopt {
+                operands: ops,
+                values: vals,
+                ..
+            } = getopt(
                 &after_sub,
                 &[
                     "-e",
@@ -1489,7 +1503,11 @@ fn git_accesses(
             } else {
                 &["-s", "--source", "--conflict", "--pathspec-from-file"]
             };
-            let (ops, vals) = split_operands(&after_sub, value_opts, &[]);
+            let Getopt {
+                operands: ops,
+                values: vals,
+                ..
+            } = getopt(&after_sub, value_opts, &[]);
             let (paths, from_rev): (&[&str], bool) = match dashdash {
                 Some(d) if sub == "checkout" => (
                     after_sub.get(d + 1..).unwrap_or(&[]),
@@ -1694,7 +1712,11 @@ pub(crate) fn sed_program(args: &[&str]) -> Result<Option<String>, ()> {
     }) {
         return Err(());
     }
-    let (operands, opt_values) = split_operands(args, value_opts("sed"), optional_joined("sed"));
+    let Getopt {
+        operands,
+        values: opt_values,
+        ..
+    } = getopt(args, value_opts("sed"), optional_joined("sed"));
     if opt_values
         .iter()
         .any(|(o, _)| matches!(*o, "-f" | "--file"))
@@ -1722,7 +1744,11 @@ pub(crate) fn awk_program(args: &[&str]) -> Result<Option<String>, ()> {
     }) {
         return Err(());
     }
-    let (operands, opt_values) = split_operands(args, value_opts("awk"), &[]);
+    let Getopt {
+        operands,
+        values: opt_values,
+        ..
+    } = getopt(args, value_opts("awk"), &[]);
     if opt_values
         .iter()
         .any(|(o, _)| matches!(*o, "-f" | "--file"))
@@ -1750,79 +1776,30 @@ fn sed_script(operands: &[&str], opt_values: &[(&str, &str)]) -> String {
     parts.join("\n")
 }
 
-/// Operands (non-option words) and option values, the way getopt reads
-/// them: a value option takes the rest of its word or the next word
-/// (`-oFILE`, `-o FILE`, `-uoFILE`), a cluster of flags ends at the first
-/// value option, and `--name=VALUE` or `--name VALUE` may abbreviate a
-/// long option. An abbreviation without `=` is read both ways: its next
-/// word is recorded as the value and kept as an operand too, so that a
-/// misread can only add accesses, never hide one.
-/// The flags of a command line, read the way getopt reads it: the letters
-/// of a short cluster up to one that takes a value (`-rn`, while `-ePAT`
-/// is `-e` with the value `PAT`), and long options without their value
-/// (`--recursive`, `--hidden`). Values of value options are skipped.
-fn getopt_flags<'a>(
-    args: &[&'a str],
-    value_opts: &[&str],
-    optional: &[char],
-) -> (Vec<char>, Vec<&'a str>) {
-    let (mut shorts, mut longs) = (Vec::new(), Vec::new());
-    let mut i = 0;
-    while let Some(a) = args.get(i) {
-        i += 1;
-        if *a == "--" {
-            break;
-        }
-        if !a.starts_with('-') || *a == "-" {
-            continue;
-        }
-        if value_opts.contains(a) {
-            i += 1;
-            continue;
-        }
-        if a.starts_with("--") {
-            let name = a.split('=').next().unwrap_or(a);
-            let takes_value = !a.contains('=')
-                && name.len() > 3
-                && value_opts
-                    .iter()
-                    .any(|o| o.starts_with("--") && o.starts_with(name));
-            if takes_value {
-                i += 1;
-            } else {
-                longs.push(name);
-            }
-            continue;
-        }
-        let mut rest = a.get(1..).unwrap_or("");
-        while let Some(c) = rest.chars().next() {
-            let after = rest.get(c.len_utf8()..).unwrap_or("");
-            if optional.contains(&c) {
-                break;
-            }
-            let valued = value_opts
-                .iter()
-                .any(|o| o.len() == 2 && o.starts_with('-') && o.ends_with(c));
-            if valued {
-                if after.is_empty() {
-                    i += 1;
-                }
-                break;
-            }
-            shorts.push(c);
-            rest = after;
-        }
-    }
-    (shorts, longs)
+/// A command line read the way getopt reads it.
+#[derive(Default)]
+struct Getopt<'a> {
+    /// The words that are not options (and every word after `--`).
+    operands: Vec<&'a str>,
+    /// The values of value options, each under its listed spelling.
+    values: Vec<(&'a str, &'a str)>,
+    /// The letters of short flags: a cluster up to its first value option
+    /// (`-rn`; `-ePAT` is `-e` with the value `PAT`).
+    shorts: Vec<char>,
+    /// Long options as written, without `=VALUE` (`--recursive`, `--hid`).
+    longs: Vec<&'a str>,
 }
 
-fn split_operands<'a>(
-    args: &[&'a str],
-    value_opts: &[&'a str],
-    optional: &[char],
-) -> (Vec<&'a str>, Vec<(&'a str, &'a str)>) {
-    let mut operands = Vec::new();
-    let mut values = Vec::new();
+/// Reads `args` the way getopt does: a value option takes the rest of its
+/// word or the next word (`-oFILE`, `-o FILE`, `-uoFILE`), a cluster of
+/// flags ends at the first value option, and `--name=VALUE` or `--name
+/// VALUE` may abbreviate a long option. An abbreviation without `=` is
+/// read both ways: its next word is recorded as the value and read again
+/// as a word of its own, so that a misread can only add accesses, never
+/// hide one. Letters in `optional` take an optional value joined to them
+/// and end their cluster.
+fn getopt<'a>(args: &[&'a str], value_opts: &[&'a str], optional: &[char]) -> Getopt<'a> {
+    let mut g = Getopt::default();
     let mut i = 0;
     let mut only_operands = false;
     let long_matches = |name: &str| -> Vec<&str> {
@@ -1837,12 +1814,12 @@ fn split_operands<'a>(
     };
     while let Some(a) = args.get(i) {
         if only_operands || !a.starts_with('-') || *a == "-" {
-            operands.push(*a);
+            g.operands.push(*a);
         } else if *a == "--" {
             only_operands = true;
         } else if value_opts.contains(a) {
             if let Some(v) = args.get(i + 1) {
-                values.push((*a, *v));
+                g.values.push((*a, *v));
             }
             i += 1;
         } else if let Some(long) = a.strip_prefix("--") {
@@ -1851,16 +1828,17 @@ fn split_operands<'a>(
                 None => (a.len(), None),
             };
             let name = a.get(..name_len).unwrap_or(a);
+            g.longs.push(name);
             if let Some(v) = joined {
                 if let Some(o) = value_opts.iter().find(|o| **o == name) {
-                    values.push((*o, v));
+                    g.values.push((*o, v));
                 }
                 for o in long_matches(name) {
-                    values.push((o, v));
+                    g.values.push((o, v));
                 }
             } else if let Some(v) = args.get(i + 1) {
                 for o in long_matches(name) {
-                    values.push((o, *v));
+                    g.values.push((o, *v));
                 }
             }
         } else {
@@ -1877,20 +1855,21 @@ fn split_operands<'a>(
                 {
                     if after.is_empty() {
                         if let Some(v) = args.get(i + 1) {
-                            values.push((*o, *v));
+                            g.values.push((*o, *v));
                         }
                         i += 1;
                     } else {
-                        values.push((*o, after));
+                        g.values.push((*o, after));
                     }
                     break;
                 }
+                g.shorts.push(c);
                 rest = after;
             }
         }
         i += 1;
     }
-    (operands, values)
+    g
 }
 
 /// Devices that are streams, not storage: reading or writing them changes

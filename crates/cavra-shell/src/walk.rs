@@ -782,7 +782,8 @@ impl Walker {
         let wrapped = cmd.via.last().is_some_and(|v| {
             !v.ends_with(" -c")
                 && !v.contains('<')
-                && !matches!(v.as_str(), "eval" | "$(…)" | "env -C" | "sudo -D")
+                && !matches!(v.as_str(), "eval" | "$(…)")
+                && !DIR_WRAPPERS.contains(&v.as_str())
         });
         let changes_dir =
             !cmd.speculative && !wrapped && matches!(cmd.name(), "cd" | "pushd" | "popd");
@@ -985,39 +986,7 @@ impl Walker {
             dynamic: false,
         };
         match name {
-            "sudo" => {
-                let rest = skip_opts(
-                    args,
-                    &[
-                        "-u",
-                        "-g",
-                        "-C",
-                        "-D",
-                        "-h",
-                        "-p",
-                        "-r",
-                        "-t",
-                        "-U",
-                        "-T",
-                        "--user",
-                        "--group",
-                        "--chdir",
-                        "--prompt",
-                        "--host",
-                        "--role",
-                        "--type",
-                        "--other-user",
-                        "--command-timeout",
-                        "--close-from",
-                    ],
-                );
-                // `sudo -D DIR CMD` runs CMD in DIR.
-                let opts = args.get(..args.len() - rest.len()).unwrap_or(&[]);
-                match chdir_option(opts, &["-D", "--chdir"]) {
-                    Some(dir) => self.run_in_dir(&dir, rest, via, "sudo -D", spec),
-                    None => inner(rest, "sudo"),
-                }
-            }
+            "sudo" => self.unwrap_sudo(args, via, spec),
             "doas" => inner(skip_opts(args, &["-u", "-C"]), "doas"),
             "nohup" | "builtin" | "setsid" | "unbuffer" | "chronic" | "caffeinate" | "torsocks"
             | "proxychains" | "proxychains4" => inner(skip_opts(args, &[]), name),
@@ -1425,82 +1394,55 @@ impl Walker {
         }
     }
 
+    /// `env [OPTION]... [-] [NAME=VALUE]... [COMMAND [ARG]...]`. Options
+    /// are read the getopt way ([`wrapper_options`]); `-S STRING` splits
+    /// STRING into words that are read again as options, assignments and
+    /// the command, as GNU env does (`env -S'-C /etc cat shadow'`).
     fn unwrap_env(&mut self, args: &[Field], via: &[String], spec: bool) -> Unwrap {
-        let mut i = 0;
-        let mut split: Option<Vec<Field>> = None;
+        let mut words: Vec<Field> = args.to_vec();
         let mut chdir: Option<Field> = None;
-        while let Some(f) = args.get(i) {
-            let t = f.text.as_str();
-            if t == "--" {
-                i += 1;
-                break;
-            }
-            if t == "-S" || t == "--split-string" {
-                if let Some(s) = args.get(i + 1) {
-                    split = Some(
-                        s.text
-                            .split_whitespace()
-                            .map(|p| Field {
-                                text: p.into(),
-                                literal: s.literal,
-                                ..Field::default()
-                            })
-                            .collect(),
-                    );
+        let mut at = 0;
+        for _ in 0..16 {
+            let (opts, end) = wrapper_options(words.get(at..).unwrap_or(&[]), ENV_OPTIONS);
+            at += end;
+            let mut split = None;
+            for (def, value) in opts {
+                match def.long {
+                    "chdir" => chdir = value,
+                    "split-string" => split = value,
+                    _ => {}
                 }
-                i += 2;
-                break;
             }
-            if let Some(s) = t
-                .strip_prefix("--split-string=")
-                .or_else(|| t.strip_prefix("-S").filter(|r| !r.is_empty()))
-            {
-                split = Some(
-                    s.split_whitespace()
-                        .map(|p| Field {
-                            text: p.into(),
-                            literal: f.literal,
-                            ..Field::default()
-                        })
-                        .collect(),
-                );
-                i += 1;
-                break;
-            }
-            if matches!(t, "-C" | "--chdir") {
-                chdir = args.get(i + 1).cloned();
-                i += 2;
-                continue;
-            }
-            if let Some(d) = t
-                .strip_prefix("--chdir=")
-                .or_else(|| t.strip_prefix("-C").filter(|r| !r.is_empty()))
-            {
-                chdir = Some(Field {
-                    text: d.to_string(),
-                    ..f.clone()
-                });
-                i += 1;
-                continue;
-            }
-            if matches!(t, "-u" | "--unset") {
-                i += 2;
-                continue;
-            }
-            if let Some((n, v)) = t.split_once('=').filter(|(n, _)| is_name(n)) {
-                let (n, v) = (n.to_string(), v.to_string());
-                self.assigned(&n, f.literal.then_some(v.as_str()), via, spec);
-                i += 1;
-                continue;
-            }
-            if t.starts_with('-') {
-                i += 1;
-                continue;
-            }
-            break;
+            let Some(s) = split else { break };
+            // GNU env's own quoting and `${VAR}` in the string are not
+            // modelled: words from such a string are not literal.
+            let literal = s.literal && !s.text.contains(['\'', '"', '\\', '$', '#']);
+            let mut spliced: Vec<Field> = s
+                .text
+                .split_whitespace()
+                .map(|p| Field {
+                    text: p.into(),
+                    literal,
+                    ..Field::default()
+                })
+                .collect();
+            spliced.extend(words.get(at..).unwrap_or(&[]).iter().cloned());
+            words = spliced;
+            at = 0;
         }
-        let mut rest = split.unwrap_or_default();
-        rest.extend(args.get(i..).unwrap_or(&[]).iter().cloned());
+        // A lone `-` is `-i`.
+        if words.get(at).is_some_and(|f| f.text == "-") {
+            at += 1;
+        }
+        while let Some(f) = words.get(at) {
+            let Some((n, v)) = f.text.split_once('=').filter(|(n, _)| is_name(n)) else {
+                break;
+            };
+            let (n, v) = (n.to_string(), v.to_string());
+            self.assigned(&n, f.literal.then_some(v.as_str()), via, spec);
+            at += 1;
+        }
+        let rest: Vec<Field> = words.get(at..).unwrap_or(&[]).to_vec();
         // `env -C DIR CMD` runs CMD in DIR.
         if let Some(dir) = chdir {
             return self.run_in_dir(&dir, &rest, via, "env -C", spec);
@@ -1512,7 +1454,73 @@ impl Walker {
         }
     }
 
-    /// A wrapper that runs `rest` in `dir` (`env -C DIR`, `sudo -D DIR`):
+    /// `sudo [OPTION]... [NAME=VALUE]... [COMMAND [ARG]...]`: `-D DIR`
+    /// runs the command in DIR, `-i` in the target user's home, `-e FILE`
+    /// edits FILE (sudoedit), and `-R DIR` runs it below another root,
+    /// where no path means what it says.
+    fn unwrap_sudo(&mut self, args: &[Field], via: &[String], spec: bool) -> Unwrap {
+        let (opts, end) = wrapper_options(args, SUDO_OPTIONS);
+        let mut rest = args.get(end..).unwrap_or(&[]);
+        while let Some((f, more)) = rest.split_first() {
+            let Some((n, v)) = f.text.split_once('=').filter(|(n, _)| is_name(n)) else {
+                break;
+            };
+            let (n, v) = (n.to_string(), v.to_string());
+            self.assigned(&n, f.literal.then_some(v.as_str()), via, spec);
+            rest = more;
+        }
+        let value = |long: &str| {
+            opts.iter()
+                .rev()
+                .find(|(d, _)| d.long == long)
+                .map(|(_, v)| v.clone())
+        };
+        if let Some(root) = value("chroot") {
+            if !spec {
+                self.issue(Issue::Opaque {
+                    construct: format!(
+                        "sudo --chroot {}",
+                        root.map(|r| r.text).unwrap_or_default()
+                    ),
+                });
+            }
+        } else if value("edit").is_some() {
+            let mut edit = vec![Field {
+                text: "sudoedit".into(),
+                literal: true,
+                ..Field::default()
+            }];
+            edit.extend(rest.iter().cloned());
+            return Unwrap::Inner {
+                rest: edit,
+                label: "sudo -e".into(),
+                dynamic: false,
+            };
+        } else if let Some(Some(dir)) = value("chdir") {
+            return self.run_in_dir(&dir, rest, via, "sudo -D", spec);
+        } else if value("login").is_some() {
+            // A login shell starts in the target user's home (where
+            // the system keeps homes: the password database is not read).
+            let user = value("user").flatten().map_or("root".into(), |u| u.text);
+            let home = Field {
+                text: if user == "root" {
+                    "/root".into()
+                } else {
+                    format!("/home/{user}")
+                },
+                literal: is_name(&user),
+                ..Field::default()
+            };
+            return self.run_in_dir(&home, rest, via, "sudo -i", spec);
+        }
+        Unwrap::Inner {
+            rest: rest.to_vec(),
+            label: "sudo".into(),
+            dynamic: false,
+        }
+    }
+
+    /// A wrapper that runs `rest` in `dir` ([`DIR_WRAPPERS`]):
     /// analysed as `cd DIR && rest` in a nested script, so relative paths
     /// are placed below DIR. Words that are not plain literals (variables,
     /// globs) cannot be re-quoted faithfully: the command is analysed where
@@ -2505,27 +2513,181 @@ fn option_spelling<'a>(t: &'a str, opt: &str) -> Option<Spelt<'a>> {
         .map(Spelt::Joined)
 }
 
-/// The directory a wrapper's `-D DIR`/`--chdir=DIR` option names.
-fn chdir_option(opts: &[Field], names: &[&str]) -> Option<Field> {
-    let mut it = opts.iter();
-    while let Some(f) = it.next() {
+/// The labels of wrappers that run a command in another directory
+/// ([`Walker::run_in_dir`]): the `cd` of their nested script changes the
+/// directory, where `env cd` or `sudo cd` would not.
+const DIR_WRAPPERS: &[&str] = &["env -C", "sudo -D", "sudo -i"];
+
+/// How an option takes its value.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Arg {
+    No,
+    /// The rest of the word, or else the next word.
+    Required,
+    /// Only joined: `-hHOST`, `--preserve-env=LIST`.
+    Optional,
+}
+
+/// One option of a wrapper program: its letter, its long name and how it
+/// takes a value.
+#[derive(Debug)]
+struct OptDef {
+    short: Option<char>,
+    long: &'static str,
+    arg: Arg,
+}
+
+const fn opt(short: char, long: &'static str, arg: Arg) -> OptDef {
+    OptDef {
+        short: Some(short),
+        long,
+        arg,
+    }
+}
+
+const fn long_opt(long: &'static str, arg: Arg) -> OptDef {
+    OptDef {
+        short: None,
+        long,
+        arg,
+    }
+}
+
+/// GNU env (coreutils 9).
+const ENV_OPTIONS: &[OptDef] = &[
+    opt('a', "argv0", Arg::Required),
+    opt('i', "ignore-environment", Arg::No),
+    opt('0', "null", Arg::No),
+    opt('u', "unset", Arg::Required),
+    opt('C', "chdir", Arg::Required),
+    opt('S', "split-string", Arg::Required),
+    opt('v', "debug", Arg::No),
+    long_opt("block-signal", Arg::Optional),
+    long_opt("default-signal", Arg::Optional),
+    long_opt("ignore-signal", Arg::Optional),
+    long_opt("list-signal-handling", Arg::No),
+    long_opt("help", Arg::No),
+    long_opt("version", Arg::No),
+];
+
+/// sudo 1.9 (`+Aa:BbC:c:D:Eeg:Hh::iKklNnPp:R:r:SsT:t:U:u:Vv`).
+const SUDO_OPTIONS: &[OptDef] = &[
+    opt('A', "askpass", Arg::No),
+    opt('a', "auth-type", Arg::Required),
+    opt('B', "bell", Arg::No),
+    opt('b', "background", Arg::No),
+    opt('C', "close-from", Arg::Required),
+    opt('c', "login-class", Arg::Required),
+    opt('D', "chdir", Arg::Required),
+    opt('E', "preserve-env", Arg::Optional),
+    opt('e', "edit", Arg::No),
+    opt('g', "group", Arg::Required),
+    opt('H', "set-home", Arg::No),
+    opt('h', "help", Arg::Optional),
+    long_opt("host", Arg::Required),
+    opt('i', "login", Arg::No),
+    opt('K', "remove-timestamp", Arg::No),
+    opt('k', "reset-timestamp", Arg::No),
+    opt('l', "list", Arg::No),
+    opt('N', "no-update", Arg::No),
+    opt('n', "non-interactive", Arg::No),
+    opt('P', "preserve-groups", Arg::No),
+    opt('p', "prompt", Arg::Required),
+    opt('R', "chroot", Arg::Required),
+    opt('r', "role", Arg::Required),
+    opt('S', "stdin", Arg::No),
+    opt('s', "shell", Arg::No),
+    opt('T', "command-timeout", Arg::Required),
+    opt('t', "type", Arg::Required),
+    opt('U', "other-user", Arg::Required),
+    opt('u', "user", Arg::Required),
+    opt('V', "version", Arg::No),
+    opt('v', "validate", Arg::No),
+];
+
+/// A wrapper's own options, read the way getopt_long reads them for a
+/// program that stops at its first operand (the command it runs):
+/// clusters (`-iC DIR`, `-iCDIR`), a value joined or in the next word,
+/// long options by any unambiguous abbreviation (`--chd=DIR`, `--ch DIR`);
+/// `--` ends the options. Returns the options in order, each with its
+/// value, and where the operands start. A word the program would reject
+/// (an unknown or ambiguous option) is passed over: the program then
+/// fails and runs nothing, so no reading of it can hide an access.
+/// `-S` of env ends the walk, as its words are read next.
+fn wrapper_options(
+    args: &[Field],
+    defs: &'static [OptDef],
+) -> (Vec<(&'static OptDef, Option<Field>)>, usize) {
+    let mut out = Vec::new();
+    let mut i = 0;
+    let joined = |f: &Field, v: &str| Field {
+        text: v.to_string(),
+        ..f.clone()
+    };
+    while let Some(f) = args.get(i) {
         let t = f.text.as_str();
-        if names.contains(&t) {
-            return it.next().cloned();
+        if t == "--" {
+            i += 1;
+            break;
         }
-        for n in names {
-            let joined = if n.starts_with("--") {
-                t.strip_prefix(&format!("{n}="))
-            } else {
-                t.strip_prefix(n).filter(|r| !r.is_empty())
+        if !t.starts_with('-') || t == "-" {
+            break;
+        }
+        i += 1;
+        let mut splits = false;
+        if let Some(long) = t.strip_prefix("--") {
+            let (name, value) = match long.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (long, None),
             };
-            if let Some(d) = joined {
-                return Some(Field {
-                    text: d.to_string(),
-                    ..f.clone()
-                });
+            let def = defs.iter().find(|d| d.long == name).or_else(|| {
+                let mut c = defs.iter().filter(|d| d.long.starts_with(name));
+                match (c.next(), c.next()) {
+                    (Some(d), None) if !name.is_empty() => Some(d),
+                    _ => None,
+                }
+            });
+            let Some(def) = def else { continue };
+            let value = match (def.arg, value) {
+                (Arg::No, _) => None,
+                (_, Some(v)) => Some(joined(f, v)),
+                (Arg::Required, None) => {
+                    i += 1;
+                    args.get(i - 1).cloned()
+                }
+                (Arg::Optional, None) => None,
+            };
+            splits = def.long == "split-string";
+            out.push((def, value));
+        } else {
+            let mut rest = t.get(1..).unwrap_or("");
+            while let Some(c) = rest.chars().next() {
+                let after = rest.get(c.len_utf8()..).unwrap_or("");
+                let Some(def) = defs.iter().find(|d| d.short == Some(c)) else {
+                    rest = after;
+                    continue;
+                };
+                let value = match def.arg {
+                    Arg::No => {
+                        out.push((def, None));
+                        rest = after;
+                        continue;
+                    }
+                    _ if !after.is_empty() => Some(joined(f, after)),
+                    Arg::Optional => None,
+                    Arg::Required => {
+                        i += 1;
+                        args.get(i - 1).cloned()
+                    }
+                };
+                splits = def.long == "split-string";
+                out.push((def, value));
+                break;
             }
         }
+        if splits {
+            break;
+        }
     }
-    None
+    (out, i.min(args.len()))
 }
