@@ -797,6 +797,46 @@ fn policy_word(d: Outcome) -> &'static str {
     }
 }
 
+const UNTRUSTED: &str = "commands.untrusted_program";
+
+/// The permissive pattern of `list` that matches `cmd` and vouches for
+/// its program. A pattern vouches for a program by its name only when the
+/// name is looked up in the system directories
+/// ([`SimpleCommand::trusted_name`]); a program run from elsewhere
+/// (`./gradlew`, `/tmp/x/ls`) needs a pattern that writes that very path,
+/// and none does after `PATH`, `hash -p` or `alias` changed what names
+/// run. A pattern that matches without vouching is recorded in `own` as
+/// [`UNTRUSTED`], which needs review and leaves the pack default in force.
+fn permitted<'p>(
+    list: &'p [crate::pattern::CommandPattern],
+    cmd: &SimpleCommand,
+    matches: &dyn Fn(&crate::pattern::CommandPattern) -> bool,
+    own: &mut Hits,
+    line: &str,
+) -> Option<&'p crate::pattern::CommandPattern> {
+    let vouches = |p: &crate::pattern::CommandPattern| {
+        cmd.trusted_name() || (!cmd.lookup_changed && p.names_program_path(&cmd.program))
+    };
+    if let Some(p) = list.iter().find(|p| matches(p) && vouches(p)) {
+        return Some(p);
+    }
+    if let Some(p) = list.iter().find(|p| matches(p)) {
+        own.add(
+            UNTRUSTED,
+            Outcome::RequireApproval,
+            Severity::High,
+            Some(&p.raw),
+            line,
+            format!(
+                "`{}` may not be the program `{}` names (run from a path outside the system directories, or after PATH, hash -p or alias changed lookup); review required.",
+                cmd.program, p.raw
+            ),
+            Some("Repository Owners".into()),
+        );
+    }
+    None
+}
+
 fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, action: &Action) {
     let mut own = Hits::default();
     let line = cmd.line();
@@ -834,38 +874,15 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
             (&policy.cmd.warn, "commands.warn", Outcome::Warn),
             (&policy.cmd.allow, "commands.allow", Outcome::Allow),
         ] {
-            // A program run from a path outside the system directories, or
-            // after `PATH`/`hash -p`/`alias` changed what names run, is
-            // not the program an allow rule names.
-            let by_path = |p: &&crate::pattern::CommandPattern| {
-                !cmd.lookup_changed && p.names_program_path(&cmd.program) && matches(p)
-            };
-            if decision == Outcome::Allow
-                && !cmd.trusted_name()
-                && !list.iter().any(|p| by_path(&p))
-            {
-                if let Some(p) = list.iter().find(|p| matches(p)) {
-                    own.add(
-                        "commands.untrusted_program",
-                        Outcome::RequireApproval,
-                        Severity::High,
-                        Some(&p.raw),
-                        &line,
-                        format!(
-                            "`{}` may not be the program `{}` names (run from a path outside the system directories, or after PATH, hash -p or alias changed lookup); review required.",
-                            cmd.program, p.raw
-                        ),
-                        Some("Repository Owners".into()),
-                    );
-                }
-                continue;
-            }
             // A pattern matching as written is named before one matching
             // only by the options' meaning.
-            let mut found = list.iter().find(|p| matches(p));
-            if found.is_none() && decision != Outcome::Allow {
-                found = list.iter().find(by_options);
-            }
+            let found = if decision == Outcome::Allow {
+                permitted(list, cmd, &matches, &mut own, &line)
+            } else {
+                list.iter()
+                    .find(|p| matches(p))
+                    .or_else(|| list.iter().find(by_options))
+            };
             if let Some(p) = found {
                 let sev = match decision {
                     Outcome::Block => block_severity(argv),
@@ -901,18 +918,14 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
                 r.decision,
                 Outcome::Block | Outcome::RequireApproval | Outcome::Warn
             );
-            // A permissive rule matches a program found somewhere other than
-            // the system directories only when the rule names that path.
-            let named_path =
-                !cmd.lookup_changed && pats.iter().any(|p| p.names_program_path(&cmd.program));
-            if !restrictive && !cmd.trusted_name() && !named_path {
-                continue;
-            }
-            let Some(p) = pats
-                .iter()
-                .find(|p| matches(p))
-                .or_else(|| restrictive.then(|| pats.iter().find(by_options)).flatten())
-            else {
+            let found = if restrictive {
+                pats.iter()
+                    .find(|p| matches(p))
+                    .or_else(|| pats.iter().find(by_options))
+            } else {
+                permitted(pats, cmd, &matches, &mut own, &line)
+            };
+            let Some(p) = found else {
                 continue;
             };
             if let Some(Matcher::Commands(u)) = &r.unless
@@ -928,8 +941,11 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
             let push = git::parse_push_args(args);
             eval_push(policy, &mut own, &push, &line, action.branch.as_deref());
         }
+        // A finding that an allow rule does not apply to an untrusted
+        // program leaves the pack default in force.
         let has_command_rule = own.v.iter().any(|m| {
-            m.rule_id.starts_with("commands.") || policy.rules.iter().any(|r| r.id == m.rule_id)
+            (m.rule_id.starts_with("commands.") && m.rule_id != UNTRUSTED)
+                || policy.rules.iter().any(|r| r.id == m.rule_id)
         });
         if !has_command_rule && !cmd.speculative {
             let d = policy.cmd.default;
