@@ -371,6 +371,16 @@ OPTION_BORNE = [
     ("sudo -i cat .bash_history", "require_approval"),
     ("sudo -R / cat etc/shadow", "require_approval"),
     ("git show $(git rev-parse HEAD:.env)", "block"),
+    # Build tools that run commands or write files through their options.
+    ("cmake -E rm -rf /", "block"),
+    ("cmake -E env terraform apply -auto-approve", "block"),
+    ("cmake -E copy /tmp/x .github/workflows/ci.yml", "block"),
+    ("cmake -E chdir ~/.aws cat credentials", "block"),
+    ("cmake -E tar cfz /tmp/x.tgz .env", "block"),
+    ("gcc -wrapper /bin/sh,-c,'rm -rf /' x.c", "block"),
+    ("pytest --basetemp=.github tests", "block"),
+    ("helm template x --output-dir .github/workflows", "require_approval"),
+    ("docker build -o .github/workflows .", "require_approval"),
 ]
 
 

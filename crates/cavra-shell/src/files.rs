@@ -1007,6 +1007,32 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
             }
         }
         "tar" => out.extend(tar_accesses(&args, mk)),
+        // Tools that write a whole directory named by an option: pytest
+        // empties and refills `--basetemp`, helm renders or unpacks charts
+        // into `--output-dir`/`--untardir`/`--destination`, and an image
+        // build exports its files to `-o`/`--output` (`dest=` of a local or
+        // tar export).
+        "pytest" | "py.test" | "helm" | "docker" | "podman" | "buildah" | "nerdctl" => {
+            let opts: &[&str] = match name {
+                "pytest" | "py.test" => &["--basetemp"],
+                "helm" => &["--output-dir", "--untardir", "--destination", "-d"],
+                _ if args.iter().any(|a| matches!(*a, "build" | "bud")) => &["-o", "--output"],
+                _ => &[],
+            };
+            for v in option_values(&args, opts) {
+                let (dest, tree) = match v.split(',').find_map(|kv| kv.strip_prefix("dest=")) {
+                    Some(d) => (d, !v.contains("type=tar")),
+                    None if v.contains('=') => continue,
+                    None => (v, true),
+                };
+                if dest != "-" {
+                    out.push(FileAccess {
+                        tree,
+                        ..mk(FileMode::Write, dest)
+                    });
+                }
+            }
+        }
         "zip" | "openssl" | "gzip" | "gunzip" => {
             let tree = name == "zip";
             out.extend(
@@ -1870,6 +1896,37 @@ fn getopt<'a>(args: &[&'a str], value_opts: &[&'a str], optional: &[char]) -> Ge
         i += 1;
     }
     g
+}
+
+/// The values of the options `opts` (`--opt VALUE`, `--opt=VALUE`, and
+/// `-oVALUE` for a short one), up to `--`.
+fn option_values<'a>(args: &[&'a str], opts: &[&str]) -> Vec<&'a str> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(a) = args.get(i) {
+        if *a == "--" {
+            break;
+        }
+        for o in opts {
+            if a == o {
+                out.extend(args.get(i + 1).copied());
+                i += 1;
+            } else if let Some(v) = a.strip_prefix(o) {
+                if let Some(v) = v.strip_prefix('=').filter(|_| o.starts_with("--")) {
+                    out.push(v);
+                } else if o.len() == 2 && !o.starts_with("--") && !v.is_empty() {
+                    out.push(v);
+                } else {
+                    continue;
+                }
+            } else {
+                continue;
+            }
+            break;
+        }
+        i += 1;
+    }
+    out
 }
 
 /// Devices that are streams, not storage: reading or writing them changes

@@ -1296,6 +1296,14 @@ impl Walker {
                 self.option_commands(name, &normalised, &[(full, run)], via, spec);
                 Unwrap::Done
             }
+            // `gcc -wrapper PROG,ARG…` runs every compiler tool through PROG.
+            "gcc" | "g++" | "cc" | "c++" | "clang" | "clang++" => {
+                self.option_commands(name, args, &[("-wrapper", Run::Commas)], via, spec);
+                Unwrap::Done
+            }
+            "cmake" if args.first().is_some_and(|f| f.text == "-E") => {
+                self.cmake_command(args.get(1..).unwrap_or(&[]), via, spec)
+            }
             // `rg --pre PROG` runs PROG on every file searched.
             "rg" => {
                 self.option_commands(name, args, &[("--pre", Run::Program)], via, spec);
@@ -1452,6 +1460,134 @@ impl Walker {
             label: "env".into(),
             dynamic: false,
         }
+    }
+
+    /// `cmake -E SUBCOMMAND ARGS`, CMake's portable file and process
+    /// commands, analysed as the shell commands that do the same: `rm`,
+    /// `copy` (cp), `copy_directory` (cp -rT), `rename` (mv), `env` and
+    /// `time` (the command they run), `chdir DIR CMD` (CMD in DIR), …
+    /// A subcommand not modelled here, or words not statically known, make
+    /// the command opaque.
+    fn cmake_command(&mut self, args: &[Field], via: &[String], spec: bool) -> Unwrap {
+        let Some((sub, rest)) = args.split_first() else {
+            return Unwrap::Done;
+        };
+        let label = format!("cmake -E {}", sub.text);
+        let opaque = |w: &mut Self| {
+            if !spec {
+                w.issue(Issue::Opaque {
+                    construct: label.clone(),
+                });
+            }
+            Unwrap::Done
+        };
+        if !sub.literal || rest.iter().any(|f| !f.literal) {
+            return opaque(self);
+        }
+        let words: Vec<&str> = rest.iter().map(|f| f.text.as_str()).collect();
+        let quoted = |ws: &[&str]| ws.iter().map(|w| sh_quote(w)).collect::<Vec<_>>().join(" ");
+        // `cmake -E copy -t DEST FILE…` (3.26) or `copy FILE… DEST`.
+        let files_and_dest = |ws: &[&str]| -> Option<(Vec<String>, String)> {
+            if ws.first() == Some(&"-t") {
+                let dest = ws.get(1)?;
+                return Some((
+                    ws.get(2..)?.iter().map(|w| w.to_string()).collect(),
+                    dest.to_string(),
+                ));
+            }
+            let (dest, files) = ws.split_last()?;
+            Some((
+                files.iter().map(|w| w.to_string()).collect(),
+                dest.to_string(),
+            ))
+        };
+        let line = match sub.text.as_str() {
+            "env" => {
+                let mut i = 0;
+                while let Some(f) = rest.get(i) {
+                    let t = f.text.as_str();
+                    if t == "--" {
+                        i += 1;
+                        break;
+                    } else if t == "--modify" {
+                        i += 2;
+                    } else if t.starts_with("--") {
+                        i += 1;
+                    } else if let Some((n, v)) = t.split_once('=').filter(|(n, _)| is_name(n)) {
+                        let (n, v) = (n.to_string(), v.to_string());
+                        self.assigned(&n, Some(&v), via, spec);
+                        i += 1;
+                    } else {
+                        break;
+                    }
+                }
+                return Unwrap::Inner {
+                    rest: rest.get(i..).unwrap_or(&[]).to_vec(),
+                    label,
+                    dynamic: false,
+                };
+            }
+            "time" => {
+                return Unwrap::Inner {
+                    rest: rest.to_vec(),
+                    label,
+                    dynamic: false,
+                };
+            }
+            "chdir" => {
+                let Some((dir, cmd)) = rest.split_first() else {
+                    return Unwrap::Done;
+                };
+                return self.run_in_dir(dir, cmd, via, "cmake -E chdir", spec);
+            }
+            "copy" | "copy_if_different" | "copy_if_newer" => match files_and_dest(&words) {
+                Some((files, dest)) if !files.is_empty() => {
+                    let files: Vec<&str> = files.iter().map(String::as_str).collect();
+                    format!("cp -- {} {}", quoted(&files), sh_quote(&dest))
+                }
+                _ => return Unwrap::Done,
+            },
+            "copy_directory" | "copy_directory_if_different" => match files_and_dest(&words) {
+                Some((dirs, dest)) => dirs
+                    .iter()
+                    .map(|d| format!("cp -rT -- {} {}", sh_quote(d), sh_quote(&dest)))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                None => return Unwrap::Done,
+            },
+            "rm" => format!("rm {}", quoted(&words)),
+            "remove" => {
+                let files: Vec<&str> = words.iter().copied().filter(|w| *w != "-f").collect();
+                format!("rm -f -- {}", quoted(&files))
+            }
+            "remove_directory" => format!("rm -rf -- {}", quoted(&words)),
+            "make_directory" => format!("mkdir -p -- {}", quoted(&words)),
+            "touch" => format!("touch -- {}", quoted(&words)),
+            "touch_nocreate" => format!("touch -c -- {}", quoted(&words)),
+            "rename" => format!("mv -- {}", quoted(&words)),
+            "create_symlink" => format!("ln -s -- {}", quoted(&words)),
+            "create_hardlink" => format!("ln -- {}", quoted(&words)),
+            "cat" => format!("cat -- {}", quoted(&words)),
+            "md5sum" | "sha1sum" | "sha224sum" | "sha256sum" | "sha384sum" | "sha512sum" => {
+                format!("sha256sum -- {}", quoted(&words))
+            }
+            "compare_files" => {
+                let files: Vec<&str> = words
+                    .iter()
+                    .copied()
+                    .filter(|w| !w.starts_with("--"))
+                    .collect();
+                format!("cmp -- {}", quoted(&files))
+            }
+            "tar" => format!("tar {}", quoted(&words)),
+            "echo" | "echo_append" | "capabilities" | "environment" | "sleep" | "true"
+            | "false" | "help" => return Unwrap::Done,
+            _ => return opaque(self),
+        };
+        if !line.trim().is_empty() {
+            self.nested(&line, via, &label, spec);
+        }
+        Unwrap::Replaced
     }
 
     /// `sudo [OPTION]... [NAME=VALUE]... [COMMAND [ARG]...]`: `-D DIR`
@@ -1902,6 +2038,7 @@ impl Walker {
                     let text = match run {
                         Run::Program => sh_quote(&value),
                         Run::Line => value,
+                        Run::Commas => value.split(',').map(sh_quote).collect::<Vec<_>>().join(" "),
                     };
                     self.nested(&text, via, &format!("{name} {o}"), spec);
                 }
@@ -2186,6 +2323,9 @@ enum Run {
     Program,
     /// As a command line (`git difftool -x 'CMD ARGS'`).
     Line,
+    /// As a program and its arguments separated by commas
+    /// (`gcc -wrapper PROG,ARG`).
+    Commas,
 }
 
 enum Unwrap {
@@ -2516,7 +2656,7 @@ fn option_spelling<'a>(t: &'a str, opt: &str) -> Option<Spelt<'a>> {
 /// The labels of wrappers that run a command in another directory
 /// ([`Walker::run_in_dir`]): the `cd` of their nested script changes the
 /// directory, where `env cd` or `sudo cd` would not.
-const DIR_WRAPPERS: &[&str] = &["env -C", "sudo -D", "sudo -i"];
+const DIR_WRAPPERS: &[&str] = &["env -C", "sudo -D", "sudo -i", "cmake -E chdir"];
 
 /// How an option takes its value.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
