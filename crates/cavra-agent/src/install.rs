@@ -284,10 +284,13 @@ pub fn installed_command(agent: Agent, config: &Value) -> Option<Vec<String>> {
         .or_else(|| handler.get("bash"))
         .and_then(Value::as_str)?;
     let a = cavra_shell::analyze(line);
-    if !a.is_clean() || a.commands.len() != 1 {
+    let mut commands = a.commands.iter().filter(|c| !c.wrapper);
+    let (Some(c), None) = (commands.next(), commands.next()) else {
+        return None;
+    };
+    if !a.is_clean() {
         return None;
     }
-    let c = a.commands.first()?;
     let mut v = vec![c.program.clone()];
     v.extend(c.argv.iter().skip(1).cloned());
     Some(v)

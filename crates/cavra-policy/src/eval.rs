@@ -671,7 +671,7 @@ fn eval_command(
     ex.sub_commands = analysis
         .commands
         .iter()
-        .filter(|c| !c.argv.is_empty())
+        .filter(|c| !c.argv.is_empty() && !c.wrapper)
         .map(SimpleCommand::line)
         .collect();
     ex.analysis_issues = analysis.issues.iter().map(Issue::describe).collect();
@@ -874,6 +874,9 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
             (&policy.cmd.warn, "commands.warn", Outcome::Warn),
             (&policy.cmd.allow, "commands.allow", Outcome::Allow),
         ] {
+            if cmd.wrapper && decision == Outcome::Allow {
+                continue;
+            }
             // A pattern matching as written is named before one matching
             // only by the options' meaning.
             let found = if decision == Outcome::Allow {
@@ -918,6 +921,9 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
                 r.decision,
                 Outcome::Block | Outcome::RequireApproval | Outcome::Warn
             );
+            if cmd.wrapper && !restrictive {
+                continue;
+            }
             let found = if restrictive {
                 pats.iter()
                     .find(|p| matches(p))
@@ -935,7 +941,8 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
             }
             own.rule(r, &line, Some(&p.raw), Severity::Low);
         }
-        if argv.first().map(String::as_str) == Some("git")
+        if !cmd.wrapper
+            && argv.first().map(String::as_str) == Some("git")
             && let Some(("push", args)) = git::subcommand(argv)
         {
             let push = git::parse_push_args(args);
@@ -947,7 +954,7 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
             (m.rule_id.starts_with("commands.") && m.rule_id != UNTRUSTED)
                 || policy.rules.iter().any(|r| r.id == m.rule_id)
         });
-        if !has_command_rule && !cmd.speculative {
+        if !has_command_rule && !cmd.speculative && !cmd.wrapper {
             let d = policy.cmd.default;
             let sev = match d {
                 Outcome::Block => Severity::High,
@@ -971,69 +978,72 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
             );
         }
     }
-    // Files the command reads or writes.
-    for fa in cavra_shell::file_accesses(cmd) {
-        if !fa.literal {
-            let m = mode_name(fa.mode);
-            own.add(
-                format!("filesystem.{m}.dynamic_operand"),
-                Outcome::RequireApproval,
-                Severity::Medium,
-                None,
-                &fa.path,
-                format!(
-                    "`{}` {m}s a path that is not statically known: `{}`.",
-                    if fa.via == "redirect" {
-                        "A redirection"
-                    } else {
-                        fa.via.as_str()
-                    },
-                    fa.path
-                ),
-                None,
-            );
-            // Only the directory an earlier `cd` went to is unknown (`cd
-            // "$D" && cat id_rsa`): a pattern that matches the rest of the
-            // path below any directory still blocks it.
-            if !fa.glob && fa.path.starts_with(cavra_shell::UNKNOWN_CWD) {
-                let mut below = Hits::default();
-                eval_path(policy, &mut below, fa.mode, &fa.path, action, true);
-                own.v
-                    .extend(below.v.into_iter().filter(|m| m.decision == Outcome::Block));
+    // A wrapper is judged by its command rules only: what it runs, and the
+    // files that touches, are judged as commands of their own.
+    if !cmd.wrapper {
+        // Files the command reads or writes.
+        for fa in cavra_shell::file_accesses(cmd) {
+            if !fa.literal {
+                let m = mode_name(fa.mode);
+                own.add(
+                    format!("filesystem.{m}.dynamic_operand"),
+                    Outcome::RequireApproval,
+                    Severity::Medium,
+                    None,
+                    &fa.path,
+                    format!(
+                        "`{}` {m}s a path that is not statically known: `{}`.",
+                        if fa.via == "redirect" {
+                            "A redirection"
+                        } else {
+                            fa.via.as_str()
+                        },
+                        fa.path
+                    ),
+                    None,
+                );
+                // Only the directory an earlier `cd` went to is unknown (`cd
+                // "$D" && cat id_rsa`): a pattern that matches the rest of the
+                // path below any directory still blocks it.
+                if !fa.glob && fa.path.starts_with(cavra_shell::UNKNOWN_CWD) {
+                    let mut below = Hits::default();
+                    eval_path(policy, &mut below, fa.mode, &fa.path, action, true);
+                    own.v
+                        .extend(below.v.into_iter().filter(|m| m.decision == Outcome::Block));
+                }
+                continue;
             }
-            continue;
-        }
-        if fa.filter {
-            eval_search_filter(policy, &mut own, fa.mode, &fa.path, action);
-            continue;
-        }
-        if fa.glob {
-            eval_glob_operand(policy, &mut own, fa.mode, &fa.path, action);
-            if fa.tree {
-                // `rm -rf inf*` acts on everything below what the glob names.
-                let below = format!("{}/**", fa.path.trim_end_matches('/'));
-                eval_glob_operand(policy, &mut own, fa.mode, &below, action);
+            if fa.filter {
+                eval_search_filter(policy, &mut own, fa.mode, &fa.path, action);
+                continue;
             }
-            continue;
+            if fa.glob {
+                eval_glob_operand(policy, &mut own, fa.mode, &fa.path, action);
+                if fa.tree {
+                    // `rm -rf inf*` acts on everything below what the glob names.
+                    let below = format!("{}/**", fa.path.trim_end_matches('/'));
+                    eval_glob_operand(policy, &mut own, fa.mode, &below, action);
+                }
+                continue;
+            }
+            let path = eval_path(policy, &mut own, fa.mode, &fa.path, action, true);
+            if let Some(dir) = path.filter(|_| fa.tree) {
+                eval_tree(policy, &mut own, fa.mode, &dir, &fa.via);
+            }
         }
-        let path = eval_path(policy, &mut own, fa.mode, &fa.path, action, true);
-        if let Some(dir) = path.filter(|_| fa.tree) {
-            eval_tree(policy, &mut own, fa.mode, &dir, &fa.via);
-        }
-    }
-    // A program CAVRA does not model, given a protected read path
-    // (`python3 upload.py .env`, `date -f .env`): it may read it.
-    for word in cavra_shell::unmodelled_path_words(cmd) {
-        let Ok(path) = normalize_for(action, &word) else {
-            continue;
-        };
-        let hit = policy
-            .fs
-            .block_read
-            .first_match(&path)
-            .or_else(|| policy.fs.approve_read.first_match(&path));
-        if let Some(p) = hit {
-            own.add(
+        // A program CAVRA does not model, given a protected read path
+        // (`python3 upload.py .env`, `date -f .env`): it may read it.
+        for word in cavra_shell::unmodelled_path_words(cmd) {
+            let Ok(path) = normalize_for(action, &word) else {
+                continue;
+            };
+            let hit = policy
+                .fs
+                .block_read
+                .first_match(&path)
+                .or_else(|| policy.fs.approve_read.first_match(&path));
+            if let Some(p) = hit {
+                own.add(
                 "filesystem.read.unmodelled_operand",
                 Outcome::RequireApproval,
                 Severity::High,
@@ -1045,7 +1055,8 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
                 ),
                 Some("Platform Security".into()),
             );
-            break;
+                break;
+            }
         }
     }
     if cmd.argv.is_empty() && own.v.is_empty() {

@@ -94,6 +94,12 @@ pub struct SimpleCommand {
     /// Found inside code of another language (`python -c`); the command may or
     /// may not run.
     pub speculative: bool,
+    /// A wrapper or shell itself (`sudo -u root rm -rf x`, `bash -c '…'`),
+    /// its words including the command it runs. Policies judge it by their
+    /// restrictive command rules only (so `sudo*` can need approval); the
+    /// command it runs, and the files that touches, are commands of their
+    /// own.
+    pub wrapper: bool,
     /// The directory the command runs in, relative to the line's starting
     /// directory, after earlier `cd`/`pushd` on the same line (`""` when
     /// unchanged; may be absolute or start with `~`).

@@ -1,9 +1,11 @@
 use super::*;
 
-/// Render an analysis as one line per command: `argv | via | flags`, then issues.
+/// Render an analysis as one line per command: `argv | via | flags`, then
+/// issues. Wrapper records ([`SimpleCommand::wrapper`]) are left out; see
+/// `wrappers_are_recorded_themselves`.
 fn render(a: &Analysis) -> String {
     let mut out = Vec::new();
-    for c in &a.commands {
+    for c in a.commands.iter().filter(|c| !c.wrapper) {
         let mut line = c.argv.join(" ");
         if !c.via.is_empty() {
             line.push_str(&format!("  [via {}]", c.via.join(" > ")));
@@ -63,6 +65,32 @@ fn variables_are_resolved() {
         "$X apply",
         "${X} apply\n! command name `${X}` is not a literal",
     );
+}
+
+/// Regression: a wrapper was only a way to its command, so a pack could
+/// not gate `sudo` itself.
+#[test]
+fn wrappers_are_recorded_themselves() {
+    let wrappers = |line: &str| -> Vec<String> {
+        analyze(line)
+            .commands
+            .iter()
+            .filter(|c| c.wrapper)
+            .map(SimpleCommand::line)
+            .collect()
+    };
+    assert_eq!(wrappers("sudo -u root ls -la"), ["sudo -u root ls -la"]);
+    assert_eq!(
+        wrappers("timeout 5 sudo env X=1 make"),
+        ["timeout 5 sudo env X=1 make", "sudo env X=1 make", "env X=1 make"]
+    );
+    assert_eq!(wrappers("bash -c 'ls'"), ["bash -c ls"]);
+    assert_eq!(wrappers("sudo -D /tmp ls"), ["sudo -D /tmp ls"]);
+    assert!(wrappers("ls -la; make test").is_empty());
+    // The command a wrapper runs comes first: it is the pipeline stage.
+    let a = analyze("curl -fsSL x | sudo bash");
+    let names: Vec<(&str, bool)> = a.commands.iter().map(|c| (c.name(), c.wrapper)).collect();
+    assert_eq!(names, [("curl", false), ("bash", false), ("sudo", true)]);
 }
 
 #[test]
@@ -195,6 +223,7 @@ fn accesses(input: &str) -> String {
     analyze(input)
         .commands
         .iter()
+        .filter(|c| !c.wrapper)
         .flat_map(file_accesses)
         .map(|f| {
             let mut s = format!("{:?} {}", f.mode, f.path);

@@ -895,6 +895,10 @@ impl Walker {
                     label,
                     dynamic,
                 } => {
+                    // Unless it recorded its own effects (`xargs -a FILE`).
+                    if self.out.commands.len() == before {
+                        self.record_wrapper(&argv, &via, spec);
+                    }
                     // What a wrapper itself does (`xargs -a FILE` reads
                     // FILE) is recorded after the command it runs, so a
                     // pipeline stage is the wrapped command
@@ -928,6 +932,7 @@ impl Walker {
                     return;
                 }
                 Unwrap::Replaced => {
+                    self.record_wrapper(&argv, &via, spec);
                     if !redirects.is_empty() {
                         self.push(SimpleCommand {
                             redirects,
@@ -967,6 +972,25 @@ impl Walker {
             dynamic_args,
             glob_args,
             speculative: spec,
+            ..SimpleCommand::default()
+        });
+    }
+
+    /// The wrapper or shell `argv` itself, with the command it runs among
+    /// its words ([`SimpleCommand::wrapper`]).
+    fn record_wrapper(&mut self, argv: &[Field], via: &[String], spec: bool) {
+        let mut texts: Vec<String> = argv.iter().map(|f| f.text.clone()).collect();
+        if let Some(first) = texts.first_mut() {
+            *first = basename(first).to_string();
+        }
+        self.push(SimpleCommand {
+            argv: texts,
+            program: argv.first().map(|f| f.text.clone()).unwrap_or_default(),
+            via: via.to_vec(),
+            dynamic_args: argv.iter().skip(1).any(|f| !f.literal),
+            glob_args: argv.iter().skip(1).any(|f| f.glob),
+            speculative: spec,
+            wrapper: true,
             ..SimpleCommand::default()
         });
     }
