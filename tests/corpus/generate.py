@@ -381,6 +381,11 @@ OPTION_BORNE = [
     ("pytest --basetemp=.github tests", "block"),
     ("helm template x --output-dir .github/workflows", "require_approval"),
     ("docker build -o .github/workflows .", "require_approval"),
+    # Programs whose own text runs commands or names files.
+    ("make --eval='x: ; rm -rf /' x", "block"),
+    ("make -E 'x: ; cat .env' x", "block"),
+    ("awk 'BEGIN{ARGV[1]=\".env\"} {print}' x", "block"),
+    ("awk 'BEGIN{ARGV[ARGC++]=\".env\"} {print}'", "block"),
 ]
 
 

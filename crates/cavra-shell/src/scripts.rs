@@ -270,6 +270,15 @@ pub fn awk_effects(program: &str) -> Vec<Effect> {
                     out.push(Effect::Read(lit(toks.get(j))));
                 }
             }
+            // awk reads the files ARGV names when the program starts: one
+            // that changes ARGV (`ARGV[1] = ".env"`, `ARGV[ARGC++] = f`,
+            // `split(s, ARGV)`, `sub(/x/, f, ARGV[1])`) reads files the
+            // command line does not show.
+            Tok::Word(w) if w == "ARGV" => {
+                if let Some(file) = argv_changed(&toks, k) {
+                    out.push(Effect::Read(file));
+                }
+            }
             Tok::Word(w) if w.starts_with('@') || w == "extension" => {
                 out.push(Effect::Unparsed);
             }
@@ -292,6 +301,49 @@ pub fn awk_effects(program: &str) -> Vec<Effect> {
         }
     }
     out
+}
+
+/// Whether the `ARGV` at `toks[k]` is assigned to or handed to a function
+/// that may change it (not `ARGV[i]` read, nor `for (i in ARGV)`): `None`
+/// when it is not, else the file it now names when that is one literal
+/// string (`ARGV[1] = ".env"`).
+fn argv_changed(toks: &[Tok], k: usize) -> Option<Option<String>> {
+    let prev = k.checked_sub(1).and_then(|p| toks.get(p));
+    if toks.get(k + 1) != Some(&Tok::Punct('[')) {
+        // The whole array as an argument: `split(s, ARGV)`.
+        let passed = matches!(toks.get(k + 1), Some(Tok::Punct(',' | ')')))
+            && !matches!(prev, Some(Tok::Word(w)) if w == "in");
+        return passed.then_some(None);
+    }
+    let mut depth = 0usize;
+    let mut j = k + 1;
+    while let Some(t) = toks.get(j) {
+        match t {
+            Tok::Punct('[') => depth += 1,
+            Tok::Punct(']') => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    break;
+                }
+            }
+            _ => {}
+        }
+        j += 1;
+    }
+    match (toks.get(j + 1), toks.get(j + 2)) {
+        // `ARGV[i] = f`: the file, when `f` is one literal string.
+        (Some(Tok::Punct('=')), Some(Tok::Str(f)))
+            if matches!(toks.get(j + 3), None | Some(Tok::Punct(';' | '}' | '\n'))) =>
+        {
+            Some(Some(f.clone()))
+        }
+        (Some(Tok::Punct('=')), _) => Some(None),
+        // `ARGV[i] += x`.
+        (Some(Tok::Punct('+' | '-' | '*' | '/' | '%' | '^')), Some(Tok::Punct('='))) => Some(None),
+        // The last argument of `sub`/`gsub`: `sub(/x/, f, ARGV[1])`.
+        (Some(Tok::Punct(')')), _) if prev == Some(&Tok::Punct(',')) => Some(None),
+        _ => None,
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

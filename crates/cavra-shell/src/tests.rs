@@ -82,7 +82,11 @@ fn wrappers_are_recorded_themselves() {
     assert_eq!(wrappers("sudo -u root ls -la"), ["sudo -u root ls -la"]);
     assert_eq!(
         wrappers("timeout 5 sudo env X=1 make"),
-        ["timeout 5 sudo env X=1 make", "sudo env X=1 make", "env X=1 make"]
+        [
+            "timeout 5 sudo env X=1 make",
+            "sudo env X=1 make",
+            "env X=1 make"
+        ]
     );
     assert_eq!(wrappers("bash -c 'ls'"), ["bash -c ls"]);
     assert_eq!(wrappers("sudo -D /tmp ls"), ["sudo -D /tmp ls"]);

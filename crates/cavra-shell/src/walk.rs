@@ -1325,6 +1325,12 @@ impl Walker {
                 self.option_commands(name, args, &[("-wrapper", Run::Commas)], via, spec);
                 Unwrap::Done
             }
+            // `make --eval=TEXT` (`-E TEXT`) reads TEXT as makefile text:
+            // its recipes run.
+            "make" | "gmake" => {
+                self.make_eval(name, args, via, spec);
+                Unwrap::Done
+            }
             "cmake" if args.first().is_some_and(|f| f.text == "-E") => {
                 self.cmake_command(args.get(1..).unwrap_or(&[]), via, spec)
             }
@@ -1483,6 +1489,59 @@ impl Walker {
             rest,
             label: "env".into(),
             dynamic: false,
+        }
+    }
+
+    /// The recipes of `make --eval=TEXT`/`-E TEXT`: lines after a tab,
+    /// and the text after `;` on a rule line (`x: ; CMD`). Make expands
+    /// `$(…)` and `${…}` (`$(shell CMD)` runs CMD while reading): text
+    /// holding them is not analysed but reported.
+    fn make_eval(&mut self, name: &str, args: &[Field], via: &[String], spec: bool) {
+        let mut i = 0;
+        while let Some(f) = args.get(i) {
+            if f.text == "--" {
+                break;
+            }
+            let spelt = option_spelling(&f.text, "--eval").or_else(|| {
+                (!f.text.starts_with("--"))
+                    .then(|| option_spelling(&f.text, "-E"))
+                    .flatten()
+            });
+            let value = match spelt {
+                Some(Spelt::Next) => {
+                    i += 1;
+                    args.get(i).cloned()
+                }
+                Some(Spelt::Joined(v)) => Some(Field {
+                    text: v.to_string(),
+                    ..f.clone()
+                }),
+                None => None,
+            };
+            i += 1;
+            let Some(text) = value else { continue };
+            let label = format!("{name} --eval");
+            if !text.literal || text.text.contains('$') {
+                if !spec {
+                    self.issue(Issue::UnknownScript { shell: label });
+                }
+                continue;
+            }
+            for line in text.text.lines() {
+                let recipe = match line.strip_prefix('\t') {
+                    Some(r) => Some(r),
+                    None => line
+                        .split_once(':')
+                        .and_then(|(_, rule)| rule.split_once(';'))
+                        .map(|(_, r)| r),
+                };
+                if let Some(r) = recipe {
+                    let r = r.trim_start_matches(['@', '-', '+', ' ', '\t']);
+                    if !r.trim().is_empty() {
+                        self.nested(r, via, &label, spec);
+                    }
+                }
+            }
         }
     }
 
