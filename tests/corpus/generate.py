@@ -370,6 +370,11 @@ OPTION_BORNE = [
     ("sudo -e .github/workflows/ci.yml", "block"),
     ("sudo -i cat .bash_history", "require_approval"),
     ("sudo -R / cat etc/shadow", "require_approval"),
+    ("sudo -Eu root rm -rf /", "block"),
+    ("sudo FOO=1 -u root rm -rf /", "block"),
+    ("env x.y=1 rm -rf ~", "block"),
+    ("sudo -h host rm -rf /", "block"),
+    ("make SHELL=./x.sh test", "require_approval"),
     ("git show $(git rev-parse HEAD:.env)", "block"),
     # Build tools that run commands or write files through their options.
     ("cmake -E rm -rf /", "block"),

@@ -839,6 +839,9 @@ fn permitted<'p>(
 
 fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, action: &Action) {
     let mut own = Hits::default();
+    // A wrapper run from outside the system directories (`./nohup ls`)
+    // may be any program: it is judged as an ordinary command.
+    let wrapper = cmd.wrapper && cmd.trusted_name();
     let line = cmd.line();
     if !cmd.argv.is_empty() {
         let argv = &cmd.argv;
@@ -874,7 +877,7 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
             (&policy.cmd.warn, "commands.warn", Outcome::Warn),
             (&policy.cmd.allow, "commands.allow", Outcome::Allow),
         ] {
-            if cmd.wrapper && decision == Outcome::Allow {
+            if wrapper && decision == Outcome::Allow {
                 continue;
             }
             // A pattern matching as written is named before one matching
@@ -921,7 +924,7 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
                 r.decision,
                 Outcome::Block | Outcome::RequireApproval | Outcome::Warn
             );
-            if cmd.wrapper && !restrictive {
+            if wrapper && !restrictive {
                 continue;
             }
             let found = if restrictive {
@@ -941,7 +944,7 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
             }
             own.rule(r, &line, Some(&p.raw), Severity::Low);
         }
-        if !cmd.wrapper
+        if !wrapper
             && argv.first().map(String::as_str) == Some("git")
             && let Some(("push", args)) = git::subcommand(argv)
         {
@@ -954,7 +957,7 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
             (m.rule_id.starts_with("commands.") && m.rule_id != UNTRUSTED)
                 || policy.rules.iter().any(|r| r.id == m.rule_id)
         });
-        if !has_command_rule && !cmd.speculative && !cmd.wrapper {
+        if !has_command_rule && !cmd.speculative && !wrapper {
             let d = policy.cmd.default;
             let sev = match d {
                 Outcome::Block => Severity::High,
@@ -980,7 +983,7 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
     }
     // A wrapper is judged by its command rules only: what it runs, and the
     // files that touches, are judged as commands of their own.
-    if !cmd.wrapper {
+    if !wrapper {
         // Files the command reads or writes.
         for fa in cavra_shell::file_accesses(cmd) {
             if !fa.literal {

@@ -1915,7 +1915,8 @@ fn option_values<'a>(args: &[&'a str], opts: &[&str]) -> Vec<&'a str> {
                 if let Some(v) = v.strip_prefix('=').filter(|_| o.starts_with("--")) {
                     out.push(v);
                 } else if o.len() == 2 && !o.starts_with("--") && !v.is_empty() {
-                    out.push(v);
+                    // Go's flag parsing also takes `-o=VALUE`.
+                    out.push(v.strip_prefix('=').unwrap_or(v));
                 } else {
                     continue;
                 }

@@ -312,7 +312,8 @@ fn argv_changed(toks: &[Tok], k: usize) -> Option<Option<String>> {
     if toks.get(k + 1) != Some(&Tok::Punct('[')) {
         // The whole array as an argument: `split(s, ARGV)`.
         let passed = matches!(toks.get(k + 1), Some(Tok::Punct(',' | ')')))
-            && !matches!(prev, Some(Tok::Word(w)) if w == "in");
+            && !matches!(prev, Some(Tok::Word(w)) if w == "in")
+            && called(toks, k) != Some("length");
         return passed.then_some(None);
     }
     let mut depth = 0usize;
@@ -341,9 +342,35 @@ fn argv_changed(toks: &[Tok], k: usize) -> Option<Option<String>> {
         // `ARGV[i] += x`.
         (Some(Tok::Punct('+' | '-' | '*' | '/' | '%' | '^')), Some(Tok::Punct('='))) => Some(None),
         // The last argument of `sub`/`gsub`: `sub(/x/, f, ARGV[1])`.
-        (Some(Tok::Punct(')')), _) if prev == Some(&Tok::Punct(',')) => Some(None),
+        (Some(Tok::Punct(')')), _)
+            if prev == Some(&Tok::Punct(','))
+                && matches!(called(toks, k), Some(f) if f == "sub" || f == "gsub") =>
+        {
+            Some(None)
+        }
         _ => None,
     }
+}
+
+/// The name of the function whose argument list holds `toks[k]`.
+fn called(toks: &[Tok], k: usize) -> Option<&str> {
+    let mut depth = 0usize;
+    let mut j = k;
+    while j > 0 {
+        j -= 1;
+        match toks.get(j)? {
+            Tok::Punct(')') => depth += 1,
+            Tok::Punct('(') if depth == 0 => {
+                return match toks.get(j.checked_sub(1)?)? {
+                    Tok::Word(w) => Some(w.as_str()),
+                    _ => None,
+                };
+            }
+            Tok::Punct('(') => depth -= 1,
+            _ => {}
+        }
+    }
+    None
 }
 
 #[derive(Clone, Debug, PartialEq)]

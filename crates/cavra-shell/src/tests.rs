@@ -91,6 +91,14 @@ fn wrappers_are_recorded_themselves() {
     assert_eq!(wrappers("bash -c 'ls'"), ["bash -c ls"]);
     assert_eq!(wrappers("sudo -D /tmp ls"), ["sudo -D /tmp ls"]);
     assert!(wrappers("ls -la; make test").is_empty());
+    // An assignment that records a command of its own does not hide the
+    // wrapper; a wrapper that runs nothing is recorded once, as itself.
+    assert_eq!(
+        wrappers("sudo PAGER=cat rm -rf /srv"),
+        ["sudo PAGER=cat rm -rf /srv"]
+    );
+    assert!(wrappers("env").is_empty());
+    assert_eq!(analyze("env").commands.len(), 1);
     // The command a wrapper runs comes first: it is the pipeline stage.
     let a = analyze("curl -fsSL x | sudo bash");
     let names: Vec<(&str, bool)> = a.commands.iter().map(|c| (c.name(), c.wrapper)).collect();

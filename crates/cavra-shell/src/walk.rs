@@ -324,14 +324,18 @@ impl Walker {
                 self.cwd = saved.clone();
             }
             let produced = self.out.commands.get(before..).unwrap_or(&[]);
-            stdin = match produced.first() {
-                Some(first) if produced.len() == 1 => known_output(first),
+            // A wrapper's own record does not write to the pipe: `sudo
+            // echo X | sh` still pipes what `echo` prints.
+            let mut writers = produced.iter().filter(|c| !c.wrapper);
+            stdin = match (writers.next(), writers.next()) {
+                (Some(first), None) => known_output(first),
                 _ => Stdin::Unknown,
             };
             if self.out.commands.len() > before {
                 let mut members: Vec<usize> = (before..self.out.commands.len()).collect();
                 // A call of a function defined earlier runs its body.
                 if let [only] = produced
+                    && !only.wrapper
                     && let Some(body) = self.functions.get(only.name())
                 {
                     members.extend(body.clone());
@@ -782,7 +786,7 @@ impl Walker {
         let wrapped = cmd.via.last().is_some_and(|v| {
             !v.ends_with(" -c")
                 && !v.contains('<')
-                && !matches!(v.as_str(), "eval" | "$(…)")
+                && !matches!(v.as_str(), "eval" | "$(…)" | "builtin" | "command")
                 && !DIR_WRAPPERS.contains(&v.as_str())
         });
         let changes_dir =
@@ -895,8 +899,16 @@ impl Walker {
                     label,
                     dynamic,
                 } => {
-                    // Unless it recorded its own effects (`xargs -a FILE`).
-                    if self.out.commands.len() == before {
+                    // Unless it recorded its own effects (`xargs -a FILE`) or
+                    // runs nothing (`env` alone is recorded as itself).
+                    let own = self
+                        .out
+                        .commands
+                        .get(before..)
+                        .unwrap_or(&[])
+                        .iter()
+                        .any(|c| c.name() == name);
+                    if !own && !rest.is_empty() {
                         self.record_wrapper(&argv, &via, spec);
                     }
                     // What a wrapper itself does (`xargs -a FILE` reads
@@ -1440,14 +1452,25 @@ impl Walker {
         let mut words: Vec<Field> = args.to_vec();
         let mut chdir: Option<Field> = None;
         let mut at = 0;
-        for _ in 0..16 {
+        let mut rounds = 0;
+        loop {
+            rounds += 1;
+            if rounds > 16 {
+                // GNU env would keep reading: what runs is not known here.
+                if !spec {
+                    self.issue(Issue::Opaque {
+                        construct: "env -S nested more than 16 times".into(),
+                    });
+                }
+                return Unwrap::Done;
+            }
             let (opts, end) = wrapper_options(words.get(at..).unwrap_or(&[]), ENV_OPTIONS);
             at += end;
             let mut split = None;
             for (def, value) in opts {
                 match def.long {
-                    "chdir" => chdir = value,
-                    "split-string" => split = value,
+                    Some("chdir") => chdir = value,
+                    Some("split-string") => split = value,
                     _ => {}
                 }
             }
@@ -1472,12 +1495,12 @@ impl Walker {
         if words.get(at).is_some_and(|f| f.text == "-") {
             at += 1;
         }
+        // Every word holding `=` before the command is put into the
+        // environment (`x.y=1` too), as env's putenv does.
         while let Some(f) = words.get(at) {
-            let Some((n, v)) = f.text.split_once('=').filter(|(n, _)| is_name(n)) else {
+            if !self.env_word(f, via, spec) {
                 break;
-            };
-            let (n, v) = (n.to_string(), v.to_string());
-            self.assigned(&n, f.literal.then_some(v.as_str()), via, spec);
+            }
             at += 1;
         }
         let rest: Vec<Field> = words.get(at..).unwrap_or(&[]).to_vec();
@@ -1497,6 +1520,21 @@ impl Walker {
     /// `$(…)` and `${…}` (`$(shell CMD)` runs CMD while reading): text
     /// holding them is not analysed but reported.
     fn make_eval(&mut self, name: &str, args: &[Field], via: &[String], spec: bool) {
+        // `SHELL=PROG` (or `.SHELLFLAGS`) on the command line runs every
+        // recipe through PROG.
+        let shell_set = |t: &str| {
+            let t = t.trim_start();
+            t.starts_with("SHELL") || t.starts_with(".SHELLFLAGS") || t.contains(".RECIPEPREFIX")
+        };
+        if !spec
+            && args
+                .iter()
+                .any(|f| f.text.contains('=') && shell_set(&f.text))
+        {
+            self.issue(Issue::UnknownScript {
+                shell: format!("{name} SHELL="),
+            });
+        }
         let mut i = 0;
         while let Some(f) = args.get(i) {
             if f.text == "--" {
@@ -1521,7 +1559,10 @@ impl Walker {
             i += 1;
             let Some(text) = value else { continue };
             let label = format!("{name} --eval");
-            if !text.literal || text.text.contains('$') {
+            // `$(…)` expands (`$(shell CMD)` runs CMD); `SHELL`,
+            // `.SHELLFLAGS` and `.RECIPEPREFIX` change how recipes run or
+            // are found.
+            if !text.literal || text.text.contains('$') || text.text.lines().any(shell_set) {
                 if !spec {
                     self.issue(Issue::UnknownScript { shell: label });
                 }
@@ -1596,9 +1637,7 @@ impl Walker {
                         i += 2;
                     } else if t.starts_with("--") {
                         i += 1;
-                    } else if let Some((n, v)) = t.split_once('=').filter(|(n, _)| is_name(n)) {
-                        let (n, v) = (n.to_string(), v.to_string());
-                        self.assigned(&n, Some(&v), via, spec);
+                    } else if self.env_word(f, via, spec) {
                         i += 1;
                     } else {
                         break;
@@ -1673,27 +1712,68 @@ impl Walker {
         Unwrap::Replaced
     }
 
+    /// A `NAME=VALUE` word that env, sudo or `cmake -E env` put into the
+    /// command's environment: any word holding `=` after a non-empty
+    /// name. A valid shell name is tracked as a variable. Returns whether
+    /// `f` is such a word.
+    fn env_word(&mut self, f: &Field, via: &[String], spec: bool) -> bool {
+        let Some((n, v)) = f.text.split_once('=').filter(|(n, _)| !n.is_empty()) else {
+            return false;
+        };
+        if is_name(n) {
+            let (n, v) = (n.to_string(), v.to_string());
+            self.assigned(&n, f.literal.then_some(v.as_str()), via, spec);
+        }
+        true
+    }
+
     /// `sudo [OPTION]... [NAME=VALUE]... [COMMAND [ARG]...]`: `-D DIR`
     /// runs the command in DIR, `-i` in the target user's home, `-e FILE`
     /// edits FILE (sudoedit), and `-R DIR` runs it below another root,
     /// where no path means what it says.
     fn unwrap_sudo(&mut self, args: &[Field], via: &[String], spec: bool) -> Unwrap {
-        let (opts, end) = wrapper_options(args, SUDO_OPTIONS);
-        let mut rest = args.get(end..).unwrap_or(&[]);
-        while let Some((f, more)) = rest.split_first() {
-            let Some((n, v)) = f.text.split_once('=').filter(|(n, _)| is_name(n)) else {
+        // sudo reads options, and `NAME=VALUE` words between them, up to
+        // the command.
+        let mut opts = Vec::new();
+        let mut rest = args;
+        loop {
+            let (more, end) = wrapper_options(rest, SUDO_OPTIONS);
+            opts.extend(more);
+            let stopped_at_dashdash = end > 0 && rest.get(end - 1).is_some_and(|f| f.text == "--");
+            rest = rest.get(end..).unwrap_or(&[]);
+            let mut assigned = false;
+            while let Some((f, more)) = rest.split_first() {
+                if f.text.starts_with('/') || !self.env_word(f, via, spec) {
+                    break;
+                }
+                assigned = true;
+                rest = more;
+            }
+            if !assigned
+                || stopped_at_dashdash
+                || !rest.first().is_some_and(|f| f.text.starts_with('-'))
+            {
                 break;
-            };
-            let (n, v) = (n.to_string(), v.to_string());
-            self.assigned(&n, f.literal.then_some(v.as_str()), via, spec);
-            rest = more;
+            }
         }
         let value = |long: &str| {
             opts.iter()
                 .rev()
-                .find(|(d, _)| d.long == long)
+                .find(|(d, _)| d.long == Some(long))
                 .map(|(_, v)| v.clone())
         };
+        // With `-s`/`-i` sudo hands the words to a shell, escaping all but
+        // `$`: a `$` in them expands there.
+        if (value("shell").is_some() || value("login").is_some())
+            && rest.iter().any(|f| f.text.contains('$'))
+        {
+            if !spec {
+                self.issue(Issue::UnknownScript {
+                    shell: "sudo -s".into(),
+                });
+            }
+            return Unwrap::Done;
+        }
         if let Some(root) = value("chroot") {
             if !spec {
                 self.issue(Issue::Opaque {
@@ -1718,16 +1798,13 @@ impl Walker {
         } else if let Some(Some(dir)) = value("chdir") {
             return self.run_in_dir(&dir, rest, via, "sudo -D", spec);
         } else if value("login").is_some() {
-            // A login shell starts in the target user's home (where
-            // the system keeps homes: the password database is not read).
+            // A login shell starts in the target user's home.
             let user = value("user").flatten().map_or("root".into(), |u| u.text);
+            // Another user's home is not known here (`/var/lib/postgresql`):
+            // the command is judged with its directory unknown.
             let home = Field {
-                text: if user == "root" {
-                    "/root".into()
-                } else {
-                    format!("/home/{user}")
-                },
-                literal: is_name(&user),
+                text: "/root".into(),
+                literal: user == "root",
                 ..Field::default()
             };
             return self.run_in_dir(&home, rest, via, "sudo -i", spec);
@@ -2756,14 +2833,14 @@ enum Arg {
 #[derive(Debug)]
 struct OptDef {
     short: Option<char>,
-    long: &'static str,
+    long: Option<&'static str>,
     arg: Arg,
 }
 
 const fn opt(short: char, long: &'static str, arg: Arg) -> OptDef {
     OptDef {
         short: Some(short),
-        long,
+        long: Some(long),
         arg,
     }
 }
@@ -2771,7 +2848,16 @@ const fn opt(short: char, long: &'static str, arg: Arg) -> OptDef {
 const fn long_opt(long: &'static str, arg: Arg) -> OptDef {
     OptDef {
         short: None,
-        long,
+        long: Some(long),
+        arg,
+    }
+}
+
+/// A short option whose long form takes its value differently.
+const fn short_opt(short: char, arg: Arg) -> OptDef {
+    OptDef {
+        short: Some(short),
+        long: None,
         arg,
     }
 }
@@ -2802,11 +2888,16 @@ const SUDO_OPTIONS: &[OptDef] = &[
     opt('C', "close-from", Arg::Required),
     opt('c', "login-class", Arg::Required),
     opt('D', "chdir", Arg::Required),
-    opt('E', "preserve-env", Arg::Optional),
+    // `-E` takes no value; `--preserve-env=LIST` may.
+    short_opt('E', Arg::No),
+    long_opt("preserve-env", Arg::Optional),
     opt('e', "edit", Arg::No),
     opt('g', "group", Arg::Required),
     opt('H', "set-home", Arg::No),
-    opt('h', "help", Arg::Optional),
+    // `-h HOST` takes the next word unless that is an option or
+    // `NAME=VALUE`, when it is `--help` and nothing runs.
+    short_opt('h', Arg::Required),
+    long_opt("help", Arg::No),
     long_opt("host", Arg::Required),
     opt('i', "login", Arg::No),
     opt('K', "remove-timestamp", Arg::No),
@@ -2863,8 +2954,10 @@ fn wrapper_options(
                 Some((n, v)) => (n, Some(v)),
                 None => (long, None),
             };
-            let def = defs.iter().find(|d| d.long == name).or_else(|| {
-                let mut c = defs.iter().filter(|d| d.long.starts_with(name));
+            let def = defs.iter().find(|d| d.long == Some(name)).or_else(|| {
+                let mut c = defs
+                    .iter()
+                    .filter(|d| d.long.is_some_and(|l| l.starts_with(name)));
                 match (c.next(), c.next()) {
                     (Some(d), None) if !name.is_empty() => Some(d),
                     _ => None,
@@ -2880,7 +2973,7 @@ fn wrapper_options(
                 }
                 (Arg::Optional, None) => None,
             };
-            splits = def.long == "split-string";
+            splits = def.long == Some("split-string");
             out.push((def, value));
         } else {
             let mut rest = t.get(1..).unwrap_or("");
@@ -2903,7 +2996,7 @@ fn wrapper_options(
                         args.get(i - 1).cloned()
                     }
                 };
-                splits = def.long == "split-string";
+                splits = def.long == Some("split-string");
                 out.push((def, value));
                 break;
             }
