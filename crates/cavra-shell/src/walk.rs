@@ -1635,9 +1635,8 @@ impl Walker {
                         break;
                     } else if t == "--modify" {
                         i += 2;
-                    } else if t.starts_with("--") {
-                        i += 1;
-                    } else if self.env_word(f, via, spec) {
+                    } else if t.starts_with("--") || self.env_word(f, via, spec) {
+                        // `--unset=NAME`; `NAME=VALUE`.
                         i += 1;
                     } else {
                         break;
