@@ -969,42 +969,18 @@ impl Walker {
         spec: bool,
         extra_dynamic: usize,
     ) {
-        let program = argv.first().map(|f| f.text.clone()).unwrap_or_default();
-        let dynamic_args = extra_dynamic > 0 || argv.iter().skip(1).any(|f| !f.literal);
-        let glob_args = argv.iter().skip(1).any(|f| f.glob);
-        let mut texts: Vec<String> = argv.into_iter().map(|f| f.text).collect();
-        if let Some(first) = texts.first_mut() {
-            *first = basename(first).to_string();
-        }
-        self.push(SimpleCommand {
-            argv: texts,
-            program,
-            via,
-            redirects,
-            dynamic_args,
-            glob_args,
-            speculative: spec,
-            ..SimpleCommand::default()
-        });
+        let mut cmd = simple_command(argv, via, spec);
+        cmd.redirects = redirects;
+        cmd.dynamic_args |= extra_dynamic > 0;
+        self.push(cmd);
     }
 
     /// The wrapper or shell `argv` itself, with the command it runs among
     /// its words ([`SimpleCommand::wrapper`]).
     fn record_wrapper(&mut self, argv: &[Field], via: &[String], spec: bool) {
-        let mut texts: Vec<String> = argv.iter().map(|f| f.text.clone()).collect();
-        if let Some(first) = texts.first_mut() {
-            *first = basename(first).to_string();
-        }
-        self.push(SimpleCommand {
-            argv: texts,
-            program: argv.first().map(|f| f.text.clone()).unwrap_or_default(),
-            via: via.to_vec(),
-            dynamic_args: argv.iter().skip(1).any(|f| !f.literal),
-            glob_args: argv.iter().skip(1).any(|f| f.glob),
-            speculative: spec,
-            wrapper: true,
-            ..SimpleCommand::default()
-        });
+        let mut cmd = simple_command(argv.to_vec(), via.to_vec(), spec);
+        cmd.wrapper = true;
+        self.push(cmd);
     }
 
     fn unwrap(
@@ -2810,6 +2786,26 @@ fn option_spelling<'a>(t: &'a str, opt: &str) -> Option<Spelt<'a>> {
     t.strip_prefix(opt)
         .and_then(|v| v.strip_prefix('='))
         .map(Spelt::Joined)
+}
+
+/// The command `argv` (its program named by basename), run via `via`.
+fn simple_command(argv: Vec<Field>, via: Vec<String>, spec: bool) -> SimpleCommand {
+    let program = argv.first().map(|f| f.text.clone()).unwrap_or_default();
+    let dynamic_args = argv.iter().skip(1).any(|f| !f.literal);
+    let glob_args = argv.iter().skip(1).any(|f| f.glob);
+    let mut texts: Vec<String> = argv.into_iter().map(|f| f.text).collect();
+    if let Some(first) = texts.first_mut() {
+        *first = basename(first).to_string();
+    }
+    SimpleCommand {
+        argv: texts,
+        program,
+        via,
+        dynamic_args,
+        glob_args,
+        speculative: spec,
+        ..SimpleCommand::default()
+    }
 }
 
 /// The labels of wrappers that run a command in another directory
