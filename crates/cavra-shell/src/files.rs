@@ -1019,7 +1019,13 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
                 _ if args.iter().any(|a| matches!(*a, "build" | "bud")) => &["-o", "--output"],
                 _ => &[],
             };
-            for v in option_values(&args, opts) {
+            for (o, v) in getopt(&args, opts, &[]).values {
+                // Go's flag parsing also takes `-o=VALUE`.
+                let v = if o.len() == 2 {
+                    v.strip_prefix('=').unwrap_or(v)
+                } else {
+                    v
+                };
                 let (dest, tree) = match v.split(',').find_map(|kv| kv.strip_prefix("dest=")) {
                     Some(d) => (d, !v.contains("type=tar")),
                     None if v.contains('=') => continue,
@@ -1896,38 +1902,6 @@ fn getopt<'a>(args: &[&'a str], value_opts: &[&'a str], optional: &[char]) -> Ge
         i += 1;
     }
     g
-}
-
-/// The values of the options `opts` (`--opt VALUE`, `--opt=VALUE`, and
-/// `-oVALUE` for a short one), up to `--`.
-fn option_values<'a>(args: &[&'a str], opts: &[&str]) -> Vec<&'a str> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while let Some(a) = args.get(i) {
-        if *a == "--" {
-            break;
-        }
-        for o in opts {
-            if a == o {
-                out.extend(args.get(i + 1).copied());
-                i += 1;
-            } else if let Some(v) = a.strip_prefix(o) {
-                if let Some(v) = v.strip_prefix('=').filter(|_| o.starts_with("--")) {
-                    out.push(v);
-                } else if o.len() == 2 && !o.starts_with("--") && !v.is_empty() {
-                    // Go's flag parsing also takes `-o=VALUE`.
-                    out.push(v.strip_prefix('=').unwrap_or(v));
-                } else {
-                    continue;
-                }
-            } else {
-                continue;
-            }
-            break;
-        }
-        i += 1;
-    }
-    out
 }
 
 /// Devices that are streams, not storage: reading or writing them changes
