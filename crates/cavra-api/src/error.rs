@@ -149,6 +149,18 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
                 "query parameters may not contain a NUL character (%00)",
             ));
         }
+        // No documented parameter takes several values. A repeated one
+        // used to be read three ways (first wins, last wins, or both as
+        // filters); it is now refused, naming it.
+        let mut seen = std::collections::HashSet::new();
+        for (k, _) in &pairs {
+            if !seen.insert(k.as_str()) {
+                return Err(ApiError::field(
+                    k,
+                    "is given more than once; give each query parameter once",
+                ));
+            }
+        }
         Ok(Params(pairs))
     }
 }

@@ -800,6 +800,28 @@ async fn bad_input_is_rejected_cleanly(t: TestServer) {
     let (s, v) = t.get("/agents?colour=blue").await;
     assert_eq!(s, 400);
     assert!(detail(&v).starts_with("colour"));
+    // Regression: a repeated parameter was read three ways (a second
+    // `agent_id` ANDed, a second `limit` won, a second `retention_days`
+    // lost). Every route now refuses it, naming it.
+    for p in [
+        "/decisions?agent_id=a&agent_id=b",
+        "/decisions?limit=5&limit=50",
+        "/sessions?state=active&limit=2&state=failed",
+        "/operations/retention-plan?retention_days=30&retention_days=1",
+        "/risk/events?severity=high&severity=low",
+    ] {
+        let (s, v) = t.get(p).await;
+        assert_eq!(s, 400, "{p}: {v}");
+        let name = p
+            .split(['?', '&'])
+            .nth(1)
+            .and_then(|kv| kv.split('=').next());
+        let name = name.unwrap_or_default();
+        assert!(
+            detail(&v).starts_with(name) && detail(&v).contains("more than once"),
+            "{p}: {v}"
+        );
+    }
     // Path traversal in ids.
     for p in [
         "/decisions/..%2F..%2Fetc%2Fpasswd",

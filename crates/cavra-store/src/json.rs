@@ -268,11 +268,14 @@ impl JsonStore {
             if let Some(r) = s.get(kind, &id) {
                 return Some(canonical(Value::Object(r.clone())));
             }
+            // Several records may share the name: the one with the
+            // smallest key (bytewise), as the SQL backends pick it.
             let alt = spec.alt_key?;
             let c = s.collections.get(&kind)?;
             c.records
                 .iter()
-                .find(|r| text(r, alt).as_deref() == Some(id.as_str()))
+                .filter(|r| text(r, alt).as_deref() == Some(id.as_str()))
+                .min_by(|a, b| text(a, spec.key).cmp(&text(b, spec.key)))
                 .map(|r| canonical(Value::Object(r.clone())))
         })
         .await

@@ -723,6 +723,24 @@ async fn mcp_servers(s: Stores) {
         let (items, _) = list(&s, Kind::McpServer, &params).await;
         assert_eq!(ids(&items, "server_id"), want, "{params:?}");
     }
+    // Regression: two servers sharing a name. Every backend answers with
+    // the one whose key sorts first, whatever the order they were stored
+    // in (the JSON backend used to answer with the first stored).
+    for id in ["shared-z", "shared-a"] {
+        s.put(
+            Kind::McpServer,
+            &json!({"server_id": id, "name": "Shared Server"}),
+        )
+        .await
+        .unwrap();
+    }
+    assert_eq!(
+        s.get(Kind::McpServer, "Shared Server")
+            .await
+            .unwrap()
+            .unwrap()["server_id"],
+        "shared-a"
+    );
     assert_eq!(
         invalid_field(
             s.put(Kind::McpServer, &json!({"trust_tier": "trusted"}))
