@@ -148,6 +148,7 @@ WRAPPERS = [
     "timeout 5 sudo {}",
     "nohup nice -n 5 {}",
     "xargs -a /dev/null {}",
+    "strace -f {}",
 ]
 # Wrappers whose command is one shell-quoted string.
 STRING_WRAPPERS = [
@@ -156,6 +157,7 @@ STRING_WRAPPERS = [
     "runuser -u root -- sh -c {}",
     "watch -n 1 {}",
     "parallel ::: {}",
+    "script -qc {} /dev/null",
 ]
 # Wrappers that take the program and its arguments apart.
 SPLIT_WRAPPERS = [
@@ -391,6 +393,22 @@ OPTION_BORNE = [
     ("make -E 'x: ; cat .env' x", "block"),
     ("awk 'BEGIN{ARGV[1]=\".env\"} {print}' x", "block"),
     ("awk 'BEGIN{ARGV[ARGC++]=\".env\"} {print}'", "block"),
+    # Tracing, timing and namespace wrappers: what they run, and the files
+    # their own options write.
+    ("env time -o .github/workflows/ci.yml ls", "block"),
+    ("env time -ao /tmp/t rm -rf /", "block"),
+    ("strace -f -o /tmp/trace rm -rf /", "block"),
+    ("strace -o '|cat .env' ls", "block"),
+    ("strace -p 1 ls", "require_approval"),
+    ("ltrace -o .github/workflows/ci.yml ls", "block"),
+    ("valgrind --log-file=.github/workflows/ci.yml ls", "block"),
+    ("valgrind -q cat .env", "block"),
+    ("script -qc 'rm -rf ~' /dev/null", "block"),
+    ("script -q -c ls .github/workflows/ci.yml", "block"),
+    ("unshare -r terraform destroy -auto-approve", "block"),
+    ("unshare -w ~/.aws cat credentials", "block"),
+    ("unshare -R /mnt cat etc/shadow", "require_approval"),
+    ("nsenter -t 1 -m kubectl delete namespace prod", "block"),
 ]
 
 
@@ -636,6 +654,8 @@ def benign():
               "n=5; echo $((n + 1))", "for ((i=0; i<3; i++)); do echo $i; done",
               "a=(one two three); echo ${a[1]}", "msg='run $(date) now'; echo \"$msg\"",
               "case \"$1\" in start) echo go;; *) echo no;; esac", "let n=2+3",
+              "strace -c ls -la", "strace -f -o /tmp/trace.txt cargo test", "valgrind -q ls",
+              "script -qc 'cargo test' /tmp/session.log", "env time -v cargo build",
               ]:
         add("shell", t)
     for i in range(1, 61):

@@ -1024,10 +1024,18 @@ impl Walker {
                 inner(rest.get(1..).unwrap_or(&[]), name)
             }
             "stdbuf" => inner(skip_opts(args, &["-i", "-o", "-e"]), "stdbuf"),
-            "time" => inner(
-                skip_opts(args, &["-f", "-o", "--format", "--output"]),
-                "time",
-            ),
+            "time" => self.unwrap_table(args, TIME_OPTIONS, name, via, spec),
+            "strace" | "ltrace" => {
+                let defs = if name == "strace" {
+                    STRACE_OPTIONS
+                } else {
+                    LTRACE_OPTIONS
+                };
+                self.unwrap_table(args, defs, name, via, spec)
+            }
+            "valgrind" => self.unwrap_valgrind(args, via, spec),
+            "script" => self.unwrap_script(args, via, spec),
+            "unshare" | "nsenter" => self.unwrap_namespace(name, argv, via, spec),
             "timeout" => {
                 let rest = skip_opts(args, &["-s", "-k", "--signal", "--kill-after"]);
                 inner(rest.get(1..).unwrap_or(&[]), "timeout")
@@ -1417,6 +1425,200 @@ impl Walker {
                 Unwrap::Done
             }
             _ => Unwrap::Done,
+        }
+    }
+
+    /// A file a wrapper's own option writes (`time -o FILE`), recorded
+    /// as a command that is only that redirection.
+    fn own_access(&mut self, mode: FileMode, file: &Field, via: &[String], spec: bool) {
+        self.push(SimpleCommand {
+            redirects: vec![Redirect {
+                mode,
+                path: file.text.clone(),
+                literal: file.literal && !file.glob,
+            }],
+            via: via.to_vec(),
+            speculative: spec,
+            ..SimpleCommand::default()
+        });
+    }
+
+    /// A tracing or timing wrapper read with its option table
+    /// ([`wrapper_options`]): `time`, `strace`, `ltrace`. Its `-o FILE`
+    /// (`--output`) writes FILE; strace's `-o '|CMD'` (or `'!CMD'`) pipes
+    /// the trace into the shell command CMD. The command after its options
+    /// runs. Attaching to another process (`-p PID`), which can read that
+    /// process's memory and system calls, makes the whole line the command.
+    fn unwrap_table(
+        &mut self,
+        args: &[Field],
+        defs: &'static [OptDef],
+        label: &str,
+        via: &[String],
+        spec: bool,
+    ) -> Unwrap {
+        let (opts, end) = wrapper_options(args, defs);
+        let mut attaches = false;
+        for (def, value) in opts {
+            attaches |= def.short == Some('p') && label != "time";
+            let Some(file) = value.filter(|_| def.long == Some("output")) else {
+                continue;
+            };
+            match file
+                .text
+                .strip_prefix(['|', '!'])
+                .filter(|_| label == "strace")
+            {
+                Some(line) => {
+                    if !file.literal && !spec {
+                        self.issue(Issue::UnknownScript {
+                            shell: "strace -o |".into(),
+                        });
+                    }
+                    self.nested(line, via, "strace -o |", spec);
+                }
+                None => self.own_access(FileMode::Write, &file, via, spec),
+            }
+        }
+        if attaches {
+            return Unwrap::Done;
+        }
+        Unwrap::Inner {
+            rest: args.get(end..).unwrap_or(&[]).to_vec(),
+            label: label.to_string(),
+            dynamic: false,
+        }
+    }
+
+    /// `valgrind [--OPTION=VALUE]... PROGRAM [ARG]...`: every option is one
+    /// word. Its output files (`--log-file`, `--xml-file`,
+    /// `--massif-out-file`, …) are written, `--suppressions` files read;
+    /// `%q{VAR}` in a file name is an environment variable.
+    fn unwrap_valgrind(&mut self, args: &[Field], via: &[String], spec: bool) -> Unwrap {
+        let mut at = 0;
+        while let Some(f) = args.get(at) {
+            if !f.text.starts_with('-') {
+                break;
+            }
+            at += 1;
+            let Some((name, value)) = f.text.strip_prefix("--").and_then(|l| l.split_once('='))
+            else {
+                continue;
+            };
+            let mode = if name == "suppressions" {
+                FileMode::Read
+            } else if name.ends_with("-file") {
+                FileMode::Write
+            } else {
+                continue;
+            };
+            let file = Field {
+                text: value.to_string(),
+                literal: f.literal && !value.contains("%q"),
+                ..f.clone()
+            };
+            self.own_access(mode, &file, via, spec);
+        }
+        Unwrap::Inner {
+            rest: args.get(at..).unwrap_or(&[]).to_vec(),
+            label: "valgrind".into(),
+            dynamic: false,
+        }
+    }
+
+    /// `script [OPTION]... [FILE]` (util-linux): records a terminal
+    /// session into FILE (`typescript` when neither FILE nor an `-O`/`-B`
+    /// log is named) and the `-I`/`-O`/`-B`/`-T` logs; `-c CMD` runs the
+    /// shell command CMD. Without `-c` it starts an interactive shell.
+    fn unwrap_script(&mut self, args: &[Field], via: &[String], spec: bool) -> Unwrap {
+        let (opts, end) = wrapper_options(args, SCRIPT_OPTIONS);
+        let mut command = None;
+        let mut output_log = false;
+        for (def, value) in opts {
+            match def.long {
+                Some("command") => command = value,
+                Some(log @ ("log-io" | "log-out" | "log-in" | "log-timing" | "timing")) => {
+                    output_log |= matches!(log, "log-io" | "log-out");
+                    if let Some(file) = value {
+                        self.own_access(FileMode::Write, &file, via, spec);
+                    }
+                }
+                _ => {}
+            }
+        }
+        match args.get(end) {
+            Some(file) => self.own_access(FileMode::Write, file, via, spec),
+            None if !output_log => {
+                let default = Field {
+                    text: "typescript".into(),
+                    literal: true,
+                    ..Field::default()
+                };
+                self.own_access(FileMode::Write, &default, via, spec);
+            }
+            None => {}
+        }
+        let Some(command) = command else {
+            return Unwrap::Done;
+        };
+        if !command.literal && !spec {
+            self.issue(Issue::UnknownScript {
+                shell: "script -c".into(),
+            });
+        }
+        self.nested(&command.text, via, "script -c", spec);
+        Unwrap::Replaced
+    }
+
+    /// `unshare [OPTION]... [PROGRAM [ARG]...]` and `nsenter`: the program
+    /// runs in new or another process's namespaces. `unshare -w DIR` runs
+    /// it in DIR. A new root (`unshare -R`, `nsenter -r`) or another
+    /// process's directory (`nsenter -w`) puts its paths somewhere this
+    /// analysis cannot see.
+    ///
+    /// Both are also judged as commands of their own (so a pack that does
+    /// not name them asks for review), besides the program they run.
+    fn unwrap_namespace(
+        &mut self,
+        name: &str,
+        argv: &[Field],
+        via: &[String],
+        spec: bool,
+    ) -> Unwrap {
+        let args = argv.get(1..).unwrap_or(&[]);
+        let unshare = name == "unshare";
+        let defs = if unshare {
+            UNSHARE_OPTIONS
+        } else {
+            NSENTER_OPTIONS
+        };
+        let (opts, end) = wrapper_options(args, defs);
+        let rest = args.get(end..).unwrap_or(&[]);
+        let mut dir = None;
+        for (def, value) in opts {
+            match def.long {
+                Some("wd") if unshare => dir = value,
+                Some(opt @ ("root" | "wd" | "wdns")) => {
+                    if !spec {
+                        self.issue(Issue::Opaque {
+                            construct: format!("{name} --{opt}"),
+                        });
+                    }
+                    return Unwrap::Done;
+                }
+                _ => {}
+            }
+        }
+        if rest.is_empty() {
+            return Unwrap::Done;
+        }
+        if let Some(dir) = dir {
+            let ran = self.run_in_dir(&dir, rest, via, "unshare -w", spec);
+            self.record(argv.to_vec(), Vec::new(), via.to_vec(), spec, 0);
+            return ran;
+        }
+        Unwrap::Also {
+            extra: vec![(rest.to_vec(), name.to_string())],
         }
     }
 
@@ -2811,7 +3013,13 @@ fn simple_command(argv: Vec<Field>, via: Vec<String>, spec: bool) -> SimpleComma
 /// The labels of wrappers that run a command in another directory
 /// ([`Walker::run_in_dir`]): the `cd` of their nested script changes the
 /// directory, where `env cd` or `sudo cd` would not.
-const DIR_WRAPPERS: &[&str] = &["env -C", "sudo -D", "sudo -i", "cmake -E chdir"];
+const DIR_WRAPPERS: &[&str] = &[
+    "env -C",
+    "sudo -D",
+    "sudo -i",
+    "cmake -E chdir",
+    "unshare -w",
+];
 
 /// How an option takes its value.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -2912,6 +3120,212 @@ const SUDO_OPTIONS: &[OptDef] = &[
     opt('u', "user", Arg::Required),
     opt('V', "version", Arg::No),
     opt('v', "validate", Arg::No),
+];
+
+/// GNU time 1.9 (`+af:o:pqvV`).
+const TIME_OPTIONS: &[OptDef] = &[
+    opt('a', "append", Arg::No),
+    opt('f', "format", Arg::Required),
+    opt('o', "output", Arg::Required),
+    opt('p', "portability", Arg::No),
+    opt('q', "quiet", Arg::No),
+    opt('v', "verbose", Arg::No),
+    opt('V', "version", Arg::No),
+    long_opt("help", Arg::No),
+];
+
+/// ltrace 0.7 (`+cfhiLrStTVa:A:D:e:F:l:n:o:p:s:u:w:x:X:`).
+const LTRACE_OPTIONS: &[OptDef] = &[
+    opt('a', "align", Arg::Required),
+    short_opt('A', Arg::Required),
+    opt('b', "no-signals", Arg::No),
+    short_opt('c', Arg::No),
+    opt('C', "demangle", Arg::No),
+    opt('D', "debug", Arg::Required),
+    short_opt('e', Arg::Required),
+    short_opt('f', Arg::No),
+    opt('F', "config", Arg::Required),
+    opt('h', "help", Arg::No),
+    short_opt('i', Arg::No),
+    short_opt('L', Arg::No),
+    opt('l', "library", Arg::Required),
+    opt('n', "indent", Arg::Required),
+    opt('o', "output", Arg::Required),
+    short_opt('p', Arg::Required),
+    short_opt('r', Arg::No),
+    short_opt('s', Arg::Required),
+    short_opt('S', Arg::No),
+    short_opt('t', Arg::No),
+    short_opt('T', Arg::No),
+    short_opt('u', Arg::Required),
+    opt('V', "version", Arg::No),
+    opt('w', "where", Arg::Required),
+    short_opt('x', Arg::Required),
+    short_opt('X', Arg::Required),
+];
+
+/// strace 6 (`+a:Ab:cCdDe:E:fFhiI:kno:O:p:P:qrs:S:tTu:U:vVwxX:yYzZ`).
+/// Short options whose long form takes an optional value take none.
+const STRACE_OPTIONS: &[OptDef] = &[
+    opt('a', "columns", Arg::Required),
+    opt('A', "output-append-mode", Arg::No),
+    opt('b', "detach-on", Arg::Required),
+    opt('c', "summary-only", Arg::No),
+    opt('C', "summary", Arg::No),
+    opt('d', "debug", Arg::No),
+    short_opt('D', Arg::No),
+    long_opt("daemonize", Arg::Optional),
+    short_opt('e', Arg::Required),
+    opt('E', "env", Arg::Required),
+    opt('f', "follow-forks", Arg::No),
+    short_opt('F', Arg::No),
+    opt('h', "help", Arg::No),
+    opt('i', "instruction-pointer", Arg::No),
+    opt('I', "interruptible", Arg::Required),
+    opt('k', "stack-trace", Arg::No),
+    opt('n', "syscall-number", Arg::No),
+    opt('o', "output", Arg::Required),
+    opt('O', "summary-syscall-overhead", Arg::Required),
+    opt('p', "attach", Arg::Required),
+    opt('P', "trace-path", Arg::Required),
+    short_opt('q', Arg::No),
+    short_opt('r', Arg::No),
+    opt('s', "string-limit", Arg::Required),
+    opt('S', "summary-sort-by", Arg::Required),
+    short_opt('t', Arg::No),
+    short_opt('T', Arg::No),
+    opt('u', "user", Arg::Required),
+    opt('U', "summary-columns", Arg::Required),
+    opt('v', "no-abbrev", Arg::No),
+    opt('V', "version", Arg::No),
+    opt('w', "summary-wall-clock", Arg::No),
+    short_opt('x', Arg::No),
+    opt('X', "const-print-style", Arg::Required),
+    short_opt('y', Arg::No),
+    short_opt('Y', Arg::No),
+    opt('z', "successful-only", Arg::No),
+    opt('Z', "failed-only", Arg::No),
+    long_opt("trace", Arg::Required),
+    long_opt("trace-fds", Arg::Required),
+    long_opt("signal", Arg::Required),
+    long_opt("status", Arg::Required),
+    long_opt("abbrev", Arg::Required),
+    long_opt("verbose", Arg::Required),
+    long_opt("raw", Arg::Required),
+    long_opt("read", Arg::Required),
+    long_opt("write", Arg::Required),
+    long_opt("fault", Arg::Required),
+    long_opt("inject", Arg::Required),
+    long_opt("kvm", Arg::Required),
+    long_opt("decode-pids", Arg::Required),
+    long_opt("argv0", Arg::Required),
+    long_opt("syscall-limit", Arg::Required),
+    long_opt("stack-trace-frame-limit", Arg::Required),
+    long_opt("quiet", Arg::Optional),
+    long_opt("silent", Arg::Optional),
+    long_opt("relative-timestamps", Arg::Optional),
+    long_opt("absolute-timestamps", Arg::Optional),
+    long_opt("timestamps", Arg::Optional),
+    long_opt("syscall-times", Arg::Optional),
+    long_opt("strings-in-hex", Arg::Optional),
+    long_opt("decode-fds", Arg::Optional),
+    long_opt("secontext", Arg::Optional),
+    long_opt("tips", Arg::Optional),
+    long_opt("output-separately", Arg::No),
+    long_opt("seccomp-bpf", Arg::No),
+    long_opt("kill-on-exit", Arg::No),
+    long_opt("pidns-translation", Arg::No),
+];
+
+/// script, util-linux 2.38 (`+aB:c:eE:fI:O:o:qm:T:t::Vh`).
+const SCRIPT_OPTIONS: &[OptDef] = &[
+    opt('a', "append", Arg::No),
+    opt('B', "log-io", Arg::Required),
+    opt('c', "command", Arg::Required),
+    opt('e', "return", Arg::No),
+    opt('E', "echo", Arg::Required),
+    opt('f', "flush", Arg::No),
+    long_opt("force", Arg::No),
+    opt('I', "log-in", Arg::Required),
+    opt('O', "log-out", Arg::Required),
+    opt('o', "output-limit", Arg::Required),
+    opt('q', "quiet", Arg::No),
+    opt('m', "logging-format", Arg::Required),
+    opt('T', "log-timing", Arg::Required),
+    opt('t', "timing", Arg::Optional),
+    opt('V', "version", Arg::No),
+    opt('h', "help", Arg::No),
+];
+
+/// unshare, util-linux 2.38 (`+fhVmuinpCTUl:rR:w:S:G:c`). The namespace
+/// options take a file only in their long, joined form.
+const UNSHARE_OPTIONS: &[OptDef] = &[
+    short_opt('m', Arg::No),
+    long_opt("mount", Arg::Optional),
+    short_opt('u', Arg::No),
+    long_opt("uts", Arg::Optional),
+    short_opt('i', Arg::No),
+    long_opt("ipc", Arg::Optional),
+    short_opt('n', Arg::No),
+    long_opt("net", Arg::Optional),
+    short_opt('p', Arg::No),
+    long_opt("pid", Arg::Optional),
+    short_opt('U', Arg::No),
+    long_opt("user", Arg::Optional),
+    short_opt('C', Arg::No),
+    long_opt("cgroup", Arg::Optional),
+    short_opt('T', Arg::No),
+    long_opt("time", Arg::Optional),
+    opt('f', "fork", Arg::No),
+    long_opt("kill-child", Arg::Optional),
+    long_opt("mount-proc", Arg::Optional),
+    long_opt("mount-binfmt", Arg::Optional),
+    long_opt("map-user", Arg::Required),
+    long_opt("map-group", Arg::Required),
+    long_opt("map-users", Arg::Required),
+    long_opt("map-groups", Arg::Required),
+    long_opt("map-auto", Arg::No),
+    opt('r', "map-root-user", Arg::No),
+    opt('c', "map-current-user", Arg::No),
+    long_opt("propagation", Arg::Required),
+    long_opt("setgroups", Arg::Required),
+    long_opt("keep-caps", Arg::No),
+    opt('R', "root", Arg::Required),
+    opt('w', "wd", Arg::Required),
+    opt('S', "setuid", Arg::Required),
+    opt('G', "setgid", Arg::Required),
+    opt('l', "load-interp", Arg::Required),
+    long_opt("monotonic", Arg::Required),
+    long_opt("boottime", Arg::Required),
+    opt('h', "help", Arg::No),
+    opt('V', "version", Arg::No),
+];
+
+/// nsenter, util-linux 2.38 (`+ahVt:m::u::i::n::p::C::U::T::S:G:r::w::W::ecFZ`).
+const NSENTER_OPTIONS: &[OptDef] = &[
+    opt('a', "all", Arg::No),
+    opt('t', "target", Arg::Required),
+    opt('m', "mount", Arg::Optional),
+    opt('u', "uts", Arg::Optional),
+    opt('i', "ipc", Arg::Optional),
+    opt('n', "net", Arg::Optional),
+    opt('p', "pid", Arg::Optional),
+    opt('C', "cgroup", Arg::Optional),
+    opt('U', "user", Arg::Optional),
+    opt('T', "time", Arg::Optional),
+    opt('S', "setuid", Arg::Required),
+    opt('G', "setgid", Arg::Required),
+    long_opt("preserve-credentials", Arg::No),
+    long_opt("keep-caps", Arg::No),
+    opt('r', "root", Arg::Optional),
+    opt('w', "wd", Arg::Optional),
+    opt('W', "wdns", Arg::Required),
+    opt('e', "env", Arg::No),
+    opt('F', "no-fork", Arg::No),
+    opt('Z', "follow-context", Arg::No),
+    opt('c', "join-cgroup", Arg::No),
+    opt('h', "help", Arg::No),
+    opt('V', "version", Arg::No),
 ];
 
 /// A wrapper's own options, read the way getopt_long reads them for a
