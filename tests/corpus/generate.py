@@ -409,6 +409,13 @@ OPTION_BORNE = [
     ("unshare -w ~/.aws cat credentials", "block"),
     ("unshare -R /mnt cat etc/shadow", "require_approval"),
     ("nsenter -t 1 -m kubectl delete namespace prod", "block"),
+    ("env time --output-file=.github/workflows/ci.yml true", "block"),
+    ("strace --signals none terraform destroy -auto-approve", "block"),
+    ("strace -p 1 rm -rf ~", "block"),
+    ("script /dev/null -c 'rm -rf /'", "block"),
+    ("script -q /dev/null rm -rf ~", "block"),
+    ("strace -E LD_PRELOAD=/tmp/x.so ls", "require_approval"),
+    ("unshare -R /mnt terraform destroy -auto-approve", "block"),
 ]
 
 

@@ -116,6 +116,8 @@ const CODE_VARS: &[&str] = &[
     "RUBYOPT",
     "PYTHONSTARTUP",
     "GIT_ALLOW_PROTOCOL",
+    // valgrind reads options from it: output files, tools, suppressions.
+    "VALGRIND_OPTS",
 ];
 
 /// Whether a git configuration key names a command git runs through a
@@ -1428,27 +1430,60 @@ impl Walker {
         }
     }
 
-    /// A file a wrapper's own option writes (`time -o FILE`), recorded
-    /// as a command that is only that redirection.
+    /// A file a wrapper's own option reads or writes (`time -o FILE`),
+    /// recorded as a command that is only that redirection.
     fn own_access(&mut self, mode: FileMode, file: &Field, via: &[String], spec: bool) {
+        let mut redirects = Vec::new();
+        push_redirect(&mut redirects, mode, std::slice::from_ref(file));
         self.push(SimpleCommand {
-            redirects: vec![Redirect {
-                mode,
-                path: file.text.clone(),
-                literal: file.literal && !file.glob,
-            }],
+            redirects,
             via: via.to_vec(),
             speculative: spec,
             ..SimpleCommand::default()
         });
     }
 
+    /// A shell command line given as one option value (`script -c CMD`,
+    /// `strace -o '|CMD'`): analysed as a nested script; a value that is
+    /// not a plain literal is reported as an unknown script.
+    fn option_script(
+        &mut self,
+        text: &str,
+        literal: bool,
+        via: &[String],
+        label: &str,
+        spec: bool,
+    ) {
+        if !literal && !spec {
+            self.issue(Issue::UnknownScript {
+                shell: label.to_string(),
+            });
+        }
+        self.nested(text, via, label, spec);
+    }
+
+    /// An option missing from a wrapper's table ([`UNKNOWN_OPTION`]): the
+    /// program may take the next word as its value, so which word is the
+    /// command is a guess, and the line needs review.
+    fn unknown_option(&mut self, program: &str, word: Option<&Field>, spec: bool) {
+        if !spec {
+            self.issue(Issue::Opaque {
+                construct: format!(
+                    "{program} option {}",
+                    word.map(|w| w.text.as_str()).unwrap_or_default()
+                ),
+            });
+        }
+    }
+
     /// A tracing or timing wrapper read with its option table
     /// ([`wrapper_options`]): `time`, `strace`, `ltrace`. Its `-o FILE`
-    /// (`--output`) writes FILE; strace's `-o '|CMD'` (or `'!CMD'`) pipes
-    /// the trace into the shell command CMD. The command after its options
-    /// runs. Attaching to another process (`-p PID`), which can read that
-    /// process's memory and system calls, makes the whole line the command.
+    /// (`--output`, time's `--output-file`) writes FILE; strace's
+    /// `-o '|CMD'` (or `'!CMD'`) pipes the trace into the shell command
+    /// CMD, and its `-E VAR=VAL` sets the command's environment as `env`
+    /// does. The command after the options runs. Attaching to another
+    /// process as well (`-p PID`), which reads that process's memory and
+    /// system calls, makes the whole line a command of its own too.
     fn unwrap_table(
         &mut self,
         args: &[Field],
@@ -1458,10 +1493,21 @@ impl Walker {
         spec: bool,
     ) -> Unwrap {
         let (opts, end) = wrapper_options(args, defs);
+        let rest = args.get(end..).unwrap_or(&[]).to_vec();
         let mut attaches = false;
         for (def, value) in opts {
+            if is_unknown(def) {
+                self.unknown_option(label, value.as_ref(), spec);
+                continue;
+            }
             attaches |= def.short == Some('p') && label != "time";
-            let Some(file) = value.filter(|_| def.long == Some("output")) else {
+            if def.short == Some('E') && label == "strace" {
+                if let Some(v) = &value {
+                    self.env_word(v, via, spec);
+                }
+                continue;
+            }
+            let Some(file) = value.filter(|_| def.short == Some('o')) else {
                 continue;
             };
             match file
@@ -1469,22 +1515,17 @@ impl Walker {
                 .strip_prefix(['|', '!'])
                 .filter(|_| label == "strace")
             {
-                Some(line) => {
-                    if !file.literal && !spec {
-                        self.issue(Issue::UnknownScript {
-                            shell: "strace -o |".into(),
-                        });
-                    }
-                    self.nested(line, via, "strace -o |", spec);
-                }
+                Some(line) => self.option_script(line, file.literal, via, "strace -o |", spec),
                 None => self.own_access(FileMode::Write, &file, via, spec),
             }
         }
-        if attaches {
-            return Unwrap::Done;
+        if attaches && !rest.is_empty() {
+            return Unwrap::Also {
+                extra: vec![(rest, label.to_string())],
+            };
         }
         Unwrap::Inner {
-            rest: args.get(end..).unwrap_or(&[]).to_vec(),
+            rest,
             label: label.to_string(),
             dynamic: false,
         }
@@ -1529,24 +1570,46 @@ impl Walker {
     /// `script [OPTION]... [FILE]` (util-linux): records a terminal
     /// session into FILE (`typescript` when neither FILE nor an `-O`/`-B`
     /// log is named) and the `-I`/`-O`/`-B`/`-T` logs; `-c CMD` runs the
-    /// shell command CMD. Without `-c` it starts an interactive shell.
+    /// shell command CMD. util-linux reads options after FILE too
+    /// (`script out.log -c CMD`). BSD and macOS `script [-q] FILE CMD…` run
+    /// the words after FILE as a command, so those are analysed as well
+    /// (util-linux rejects them). Without a command it starts an
+    /// interactive shell.
     fn unwrap_script(&mut self, args: &[Field], via: &[String], spec: bool) -> Unwrap {
-        let (opts, end) = wrapper_options(args, SCRIPT_OPTIONS);
         let mut command = None;
         let mut output_log = false;
-        for (def, value) in opts {
-            match def.long {
-                Some("command") => command = value,
-                Some(log @ ("log-io" | "log-out" | "log-in" | "log-timing" | "timing")) => {
-                    output_log |= matches!(log, "log-io" | "log-out");
-                    if let Some(file) = value {
-                        self.own_access(FileMode::Write, &file, via, spec);
-                    }
+        let mut operands: Vec<Field> = Vec::new();
+        let mut at = 0;
+        while at < args.len() {
+            let (opts, end) = wrapper_options(args.get(at..).unwrap_or(&[]), SCRIPT_OPTIONS);
+            for (def, value) in opts {
+                if is_unknown(def) {
+                    self.unknown_option("script", value.as_ref(), spec);
+                    continue;
                 }
-                _ => {}
+                match def.long {
+                    Some("command") => command = value,
+                    Some(log @ ("log-io" | "log-out" | "log-in" | "log-timing" | "timing")) => {
+                        output_log |= matches!(log, "log-io" | "log-out");
+                        if let Some(file) = value {
+                            self.own_access(FileMode::Write, &file, via, spec);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let dashdash = end > 0 && args.get(at + end - 1).is_some_and(|f| f.text == "--");
+            at += end;
+            if dashdash {
+                operands.extend(args.get(at..).unwrap_or(&[]).iter().cloned());
+                break;
+            }
+            if let Some(f) = args.get(at) {
+                operands.push(f.clone());
+                at += 1;
             }
         }
-        match args.get(end) {
+        match operands.first() {
             Some(file) => self.own_access(FileMode::Write, file, via, spec),
             None if !output_log => {
                 let default = Field {
@@ -1558,23 +1621,31 @@ impl Walker {
             }
             None => {}
         }
-        let Some(command) = command else {
-            return Unwrap::Done;
-        };
-        if !command.literal && !spec {
-            self.issue(Issue::UnknownScript {
-                shell: "script -c".into(),
-            });
+        if let Some(c) = &command {
+            self.option_script(&c.text, c.literal, via, "script -c", spec);
         }
-        self.nested(&command.text, via, "script -c", spec);
-        Unwrap::Replaced
+        // The BSD reading: the options, FILE, then the command as written.
+        let (_, end) = wrapper_options(args, SCRIPT_OPTIONS);
+        let bsd = args.get(end + 1..).unwrap_or(&[]);
+        if !bsd.is_empty() {
+            return Unwrap::Also {
+                extra: vec![(bsd.to_vec(), "script".into())],
+            };
+        }
+        if command.is_some() {
+            Unwrap::Replaced
+        } else {
+            Unwrap::Done
+        }
     }
 
     /// `unshare [OPTION]... [PROGRAM [ARG]...]` and `nsenter`: the program
     /// runs in new or another process's namespaces. `unshare -w DIR` runs
-    /// it in DIR. A new root (`unshare -R`, `nsenter -r`) or another
-    /// process's directory (`nsenter -w`) puts its paths somewhere this
-    /// analysis cannot see.
+    /// it in DIR. Entering another mount namespace (`nsenter -m`, `-a`)
+    /// starts it in that namespace's `/`. A new root (`unshare -R`,
+    /// `nsenter -r`) or another process's directory (`nsenter -w`, `-W`)
+    /// puts its paths somewhere this analysis cannot see: the program is
+    /// still analysed, and the line needs review.
     ///
     /// Both are also judged as commands of their own (so a pack that does
     /// not name them asks for review), besides the program they run.
@@ -1595,16 +1666,21 @@ impl Walker {
         let (opts, end) = wrapper_options(args, defs);
         let rest = args.get(end..).unwrap_or(&[]);
         let mut dir = None;
+        let mut opaque = None;
         for (def, value) in opts {
+            if is_unknown(def) {
+                self.unknown_option(name, value.as_ref(), spec);
+                continue;
+            }
             match def.long {
                 Some("wd") if unshare => dir = value,
-                Some(opt @ ("root" | "wd" | "wdns")) => {
-                    if !spec {
-                        self.issue(Issue::Opaque {
-                            construct: format!("{name} --{opt}"),
-                        });
-                    }
-                    return Unwrap::Done;
+                Some(opt @ ("root" | "wd" | "wdns")) => opaque = Some(opt),
+                Some("mount" | "all") if !unshare => {
+                    dir = Some(Field {
+                        text: "/".into(),
+                        literal: true,
+                        ..Field::default()
+                    });
                 }
                 _ => {}
             }
@@ -1612,8 +1688,15 @@ impl Walker {
         if rest.is_empty() {
             return Unwrap::Done;
         }
-        if let Some(dir) = dir {
-            let ran = self.run_in_dir(&dir, rest, via, "unshare -w", spec);
+        if let Some(opt) = opaque {
+            if !spec {
+                self.issue(Issue::Opaque {
+                    construct: format!("{name} --{opt}"),
+                });
+            }
+        } else if let Some(dir) = dir {
+            let label = if unshare { "unshare -w" } else { "nsenter -m" };
+            let ran = self.run_in_dir(&dir, rest, via, label, spec);
             self.record(argv.to_vec(), Vec::new(), via.to_vec(), spec, 0);
             return ran;
         }
@@ -3019,6 +3102,7 @@ const DIR_WRAPPERS: &[&str] = &[
     "sudo -i",
     "cmake -E chdir",
     "unshare -w",
+    "nsenter -m",
 ];
 
 /// How an option takes its value.
@@ -3126,7 +3210,7 @@ const SUDO_OPTIONS: &[OptDef] = &[
 const TIME_OPTIONS: &[OptDef] = &[
     opt('a', "append", Arg::No),
     opt('f', "format", Arg::Required),
-    opt('o', "output", Arg::Required),
+    opt('o', "output-file", Arg::Required),
     opt('p', "portability", Arg::No),
     opt('q', "quiet", Arg::No),
     opt('v', "verbose", Arg::No),
@@ -3208,6 +3292,7 @@ const STRACE_OPTIONS: &[OptDef] = &[
     long_opt("trace", Arg::Required),
     long_opt("trace-fds", Arg::Required),
     long_opt("signal", Arg::Required),
+    long_opt("signals", Arg::Required),
     long_opt("status", Arg::Required),
     long_opt("abbrev", Arg::Required),
     long_opt("verbose", Arg::Required),
@@ -3223,6 +3308,11 @@ const STRACE_OPTIONS: &[OptDef] = &[
     long_opt("stack-trace-frame-limit", Arg::Required),
     long_opt("quiet", Arg::Optional),
     long_opt("silent", Arg::Optional),
+    long_opt("silence", Arg::Optional),
+    long_opt("daemonised", Arg::Optional),
+    long_opt("daemonized", Arg::Optional),
+    long_opt("stack-traces", Arg::No),
+    long_opt("failing-only", Arg::No),
     long_opt("relative-timestamps", Arg::Optional),
     long_opt("absolute-timestamps", Arg::Optional),
     long_opt("timestamps", Arg::Optional),
@@ -3301,7 +3391,7 @@ const UNSHARE_OPTIONS: &[OptDef] = &[
     opt('V', "version", Arg::No),
 ];
 
-/// nsenter, util-linux 2.38 (`+ahVt:m::u::i::n::p::C::U::T::S:G:r::w::W::ecFZ`).
+/// nsenter, util-linux 2.39 (`+ahVt:m::u::i::n::p::C::U::T::S:G:r::w::W::ecFZ`).
 const NSENTER_OPTIONS: &[OptDef] = &[
     opt('a', "all", Arg::No),
     opt('t', "target", Arg::Required),
@@ -3319,7 +3409,7 @@ const NSENTER_OPTIONS: &[OptDef] = &[
     long_opt("keep-caps", Arg::No),
     opt('r', "root", Arg::Optional),
     opt('w', "wd", Arg::Optional),
-    opt('W', "wdns", Arg::Required),
+    opt('W', "wdns", Arg::Optional),
     opt('e', "env", Arg::No),
     opt('F', "no-fork", Arg::No),
     opt('Z', "follow-context", Arg::No),
@@ -3328,14 +3418,28 @@ const NSENTER_OPTIONS: &[OptDef] = &[
     opt('V', "version", Arg::No),
 ];
 
+/// What [`wrapper_options`] returns for an option missing from the table,
+/// with the word as its value.
+static UNKNOWN_OPTION: OptDef = OptDef {
+    short: None,
+    long: None,
+    arg: Arg::No,
+};
+
+fn is_unknown(def: &OptDef) -> bool {
+    std::ptr::eq(def, &UNKNOWN_OPTION)
+}
+
 /// A wrapper's own options, read the way getopt_long reads them for a
 /// program that stops at its first operand (the command it runs):
 /// clusters (`-iC DIR`, `-iCDIR`), a value joined or in the next word,
 /// long options by any unambiguous abbreviation (`--chd=DIR`, `--ch DIR`);
 /// `--` ends the options. Returns the options in order, each with its
-/// value, and where the operands start. A word the program would reject
-/// (an unknown or ambiguous option) is passed over: the program then
-/// fails and runs nothing, so no reading of it can hide an access.
+/// value, and where the operands start. A word the table does not know
+/// (an unknown or ambiguous option) is returned as [`UNKNOWN_OPTION`] and
+/// taken to have no value. If the program rejects it too, it fails and
+/// runs nothing; if the table is only missing it, the next word may be
+/// its value, so callers that cannot rule that out report the line.
 /// `-S` of env ends the walk, as its words are read next.
 fn wrapper_options(
     args: &[Field],
@@ -3372,7 +3476,10 @@ fn wrapper_options(
                     _ => None,
                 }
             });
-            let Some(def) = def else { continue };
+            let Some(def) = def else {
+                out.push((&UNKNOWN_OPTION, Some(f.clone())));
+                continue;
+            };
             let value = match (def.arg, value) {
                 (Arg::No, _) => None,
                 (_, Some(v)) => Some(joined(f, v)),
@@ -3389,6 +3496,7 @@ fn wrapper_options(
             while let Some(c) = rest.chars().next() {
                 let after = rest.get(c.len_utf8()..).unwrap_or("");
                 let Some(def) = defs.iter().find(|d| d.short == Some(c)) else {
+                    out.push((&UNKNOWN_OPTION, Some(f.clone())));
                     rest = after;
                     continue;
                 };
