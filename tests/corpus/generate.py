@@ -416,6 +416,12 @@ OPTION_BORNE = [
     ("script -q /dev/null rm -rf ~", "block"),
     ("strace -E LD_PRELOAD=/tmp/x.so ls", "require_approval"),
     ("unshare -R /mnt terraform destroy -auto-approve", "block"),
+    # Global options before the subcommand.
+    ("terraform -chdir=infra apply -auto-approve", "block"),
+    ("tofu -chdir=infra destroy -auto-approve", "block"),
+    ("helm --namespace prod uninstall payments", "block"),
+    ("helm -n prod --kube-context prod uninstall payments", "block"),
+    ("kubectl --context prod delete namespace prod", "block"),
 ]
 
 

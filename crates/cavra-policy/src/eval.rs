@@ -860,6 +860,13 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
         let matches = |p: &crate::pattern::CommandPattern| {
             p.matches_argv(argv) || canonical.as_ref().is_some_and(|c| p.matches_argv(c))
         };
+        // Block, approval and warn rules also match the line without the
+        // tool's global options (`terraform -chdir=infra apply`); allow
+        // rules only as written ([`crate::globals`]).
+        let globals = crate::globals::without_globals(argv);
+        let restricts = |p: &&crate::pattern::CommandPattern| {
+            matches(p) || globals.iter().any(|g| p.matches_argv(g))
+        };
         // Restrictive rules also match the options in any spelling
         // (`rm -Rf /`, `rm -r -f -- /` are `rm -rf /`); allow rules only as
         // written.
@@ -886,7 +893,7 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
                 permitted(list, cmd, &matches, &mut own, &line)
             } else {
                 list.iter()
-                    .find(|p| matches(p))
+                    .find(restricts)
                     .or_else(|| list.iter().find(by_options))
             };
             if let Some(p) = found {
@@ -929,7 +936,7 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
             }
             let found = if restrictive {
                 pats.iter()
-                    .find(|p| matches(p))
+                    .find(restricts)
                     .or_else(|| pats.iter().find(by_options))
             } else {
                 permitted(pats, cmd, &matches, &mut own, &line)

@@ -10,6 +10,7 @@ pub mod compile;
 pub mod eval;
 pub mod generic;
 pub mod git;
+pub mod globals;
 pub mod load;
 pub mod mcp;
 pub mod mode;

@@ -1,0 +1,90 @@
+//! Options a command-line tool takes before its subcommand
+//! (`terraform -chdir=infra apply`, `helm -n prod uninstall api`,
+//! `aws --profile prod iam create-user`, `docker --context prod rm -f x`).
+//!
+//! Block, approval and warn rules also match the line with those options
+//! taken out, so `terraform apply*` covers `terraform -chdir=infra apply`.
+//! Which options take a value is not looked up: a word after an option may
+//! be its value or the subcommand, and every reading is tried. That can
+//! only make a restrictive rule match more often. Allow rules match only as
+//! written, because a guessed subcommand must never widen what is allowed
+//! (`kubectl --as-uid get delete pod x` deletes).
+
+/// Tools whose global options may precede the subcommand. git has its own
+/// reading ([`crate::git::subcommand`]).
+const TOOLS: &[&str] = &[
+    "terraform",
+    "tofu",
+    "helm",
+    "kubectl",
+    "oc",
+    "aws",
+    "gcloud",
+    "az",
+    "docker",
+    "podman",
+    "gh",
+    "glab",
+];
+
+/// At most this many readings of one line.
+const MAX_FORMS: usize = 8;
+
+/// `argv` with its leading global options (and what may be their values)
+/// removed, in every reading that differs from `argv`; empty for other
+/// programs or when nothing precedes the subcommand.
+pub fn without_globals(argv: &[String]) -> Vec<Vec<String>> {
+    let mut forms = Vec::new();
+    let Some(tool) = argv.first().filter(|t| TOOLS.contains(&t.as_str())) else {
+        return forms;
+    };
+    let mut after_option = false;
+    for (k, word) in argv.iter().enumerate().skip(1) {
+        if word == "--" || forms.len() >= MAX_FORMS {
+            break;
+        }
+        if word.starts_with('-') {
+            after_option = true;
+            continue;
+        }
+        if k > 1 {
+            let mut form = Vec::with_capacity(argv.len() - k + 1);
+            form.push(tool.clone());
+            form.extend(argv.iter().skip(k).cloned());
+            forms.push(form);
+        }
+        // A word right after an option may be its value; the next plain
+        // word is then the subcommand. Otherwise this word is it.
+        if !after_option {
+            break;
+        }
+        after_option = false;
+    }
+    forms
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_globals;
+
+    fn forms(line: &str) -> Vec<String> {
+        let argv: Vec<String> = line.split_whitespace().map(String::from).collect();
+        without_globals(&argv).iter().map(|f| f.join(" ")).collect()
+    }
+
+    #[test]
+    fn readings() {
+        assert_eq!(forms("terraform -chdir=infra apply"), ["terraform apply"]);
+        assert_eq!(
+            forms("helm -n prod uninstall api"),
+            ["helm prod uninstall api", "helm uninstall api"]
+        );
+        assert_eq!(
+            forms("kubectl --insecure-skip-tls-verify delete pod x"),
+            ["kubectl delete pod x", "kubectl pod x"]
+        );
+        assert!(forms("terraform apply -auto-approve").is_empty());
+        assert!(forms("rm -rf /").is_empty());
+        assert!(forms("helm -- uninstall api").is_empty());
+    }
+}
