@@ -846,7 +846,8 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
     if !cmd.argv.is_empty() {
         let argv = &cmd.argv;
         // `git -c k=v -C dir log` is matched both as written and as
-        // `git log`, so global options neither dodge a rule nor need one.
+        // `git log` (`terraform -chdir=DIR plan` as `terraform plan`), so
+        // global options neither dodge a rule nor need one.
         let canonical: Option<Vec<String>> = (argv.first().map(String::as_str) == Some("git"))
             .then(|| git::subcommand(argv))
             .flatten()
@@ -856,6 +857,7 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
                     .chain(rest.iter().cloned())
                     .collect::<Vec<String>>()
             })
+            .or_else(|| crate::globals::subcommand_form(argv))
             .filter(|c| c != argv);
         let matches = |p: &crate::pattern::CommandPattern| {
             p.matches_argv(argv) || canonical.as_ref().is_some_and(|c| p.matches_argv(c))

@@ -8,7 +8,8 @@
 //! be its value or the subcommand, and every reading is tried. That can
 //! only make a restrictive rule match more often. Allow rules match only as
 //! written, because a guessed subcommand must never widen what is allowed
-//! (`kubectl --as-uid get delete pod x` deletes).
+//! (`kubectl --as-uid get delete pod x` deletes), except for terraform and
+//! tofu, whose global options are single words ([`subcommand_form`]).
 
 /// Tools whose global options may precede the subcommand. git has its own
 /// reading ([`crate::git::subcommand`]).
@@ -63,9 +64,51 @@ pub fn without_globals(argv: &[String]) -> Vec<Vec<String>> {
     forms
 }
 
+/// terraform's and tofu's line with its global options taken out, for
+/// every rule including allow rules: their global options are single words
+/// (`-chdir=DIR`, `-help`, `-version`), so the first word that is not an
+/// option is the subcommand. `-chdir DIR` without `=` is an error there
+/// (nothing runs), and so gives no form.
+pub fn subcommand_form(argv: &[String]) -> Option<Vec<String>> {
+    let tool = argv
+        .first()
+        .filter(|t| matches!(t.as_str(), "terraform" | "tofu"))?;
+    let mut k = 1;
+    while let Some(word) = argv.get(k) {
+        if word == "-chdir" || word == "--" {
+            return None;
+        }
+        if !word.starts_with('-') {
+            break;
+        }
+        k += 1;
+    }
+    if k == 1 || k >= argv.len() {
+        return None;
+    }
+    let mut form = vec![tool.clone()];
+    form.extend(argv.iter().skip(k).cloned());
+    Some(form)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::without_globals;
+    use super::{subcommand_form, without_globals};
+
+    #[test]
+    fn terraform_subcommand() {
+        let f = |line: &str| {
+            let argv: Vec<String> = line.split_whitespace().map(String::from).collect();
+            subcommand_form(&argv).map(|f| f.join(" "))
+        };
+        assert_eq!(
+            f("terraform -chdir=infra plan -out x").as_deref(),
+            Some("terraform plan -out x")
+        );
+        assert_eq!(f("terraform -chdir infra plan"), None);
+        assert_eq!(f("terraform plan"), None);
+        assert_eq!(f("helm -n x status y"), None);
+    }
 
     fn forms(line: &str) -> Vec<String> {
         let argv: Vec<String> = line.split_whitespace().map(String::from).collect();
