@@ -837,6 +837,88 @@ fn permitted<'p>(
     None
 }
 
+/// The files `cmd` reads or writes, and the protected paths given to a
+/// program CAVRA does not model.
+fn eval_files(policy: &CompiledPolicy, own: &mut Hits, cmd: &SimpleCommand, action: &Action) {
+    // Files the command reads or writes.
+    for fa in cavra_shell::file_accesses(cmd) {
+        if !fa.literal {
+            let m = mode_name(fa.mode);
+            own.add(
+                format!("filesystem.{m}.dynamic_operand"),
+                Outcome::RequireApproval,
+                Severity::Medium,
+                None,
+                &fa.path,
+                format!(
+                    "`{}` {m}s a path that is not statically known: `{}`.",
+                    if fa.via == "redirect" {
+                        "A redirection"
+                    } else {
+                        fa.via.as_str()
+                    },
+                    fa.path
+                ),
+                None,
+            );
+            // Only the directory an earlier `cd` went to is unknown (`cd
+            // "$D" && cat id_rsa`): a pattern that matches the rest of the
+            // path below any directory still blocks it.
+            if !fa.glob && fa.path.starts_with(cavra_shell::UNKNOWN_CWD) {
+                let mut below = Hits::default();
+                eval_path(policy, &mut below, fa.mode, &fa.path, action, true);
+                own.v
+                    .extend(below.v.into_iter().filter(|m| m.decision == Outcome::Block));
+            }
+            continue;
+        }
+        if fa.filter {
+            eval_search_filter(policy, own, fa.mode, &fa.path, action);
+            continue;
+        }
+        if fa.glob {
+            eval_glob_operand(policy, own, fa.mode, &fa.path, action);
+            if fa.tree {
+                // `rm -rf inf*` acts on everything below what the glob names.
+                let below = format!("{}/**", fa.path.trim_end_matches('/'));
+                eval_glob_operand(policy, own, fa.mode, &below, action);
+            }
+            continue;
+        }
+        let path = eval_path(policy, own, fa.mode, &fa.path, action, true);
+        if let Some(dir) = path.filter(|_| fa.tree) {
+            eval_tree(policy, own, fa.mode, &dir, &fa.via);
+        }
+    }
+    // A program CAVRA does not model, given a protected read path
+    // (`python3 upload.py .env`, `date -f .env`): it may read it.
+    for word in cavra_shell::unmodelled_path_words(cmd) {
+        let Ok(path) = normalize_for(action, &word) else {
+            continue;
+        };
+        let hit = policy
+            .fs
+            .block_read
+            .first_match(&path)
+            .or_else(|| policy.fs.approve_read.first_match(&path));
+        if let Some(p) = hit {
+            own.add(
+            "filesystem.read.unmodelled_operand",
+            Outcome::RequireApproval,
+            Severity::High,
+            Some(p),
+            &path.display,
+            format!(
+                "`{}` is given `{word}`, which matches `{p}`; CAVRA does not know whether it reads it.",
+                cmd.name()
+            ),
+            Some("Platform Security".into()),
+        );
+            break;
+        }
+    }
+}
+
 fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, action: &Action) {
     let mut own = Hits::default();
     // A wrapper run from outside the system directories (`./nohup ls`)
@@ -993,83 +1075,7 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
     // A wrapper is judged by its command rules only: what it runs, and the
     // files that touches, are judged as commands of their own.
     if !wrapper {
-        // Files the command reads or writes.
-        for fa in cavra_shell::file_accesses(cmd) {
-            if !fa.literal {
-                let m = mode_name(fa.mode);
-                own.add(
-                    format!("filesystem.{m}.dynamic_operand"),
-                    Outcome::RequireApproval,
-                    Severity::Medium,
-                    None,
-                    &fa.path,
-                    format!(
-                        "`{}` {m}s a path that is not statically known: `{}`.",
-                        if fa.via == "redirect" {
-                            "A redirection"
-                        } else {
-                            fa.via.as_str()
-                        },
-                        fa.path
-                    ),
-                    None,
-                );
-                // Only the directory an earlier `cd` went to is unknown (`cd
-                // "$D" && cat id_rsa`): a pattern that matches the rest of the
-                // path below any directory still blocks it.
-                if !fa.glob && fa.path.starts_with(cavra_shell::UNKNOWN_CWD) {
-                    let mut below = Hits::default();
-                    eval_path(policy, &mut below, fa.mode, &fa.path, action, true);
-                    own.v
-                        .extend(below.v.into_iter().filter(|m| m.decision == Outcome::Block));
-                }
-                continue;
-            }
-            if fa.filter {
-                eval_search_filter(policy, &mut own, fa.mode, &fa.path, action);
-                continue;
-            }
-            if fa.glob {
-                eval_glob_operand(policy, &mut own, fa.mode, &fa.path, action);
-                if fa.tree {
-                    // `rm -rf inf*` acts on everything below what the glob names.
-                    let below = format!("{}/**", fa.path.trim_end_matches('/'));
-                    eval_glob_operand(policy, &mut own, fa.mode, &below, action);
-                }
-                continue;
-            }
-            let path = eval_path(policy, &mut own, fa.mode, &fa.path, action, true);
-            if let Some(dir) = path.filter(|_| fa.tree) {
-                eval_tree(policy, &mut own, fa.mode, &dir, &fa.via);
-            }
-        }
-        // A program CAVRA does not model, given a protected read path
-        // (`python3 upload.py .env`, `date -f .env`): it may read it.
-        for word in cavra_shell::unmodelled_path_words(cmd) {
-            let Ok(path) = normalize_for(action, &word) else {
-                continue;
-            };
-            let hit = policy
-                .fs
-                .block_read
-                .first_match(&path)
-                .or_else(|| policy.fs.approve_read.first_match(&path));
-            if let Some(p) = hit {
-                own.add(
-                "filesystem.read.unmodelled_operand",
-                Outcome::RequireApproval,
-                Severity::High,
-                Some(p),
-                &path.display,
-                format!(
-                    "`{}` is given `{word}`, which matches `{p}`; CAVRA does not know whether it reads it.",
-                    cmd.name()
-                ),
-                Some("Platform Security".into()),
-            );
-                break;
-            }
-        }
+        eval_files(policy, &mut own, cmd, action);
     }
     if cmd.argv.is_empty() && own.v.is_empty() {
         own.add(
