@@ -930,17 +930,7 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
         // `git -c k=v -C dir log` is matched both as written and as
         // `git log` (`terraform -chdir=DIR plan` as `terraform plan`), so
         // global options neither dodge a rule nor need one.
-        let canonical: Option<Vec<String>> = (argv.first().map(String::as_str) == Some("git"))
-            .then(|| git::subcommand(argv))
-            .flatten()
-            .map(|(sub, rest)| {
-                ["git".to_string(), sub.to_string()]
-                    .into_iter()
-                    .chain(rest.iter().cloned())
-                    .collect::<Vec<String>>()
-            })
-            .or_else(|| crate::globals::subcommand_form(argv))
-            .filter(|c| c != argv);
+        let canonical = crate::globals::canonical_form(argv);
         let matches = |p: &crate::pattern::CommandPattern| {
             p.matches_argv(argv) || canonical.as_ref().is_some_and(|c| p.matches_argv(c))
         };

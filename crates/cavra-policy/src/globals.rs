@@ -64,12 +64,29 @@ pub fn without_globals(argv: &[String]) -> Vec<Vec<String>> {
     forms
 }
 
-/// terraform's and tofu's line with its global options taken out, for
-/// every rule including allow rules: their global options are single words
-/// (`-chdir=DIR`, `-help`, `-version`), so the first word that is not an
-/// option is the subcommand. `-chdir DIR` without `=` is an error there
-/// (nothing runs), and so gives no form.
-pub fn subcommand_form(argv: &[String]) -> Option<Vec<String>> {
+/// The line with its global options taken out where the tool's own
+/// reading of them is known, for every rule including allow rules; `None`
+/// when that is the line as written.
+///
+/// - git: [`crate::git::subcommand`] (`git -C dir -c k=v log` is `git log`);
+/// - terraform and tofu ([`subcommand_form`]).
+pub fn canonical_form(argv: &[String]) -> Option<Vec<String>> {
+    let form = if argv.first().map(String::as_str) == Some("git") {
+        let (sub, rest) = crate::git::subcommand(argv)?;
+        let mut form = vec!["git".to_string(), sub.to_string()];
+        form.extend(rest.iter().cloned());
+        form
+    } else {
+        subcommand_form(argv)?
+    };
+    (form != argv).then_some(form)
+}
+
+/// terraform's and tofu's line with its global options taken out: their
+/// global options are single words (`-chdir=DIR`, `-help`, `-version`), so
+/// the first word that is not an option is the subcommand. `-chdir DIR`
+/// without `=` is an error there (nothing runs), and so gives no form.
+fn subcommand_form(argv: &[String]) -> Option<Vec<String>> {
     let tool = argv
         .first()
         .filter(|t| matches!(t.as_str(), "terraform" | "tofu"))?;
@@ -93,7 +110,7 @@ pub fn subcommand_form(argv: &[String]) -> Option<Vec<String>> {
 
 #[cfg(test)]
 mod tests {
-    use super::{subcommand_form, without_globals};
+    use super::{canonical_form, subcommand_form, without_globals};
 
     #[test]
     fn terraform_subcommand() {
@@ -108,6 +125,13 @@ mod tests {
         assert_eq!(f("terraform -chdir infra plan"), None);
         assert_eq!(f("terraform plan"), None);
         assert_eq!(f("helm -n x status y"), None);
+        let argv =
+            |line: &str| -> Vec<String> { line.split_whitespace().map(String::from).collect() };
+        assert_eq!(
+            canonical_form(&argv("git -C x push origin main")),
+            Some(argv("git push origin main"))
+        );
+        assert_eq!(canonical_form(&argv("git push origin main")), None);
     }
 
     fn forms(line: &str) -> Vec<String> {
