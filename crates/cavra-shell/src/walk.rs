@@ -1578,7 +1578,10 @@ impl Walker {
     fn unwrap_script(&mut self, args: &[Field], via: &[String], spec: bool) -> Unwrap {
         let mut command = None;
         let mut output_log = false;
-        let mut operands: Vec<Field> = Vec::new();
+        // The first operand, and where the options stop when they are not
+        // permuted (BSD reads the command after FILE from there).
+        let mut file: Option<Field> = None;
+        let mut first_stop = None;
         let mut at = 0;
         while at < args.len() {
             let (opts, end) = wrapper_options(args.get(at..).unwrap_or(&[]), SCRIPT_OPTIONS);
@@ -1599,17 +1602,17 @@ impl Walker {
                 }
             }
             let dashdash = end > 0 && args.get(at + end - 1).is_some_and(|f| f.text == "--");
+            first_stop.get_or_insert(at + end);
             at += end;
+            if file.is_none() {
+                file = args.get(at).cloned();
+            }
             if dashdash {
-                operands.extend(args.get(at..).unwrap_or(&[]).iter().cloned());
                 break;
             }
-            if let Some(f) = args.get(at) {
-                operands.push(f.clone());
-                at += 1;
-            }
+            at += 1;
         }
-        match operands.first() {
+        match &file {
             Some(file) => self.own_access(FileMode::Write, file, via, spec),
             None if !output_log => {
                 let default = Field {
@@ -1625,8 +1628,7 @@ impl Walker {
             self.option_script(&c.text, c.literal, via, "script -c", spec);
         }
         // The BSD reading: the options, FILE, then the command as written.
-        let (_, end) = wrapper_options(args, SCRIPT_OPTIONS);
-        let bsd = args.get(end + 1..).unwrap_or(&[]);
+        let bsd = args.get(first_stop.unwrap_or(0) + 1..).unwrap_or(&[]);
         if !bsd.is_empty() {
             return Unwrap::Also {
                 extra: vec![(bsd.to_vec(), "script".into())],
