@@ -116,6 +116,10 @@ APPROVAL = [
     # outside the system directories under an allowed name.
     "date -f .env",
     "/tmp/evil/ls -la",
+    # Git's own configuration: `core.fsmonitor` there runs a command at the
+    # next (allowed) `git status`.
+    "echo x >> .git/config",
+    "sed -i s/x/y/ .git/config",
 ]
 
 WRAPPERS = [
@@ -386,6 +390,20 @@ OPTION_BORNE = [
     ("cmake -E tar cfz /tmp/x.tgz .env", "block"),
     ("gcc -wrapper /bin/sh,-c,'rm -rf /' x.c", "block"),
     ("pytest --basetemp=.github tests", "block"),
+    ("python -m pytest --basetemp=.github tests", "block"),
+    ("python3 -Bm pytest --junitxml=.github/workflows/ci.yml", "block"),
+    ("pytest --junitxml=.github/workflows/ci.yml", "block"),
+    ("pytest --log-file .github/workflows/ci.yml", "block"),
+    ("pytest -o cache_dir=/etc/x", "require_approval"),
+    ("pytest --rootdir=/etc", "require_approval"),
+    ("pytest --cov-report=html:/etc/x", "require_approval"),
+    ("pytest -c ~/.aws/credentials", "block"),
+    ("PYTEST_ADDOPTS=--basetemp=.github make test", "block"),
+    ("export PYTEST_ADDOPTS='--junitxml .github/workflows/ci.yml'; pytest", "block"),
+    ("PYTEST_ADDOPTS=$X pytest", "require_approval"),
+    ("printf x > vendor/lib/.git/config", "require_approval"),
+    ("echo x >> ~/.gitconfig", "require_approval"),
+    ("echo x > .git/info/attributes", "require_approval"),
     ("helm template x --output-dir .github/workflows", "require_approval"),
     ("docker build -o .github/workflows .", "require_approval"),
     # Programs whose own text runs commands or names files.
@@ -559,6 +577,10 @@ def benign():
               "npm test", "npm ci", "npm run build", "npm run lint", "npm run dev -- --port 3000",
               "npx tsc --noEmit", "npx eslint .", "npx prettier --check .", "yarn test", "pnpm build",
               "pytest", "pytest -q tests/", "python3 -m pytest -x", "python3 -m mypy app",
+              "python3 -m pytest --junitxml=reports/junit.xml", "pytest --basetemp=/tmp/pt",
+              "pytest -o cache_dir=.cache/pytest", "PYTEST_ADDOPTS='-x -q' pytest",
+              "pytest --cov=app --cov-report=term-missing", "pytest --cov-report=html:htmlcov",
+              "cat .git/config",
               "ruff check .", "black --check .", "go test ./...", "go build ./...", "go vet ./...",
               "go mod tidy", "gofmt -l .", "make", "make test", "make lint", "make build",
               "terraform fmt -check", "terraform validate", "terraform plan -out plan.bin",

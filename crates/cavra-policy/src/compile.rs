@@ -31,6 +31,14 @@ pub const SELF_PROTECTED_PATHS: &[&str] = &[
     "~/.cache/cavra/",
 ];
 
+/// Paths whose writing changes what later git commands run, so a write
+/// needs approval unless a pack lists them in `filesystem.unprotect`: a
+/// repository's git directory at any depth (`core.fsmonitor` or
+/// `core.pager` in `.git/config`, a script in `.git/hooks/`) and the
+/// user's global git configuration. Without this, `echo … >> .git/config`
+/// followed by an allowed `git status` runs any command.
+pub const GIT_CONTROL_PATHS: &[&str] = &[".git/", "~/.gitconfig", "~/.config/git/"];
+
 /// What a rule of the rules shape matches.
 #[derive(Clone, Debug)]
 pub enum Matcher {
@@ -64,6 +72,8 @@ pub struct FsRules {
     pub approve_write: PathPatterns,
     pub allow_outside_root: PathPatterns,
     pub self_protected: PathPatterns,
+    /// [`GIT_CONTROL_PATHS`].
+    pub git_control: PathPatterns,
     pub unprotect: PathPatterns,
 }
 
@@ -282,6 +292,12 @@ pub fn compile(spec: &PackSpec, name: &str) -> Result<CompiledPolicy, String> {
             approve_write: folded_paths(&fs.require_approval_write)?,
             allow_outside_root: paths(&fs.allow_outside_root)?,
             self_protected: folded_paths(&self_protected)?,
+            git_control: folded_paths(
+                &GIT_CONTROL_PATHS
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>(),
+            )?,
             unprotect: paths(&fs.unprotect)?,
         },
         cmd: CmdRules {

@@ -444,6 +444,22 @@ fn eval_path(
             None,
         );
     }
+    if mode == FileMode::Write
+        && policy.fs.unprotect.first_match(&path).is_none()
+        && let Some(p) = policy.fs.git_control.first_match(&path)
+    {
+        hits.add(
+            "filesystem.write.git_control",
+            Outcome::RequireApproval,
+            Severity::High,
+            Some(p),
+            &path.display,
+            format!(
+                "Writing git's own configuration or hooks changes what later git commands run: {p}"
+            ),
+            Some("Platform Security".into()),
+        );
+    }
     let (block, approve) = match mode {
         FileMode::Read => (&policy.fs.block_read, &policy.fs.approve_read),
         FileMode::Write => (&policy.fs.block_write, &policy.fs.approve_write),
@@ -530,6 +546,7 @@ fn eval_glob_operand(
             &policy.fs.block_write,
             &policy.fs.approve_write,
             &policy.fs.self_protected,
+            &policy.fs.git_control,
         ],
     };
     for l in lists {

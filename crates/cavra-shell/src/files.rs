@@ -424,6 +424,14 @@ const WRITERS: &[&str] = &[
 
 /// Every file `cmd` reads or writes, as far as its command line tells.
 pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
+    // `python -m pytest ARGS` is pytest with ARGS.
+    if let Some(rest) = python_module_args(cmd, "pytest") {
+        let mut inner = cmd.clone();
+        inner.argv = std::iter::once("pytest".to_string())
+            .chain(rest.iter().map(|s| s.to_string()))
+            .collect();
+        return file_accesses(&inner);
+    }
     let mut out: Vec<FileAccess> = cmd
         .redirects
         .iter()
@@ -1007,14 +1015,13 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
             }
         }
         "tar" => out.extend(tar_accesses(&args, mk)),
-        // Tools that write a whole directory named by an option: pytest
-        // empties and refills `--basetemp`, helm renders or unpacks charts
-        // into `--output-dir`/`--untardir`/`--destination`, and an image
-        // build exports its files to `-o`/`--output` (`dest=` of a local or
-        // tar export).
-        "pytest" | "py.test" | "helm" | "docker" | "podman" | "buildah" | "nerdctl" => {
+        "pytest" | "py.test" => out.extend(pytest_accesses(&args, mk)),
+        // Tools that write a whole directory named by an option: helm
+        // renders or unpacks charts into `--output-dir`/`--untardir`/
+        // `--destination`, and an image build exports its files to
+        // `-o`/`--output` (`dest=` of a local or tar export).
+        "helm" | "docker" | "podman" | "buildah" | "nerdctl" => {
             let opts: &[&str] = match name {
-                "pytest" | "py.test" => &["--basetemp"],
                 "helm" => &["--output-dir", "--untardir", "--destination", "-d"],
                 _ if args.iter().any(|a| matches!(*a, "build" | "bud")) => &["-o", "--output"],
                 _ => &[],
@@ -1575,6 +1582,119 @@ fn git_accesses(
 /// Files `tar` reads and writes: creating reads every operand (and what is
 /// below it) and writes the archive; extracting reads the archive and writes
 /// everything below the target directory.
+/// The arguments after `-m MODULE` when `cmd` is a Python interpreter
+/// (`python`, `python3`, `python3.12`, `pypy3`) running `module`
+/// (`python -m pytest -x`, `python3 -Bm pytest`). `None` when it runs
+/// anything else: a script, `-c` code, another module.
+fn python_module_args<'a>(cmd: &'a SimpleCommand, module: &str) -> Option<&'a [String]> {
+    let name = cmd.name();
+    let version = name
+        .strip_prefix("python")
+        .or_else(|| name.strip_prefix("pypy"))?;
+    if !version.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        return None;
+    }
+    let args = cmd.argv.get(1..)?;
+    let mut i = 0;
+    while let Some(a) = args.get(i) {
+        if a == "--check-hash-based-pycs" {
+            i += 2;
+            continue;
+        }
+        if a.starts_with("--") || !a.starts_with('-') || a == "-" {
+            // Another long option takes no value; anything else is the
+            // script (or `-` for stdin).
+            if a.starts_with("--") && a != "--" {
+                i += 1;
+                continue;
+            }
+            return None;
+        }
+        let flags = a.get(1..).unwrap_or("");
+        for (k, c) in flags.char_indices() {
+            let rest = flags.get(k + c.len_utf8()..).unwrap_or("");
+            match c {
+                'm' => {
+                    let (m, after) = if rest.is_empty() {
+                        (args.get(i + 1)?.as_str(), i + 2)
+                    } else {
+                        (rest, i + 1)
+                    };
+                    return (m == module).then(|| args.get(after..).unwrap_or(&[]));
+                }
+                'c' => return None,
+                'W' | 'X' => {
+                    if rest.is_empty() {
+                        i += 1;
+                    }
+                    break;
+                }
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Files pytest writes or reads because of its options: it empties and
+/// refills `--basetemp`, keeps its cache below `--rootdir` or `-o
+/// cache_dir=DIR`, writes reports (`--junitxml`, `--log-file`,
+/// `--cov-report=html:DIR`) and reads `-c FILE`.
+fn pytest_accesses(args: &[&str], mk: impl Fn(FileMode, &str) -> FileAccess) -> Vec<FileAccess> {
+    const TREES: &[&str] = &["--basetemp", "--rootdir"];
+    const FILES: &[&str] = &[
+        "--junitxml",
+        "--junit-xml",
+        "--log-file",
+        "--resultlog",
+        "--result-log",
+        "--report-log",
+        "--html",
+        "--json-report-file",
+        "--debug",
+    ];
+    const READS: &[&str] = &["-c", "--config-file", "--inifile"];
+    const OTHER: &[&str] = &["-o", "--override-ini", "--cov-report"];
+    let opts: Vec<&str> = [TREES, FILES, READS, OTHER].concat();
+    let mut out = Vec::new();
+    let tree = |p: &str| FileAccess {
+        tree: true,
+        ..mk(FileMode::Write, p)
+    };
+    for (o, v) in getopt(args, &opts, &[]).values {
+        if TREES.contains(&o) {
+            out.push(tree(v));
+        } else if FILES.contains(&o) {
+            out.push(mk(FileMode::Write, v));
+        } else if READS.contains(&o) {
+            out.push(mk(FileMode::Read, v));
+        } else if o == "--cov-report" {
+            // `TYPE:PATH`; `term`, `html` alone write nothing named here.
+            if let Some((kind, p)) = v.split_once(':')
+                && !p.is_empty()
+                && !kind.starts_with("term")
+            {
+                out.push(if kind == "html" {
+                    tree(p)
+                } else {
+                    mk(FileMode::Write, p)
+                });
+            }
+        } else if let Some((key, p)) = v.split_once('=') {
+            match key.trim() {
+                "cache_dir" => out.push(tree(p)),
+                "junit_logging" | "junit_family" | "junit_suite_name" => {}
+                k if k == "log_file" || k.ends_with("_log_file") => {
+                    out.push(mk(FileMode::Write, p))
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
 fn tar_accesses(args: &[&str], mk: impl Fn(FileMode, &str) -> FileAccess) -> Vec<FileAccess> {
     let mut out = Vec::new();
     let mut archive: Option<&str> = None;

@@ -2319,6 +2319,24 @@ impl Walker {
             });
             return;
         }
+        // pytest adds the words of `PYTEST_ADDOPTS` to its command line,
+        // wherever it runs below this one (`make test`, `tox`): analysed
+        // as a pytest line of its own, so `--basetemp=/etc` is seen.
+        if name == "PYTEST_ADDOPTS" {
+            match value {
+                Some(v) if !v.trim().is_empty() => {
+                    self.nested(&format!("pytest {v}"), via, "PYTEST_ADDOPTS=", spec)
+                }
+                Some(_) => {}
+                None if !spec => self.issue(Issue::Opaque {
+                    construct:
+                        "`PYTEST_ADDOPTS` with a value not known here, which adds options to pytest"
+                            .into(),
+                }),
+                None => {}
+            }
+            return;
+        }
         if SCRIPT_VARS.contains(&name) {
             match value {
                 Some(v) if !v.trim().is_empty() => self.nested(v, via, &format!("{name}="), spec),
