@@ -8,8 +8,10 @@
 //! be its value or the subcommand, and every reading is tried. That can
 //! only make a restrictive rule match more often. Allow rules match only as
 //! written, because a guessed subcommand must never widen what is allowed
-//! (`kubectl --as-uid get delete pod x` deletes), except for terraform and
-//! tofu, whose global options are single words ([`subcommand_form`]).
+//! (`kubectl --as-uid get delete pod x` deletes), except where the tool's
+//! own reading is known ([`subcommand_form`]): terraform and tofu, whose
+//! global options are single words, and kubectl, oc and helm preceded only
+//! by namespace and context options, which always take a value.
 
 /// Tools whose global options may precede the subcommand. git has its own
 /// reading ([`crate::git::subcommand`]).
@@ -69,7 +71,8 @@ pub fn without_globals(argv: &[String]) -> Vec<Vec<String>> {
 /// when that is the line as written.
 ///
 /// - git: [`crate::git::subcommand`] (`git -C dir -c k=v log` is `git log`);
-/// - terraform and tofu ([`subcommand_form`]).
+/// - terraform and tofu, and kubectl, oc and helm with only namespace and
+///   context options before the subcommand ([`subcommand_form`]).
 pub fn canonical_form(argv: &[String]) -> Option<Vec<String>> {
     let form = if argv.first().map(String::as_str) == Some("git") {
         let (sub, rest) = crate::git::subcommand(argv)?;
@@ -82,30 +85,66 @@ pub fn canonical_form(argv: &[String]) -> Option<Vec<String>> {
     (form != argv).then_some(form)
 }
 
-/// terraform's and tofu's line with its global options taken out: their
+/// The line with its global options taken out. terraform's and tofu's
 /// global options are single words (`-chdir=DIR`, `-help`, `-version`), so
 /// the first word that is not an option is the subcommand. `-chdir DIR`
 /// without `=` is an error there (nothing runs), and so gives no form.
+/// kubectl's, oc's and helm's line without leading namespace and context
+/// options ([`kube_scope_end`]).
 fn subcommand_form(argv: &[String]) -> Option<Vec<String>> {
-    let tool = argv
-        .first()
-        .filter(|t| matches!(t.as_str(), "terraform" | "tofu"))?;
-    let mut k = 1;
-    while let Some(word) = argv.get(k) {
-        if word == "-chdir" || word == "--" {
-            return None;
+    let tool = argv.first()?;
+    let k = match tool.as_str() {
+        "terraform" | "tofu" => {
+            let mut k = 1;
+            while let Some(word) = argv.get(k) {
+                if word == "-chdir" || word == "--" {
+                    return None;
+                }
+                if !word.starts_with('-') {
+                    break;
+                }
+                k += 1;
+            }
+            k
         }
-        if !word.starts_with('-') {
-            break;
-        }
-        k += 1;
-    }
+        "kubectl" | "oc" | "helm" => kube_scope_end(argv)?,
+        _ => return None,
+    };
     if k == 1 || k >= argv.len() {
         return None;
     }
     let mut form = vec![tool.clone()];
     form.extend(argv.iter().skip(k).cloned());
     Some(form)
+}
+
+/// Where the subcommand of a kubectl, oc or helm line starts when only
+/// options that choose the namespace or the kubeconfig context precede it
+/// (`-n NS`, `-nNS`, `-n=NS`, `--namespace[=]NS`, `--context[=]C`,
+/// `--kube-context[=]C`). Those options always take a value, so the
+/// reading is exact, and they change where a command acts, not what it
+/// does: `kubectl -n prod get pods` is `kubectl get pods`. Any other
+/// option gives no form (its value, if it takes one, is not known here).
+fn kube_scope_end(argv: &[String]) -> Option<usize> {
+    const SCOPE: &[&str] = &["-n", "--namespace", "--context", "--kube-context"];
+    let mut k = 1;
+    while let Some(word) = argv.get(k) {
+        if !word.starts_with('-') {
+            return Some(k);
+        }
+        if SCOPE.contains(&word.as_str()) {
+            k += 2;
+        } else if SCOPE
+            .iter()
+            .any(|o| word.strip_prefix(o).is_some_and(|v| v.starts_with('=')))
+            || word.strip_prefix("-n").is_some_and(|v| !v.is_empty())
+        {
+            k += 1;
+        } else {
+            return None;
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -124,7 +163,24 @@ mod tests {
         );
         assert_eq!(f("terraform -chdir infra plan"), None);
         assert_eq!(f("terraform plan"), None);
-        assert_eq!(f("helm -n x status y"), None);
+        assert_eq!(f("helm -n x status y").as_deref(), Some("helm status y"));
+        assert_eq!(
+            f("kubectl -nprod --context=stage get pods").as_deref(),
+            Some("kubectl get pods")
+        );
+        assert_eq!(
+            f("oc --namespace prod -n=x get pods").as_deref(),
+            Some("oc get pods")
+        );
+        // The value is taken whatever it looks like, as the tool does.
+        assert_eq!(
+            f("kubectl -n get delete pod x").as_deref(),
+            Some("kubectl delete pod x")
+        );
+        assert_eq!(f("kubectl --as admin get pods"), None);
+        assert_eq!(f("kubectl -v=9 get pods"), None);
+        assert_eq!(f("kubectl -n prod"), None);
+        assert_eq!(f("kubectl get pods"), None);
         let argv =
             |line: &str| -> Vec<String> { line.split_whitespace().map(String::from).collect() };
         assert_eq!(
