@@ -103,6 +103,8 @@ FILES = [
     "tar -cf/tmp/o.tar .env",
     "cp -rT /tmp/evil .github/workflows",
     "env -C .github/workflows tee ci.yml",
+    "git add --pathspec-from-file=.env",
+    "git log -L1,1:.env",
 ]
 APPROVAL = [
     "npm publish",

@@ -1426,6 +1426,21 @@ fn git_accesses(
             }
         }
     }
+    // `--pathspec-from-file=FILE` (add, commit, reset, rm, stash, checkout,
+    // restore) reads FILE, and names its lines in errors
+    // (`pathspec 'KEY=…' did not match any files`).
+    for (i, a) in after_sub.iter().enumerate() {
+        let file = match a.strip_prefix("--pathspec-from-file") {
+            Some(v) if v.starts_with('=') => v.get(1..),
+            Some("") => after_sub.get(i + 1).copied(),
+            _ => None,
+        };
+        if let Some(f) = file.filter(|f| *f != "-")
+            && is_opt(i, a)
+        {
+            out.push(mk(FileMode::Read, f));
+        }
+    }
     let patch = after_sub
         .iter()
         .any(|a| matches!(*a, "-p" | "-u" | "--patch") || a.starts_with("-U"));
@@ -1490,8 +1505,19 @@ fn git_accesses(
             let skip = usize::from(!explicit);
             out.extend(ops.iter().skip(skip).map(|p| mk(FileMode::Read, p)));
         }
-        "log" | "whatchanged" if patch => {
-            out.extend(operands.iter().map(|p| mk(FileMode::Read, p)));
+        "log" | "whatchanged" => {
+            // `-L START,END:FILE` and `-L :FUNC:FILE` print FILE's lines
+            // through its history.
+            for (_, v) in getopt(&after_sub, &["-L"], &[]).values {
+                if let Some((_, f)) = v.rsplit_once(':')
+                    && !f.is_empty()
+                {
+                    out.push(mk(FileMode::Read, f));
+                }
+            }
+            if patch {
+                out.extend(operands.iter().map(|p| mk(FileMode::Read, p)));
+            }
         }
         "add" => out.extend(operands.iter().map(|p| mk(FileMode::Read, p))),
         "commit" | "tag" | "notes" | "merge" => {
@@ -1579,9 +1605,6 @@ fn git_accesses(
     out
 }
 
-/// Files `tar` reads and writes: creating reads every operand (and what is
-/// below it) and writes the archive; extracting reads the archive and writes
-/// everything below the target directory.
 /// The arguments after `-m MODULE` when `cmd` is a Python interpreter
 /// (`python`, `python3`, `python3.12`, `pypy3`) running `module`
 /// (`python -m pytest -x`, `python3 -Bm pytest`). `None` when it runs
@@ -1695,6 +1718,9 @@ fn pytest_accesses(args: &[&str], mk: impl Fn(FileMode, &str) -> FileAccess) -> 
     out
 }
 
+/// Files `tar` reads and writes: creating reads every operand (and what is
+/// below it) and writes the archive; extracting reads the archive and writes
+/// everything below the target directory.
 fn tar_accesses(args: &[&str], mk: impl Fn(FileMode, &str) -> FileAccess) -> Vec<FileAccess> {
     let mut out = Vec::new();
     let mut archive: Option<&str> = None;

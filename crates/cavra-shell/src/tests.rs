@@ -816,8 +816,13 @@ fn git_file_accesses_after_global_options() {
         ("git checkout -- .", "Write ."),
         (
             "git checkout X --pathspec-from-file=p.txt",
-            "Write X\nWrite (paths listed in a file) [dynamic]",
+            "Read p.txt\nWrite X\nWrite (paths listed in a file) [dynamic]",
         ),
+        ("git add --pathspec-from-file .env", "Read .env\nRead .env"),
+        ("git add --pathspec-from-file=- x", "Read x"),
+        ("git log -L1,1:.env", "Read .env"),
+        ("git log -L :main:src/a.rs", "Read src/a.rs"),
+        ("git log -L 1,2", ""),
     ] {
         assert_eq!(accesses(line), expect, "{line}");
     }
