@@ -951,6 +951,7 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
         let matches = |p: &crate::pattern::CommandPattern| {
             p.matches_argv(argv) || canonical.as_ref().is_some_and(|c| p.matches_argv(c))
         };
+        let allows = |p: &crate::pattern::CommandPattern| p.names_whole_program(argv) && matches(p);
         // Block, approval and warn rules also match the line without the
         // tool's global options (`terraform -chdir=infra apply`); allow
         // rules only as written ([`crate::globals`]).
@@ -981,7 +982,7 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
             // A pattern matching as written is named before one matching
             // only by the options' meaning.
             let found = if decision == Outcome::Allow {
-                permitted(list, cmd, &matches, &mut own, &line)
+                permitted(list, cmd, &allows, &mut own, &line)
             } else {
                 list.iter()
                     .find(restricts)
@@ -1030,7 +1031,7 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
                     .find(restricts)
                     .or_else(|| pats.iter().find(by_options))
             } else {
-                permitted(pats, cmd, &matches, &mut own, &line)
+                permitted(pats, cmd, &allows, &mut own, &line)
             };
             let Some(p) = found else {
                 continue;

@@ -918,6 +918,25 @@ impl CommandPattern {
         self.stages.len() > 1
     }
 
+    /// For allow rules: a pattern whose program word is a name followed by
+    /// `*` (`rg*`, `diff*`, `tail*`) names that program with any further
+    /// words, not every program whose name starts so: `rg*` allows
+    /// `rg -n x` and `rg`, not `rgrep` (which is `grep -r`), `diff*` not
+    /// `diff3 --diff-program=P`, `tail*` not `tailscale up`. Restrictive
+    /// rules keep the looser reading (`terraform apply*` blocks
+    /// `terraform applyx`).
+    pub fn names_whole_program(&self, argv: &[String]) -> bool {
+        let Some(first) = self.stages.first().and_then(|s| s.first()) else {
+            return false;
+        };
+        match first.strip_suffix('*') {
+            Some(name) if !name.is_empty() && !name.contains(['*', '?', '[']) => {
+                argv.first().is_some_and(|a| a == name)
+            }
+            _ => true,
+        }
+    }
+
     /// Match one simple command (single-stage patterns only).
     pub fn matches_argv(&self, argv: &[String]) -> bool {
         if let Some(f) = &self.first_literal

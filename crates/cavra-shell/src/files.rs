@@ -566,6 +566,27 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
             };
             out.extend(files.iter().map(|p| mk(FileMode::Read, p)));
             out.extend(opt_files(&["-f", "--file"], FileMode::Read));
+            // gawk writes its pretty-printed program, profile or variable
+            // dump to the file joined to `-o`, `-p`, `-d` (`--pretty-print=`,
+            // `--profile=`, `--dump-variables=`, abbreviated or not).
+            for a in args.iter().take_while(|a| **a != "--") {
+                let file = match a.strip_prefix("--") {
+                    Some(long) => long.split_once('=').and_then(|(n, v)| {
+                        (n.len() >= 2
+                            && ["pretty-print", "profile", "dump-variables"]
+                                .iter()
+                                .any(|full| full.starts_with(n)))
+                        .then_some(v)
+                    }),
+                    None => ["-o", "-p", "-d"]
+                        .iter()
+                        .find_map(|o| a.strip_prefix(o))
+                        .filter(|v| !v.is_empty()),
+                };
+                if let Some(f) = file {
+                    out.push(mk(FileMode::Write, f));
+                }
+            }
             // Files the program reads or writes (`getline < f`, `print > f`).
             if let Some(program) = operands.first().filter(|_| !has_f) {
                 script_accesses(&mut out, scripts::awk_effects(program), &mk, &unknown);
@@ -1908,8 +1929,21 @@ pub(crate) fn sed_program(args: &[&str]) -> Result<Option<String>, ()> {
 pub(crate) fn awk_program(args: &[&str]) -> Result<Option<String>, ()> {
     // gawk's `--source`, `-e`, `-i`, `-l` and joined `-f…` add code the
     // program text does not show.
+    // gawk takes any unambiguous abbreviation of a long option (`--so`
+    // is `--source`), and `-W NAME` is `--NAME`: those that may add code
+    // are refused, as is every `-W`.
+    let adds_code = |a: &str| {
+        a.strip_prefix("--").is_some_and(|long| {
+            let name = long.split_once('=').map_or(long, |(n, _)| n);
+            !name.is_empty()
+                && ["source", "include", "load", "exec", "file"]
+                    .iter()
+                    .any(|full| full.starts_with(name))
+        }) || a.starts_with("-W")
+    };
     if args.iter().take_while(|a| **a != "--").any(|a| {
-        a.starts_with("--source")
+        adds_code(a)
+            || a.starts_with("--source")
             || a.starts_with("--include")
             || a.starts_with("--load")
             || a.starts_with("--exec")

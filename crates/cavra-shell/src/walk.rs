@@ -120,6 +120,28 @@ const CODE_VARS: &[&str] = &[
     "VALGRIND_OPTS",
 ];
 
+/// Environment variables that move the configuration programs read (and
+/// so the commands it names: `core.fsmonitor` in `$HOME/.gitconfig`, a
+/// kubeconfig's `exec` plugin, make's `--eval` in `MAKEFLAGS`) or the file
+/// they write (`TF_LOG_PATH`; `GIT_TRACE*` naming a path).
+const CONFIG_VARS: &[&str] = &[
+    "HOME",
+    "XDG_CONFIG_HOME",
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_COMMON_DIR",
+    "KUBECONFIG",
+    "MAKEFLAGS",
+    "GNUMAKEFLAGS",
+    "MAKEFILES",
+    "GOFLAGS",
+    "RUSTC_WRAPPER",
+    "RUSTC_WORKSPACE_WRAPPER",
+    "CARGO_BUILD_RUSTC_WRAPPER",
+    "TF_LOG_PATH",
+    "TF_CLI_CONFIG_FILE",
+];
+
 /// Whether a git configuration key names a command git runs through a
 /// shell (`Some(true)`), or makes git load code some other way
 /// (`Some(false)`: hook directories, included config files).
@@ -720,6 +742,28 @@ impl Walker {
                 });
             }
             return;
+        }
+        // `printf -v NAME FMT ARGS` sets NAME to the formatted text, escapes
+        // of the format interpreted (`'a[\x24(cmd)]'` is `a[$(cmd)]`).
+        if let Some(first) = words.first()
+            && first.literal
+            && first.text == "printf"
+            && let Some((name, value)) = printf_v(words.get(1..).unwrap_or(&[]))
+        {
+            self.assigned(&name, value.as_deref(), via, spec);
+            match value {
+                Some(v) => self.vars.insert(name, v),
+                None => {
+                    if !spec {
+                        self.issue(Issue::Opaque {
+                            construct: format!(
+                                "`printf -v {name}` with a value not known here, which may hold code"
+                            ),
+                        });
+                    }
+                    self.vars.remove(&name)
+                }
+            };
         }
         // `export X=val` / `declare X=val` / `readonly X=val` also set variables.
         if let Some(first) = words.first()
@@ -2366,6 +2410,19 @@ impl Walker {
             self.issue(Issue::Opaque {
                 construct: format!("`{name}`, which makes programs load code"),
             });
+        } else if !spec
+            && (CONFIG_VARS.contains(&name)
+                || (name.starts_with("GIT_TRACE")
+                    && value.is_none_or(|v| {
+                        !(v.chars().all(|c| c.is_ascii_digit())
+                            || matches!(v.to_ascii_lowercase().as_str(), "true" | "false"))
+                    })))
+        {
+            self.issue(Issue::Opaque {
+                construct: format!(
+                    "`{name}`, which changes which configuration programs load or where they write"
+                ),
+            });
         }
     }
 
@@ -2889,6 +2946,88 @@ fn known_output(cmd: &SimpleCommand) -> Stdin {
         }
         _ => Stdin::Unknown,
     }
+}
+
+/// `printf -v NAME FMT [ARGS]` (the words after `printf`): the variable's
+/// name and, when every word is literal and the format uses only `%s`,
+/// `%b`, `%%` and numeric conversions, the text bash assigns. The format is
+/// reused while arguments remain, as bash does. `None` when there is no
+/// `-v`; a `None` value when the text is not known.
+fn printf_v(args: &[Field]) -> Option<(String, Option<String>)> {
+    let first = args.first()?;
+    let (name, rest) = match first.text.strip_prefix("-v") {
+        Some("") => (args.get(1)?, args.get(2..).unwrap_or(&[])),
+        Some(_) if first.literal => {
+            // `-vNAME`: the name joined to the option.
+            let joined = Field {
+                text: first.text.get(2..).unwrap_or("").to_string(),
+                ..first.clone()
+            };
+            return printf_v_value(&joined, args.get(1..).unwrap_or(&[]));
+        }
+        _ => return None,
+    };
+    printf_v_value(name, rest)
+}
+
+fn printf_v_value(name: &Field, rest: &[Field]) -> Option<(String, Option<String>)> {
+    let n = name.text.split('[').next().unwrap_or("").to_string();
+    if !name.literal || !is_name(&n) {
+        return None;
+    }
+    let rest: &[Field] = match rest.first() {
+        Some(f) if f.text == "--" => rest.get(1..).unwrap_or(&[]),
+        _ => rest,
+    };
+    let value = (|| {
+        if rest.iter().any(|f| !f.literal) {
+            return None;
+        }
+        let (fmt, vals) = rest.split_first()?;
+        let fmt: Vec<char> = fmt.text.chars().collect();
+        let mut out = String::new();
+        let mut k = 0;
+        loop {
+            let mut i = 0;
+            let mut used = false;
+            let mut lit = String::new();
+            while let Some(&c) = fmt.get(i) {
+                i += 1;
+                if c != '%' {
+                    lit.push(c);
+                    continue;
+                }
+                out.push_str(&crate::expand::ansi_c_unescape(&std::mem::take(&mut lit)));
+                // Flags, width and precision, then the conversion.
+                while fmt.get(i).is_some_and(|c| "-+ #0123456789.".contains(*c)) {
+                    i += 1;
+                }
+                let conv = *fmt.get(i)?;
+                i += 1;
+                if conv == '%' {
+                    out.push('%');
+                    continue;
+                }
+                used = true;
+                let arg = vals.get(k).map_or("", |f| f.text.as_str());
+                k += 1;
+                match conv {
+                    's' | 'q' | 'Q' => out.push_str(arg),
+                    'b' => out.push_str(&crate::expand::ansi_c_unescape(arg)),
+                    'd' | 'i' | 'u' | 'o' | 'x' | 'X' | 'f' | 'e' | 'g' | 'E' | 'G' => {
+                        out.push('0')
+                    }
+                    _ => return None,
+                }
+            }
+            out.push_str(&crate::expand::ansi_c_unescape(&lit));
+            if !used || k >= vals.len() {
+                break;
+            }
+        }
+        Some(out)
+    })();
+    Some((n, value))
 }
 
 /// Crude bracket depth, used to refuse inputs that would exhaust the parser's
