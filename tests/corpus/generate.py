@@ -105,6 +105,12 @@ FILES = [
     "env -C .github/workflows tee ci.yml",
     "git add --pathspec-from-file=.env",
     "git log -L1,1:.env",
+    "git diff HEAD~1 -- ':(top).env'",
+    # No blank inside: xargs would split the revision (git then fails).
+    "git show 'HEAD^{/fix:x}:.env'",
+    "git show HEAD .env",
+    "git log --cc .env",
+    "git diff-tree -p HEAD -- .env",
 ]
 APPROVAL = [
     "npm publish",
@@ -396,6 +402,8 @@ OPTION_BORNE = [
     # Red-team findings (session 15): loose program names in allow
     # patterns, printf -v, variables that move configuration, gawk options.
     ("rgrep KEY ~/.aws", "require_approval"),
+    ("git --work-tree=/root checkout HEAD -- .bashrc", "require_approval"),
+    ("git --git-dir=/tmp/g2 status", "require_approval"),
     ("diff3 --diff-program=tclsh a b c", "require_approval"),
     ("printf -v x 'a[\\x24(rm -rf /)]'; echo $((x))", "block"),
     ("printf -v x '%s%s' 'a[$(terraform apply -auto-app' 'rove)]'; echo $((x))", "block"),

@@ -1378,9 +1378,27 @@ fn git_accesses(
         if !a.starts_with('-') {
             break;
         }
+        // `--work-tree DIR` places the paths like `-C DIR` (checkout writes
+        // there); `--git-dir DIR` makes git read that directory's config,
+        // whose `core.fsmonitor` or hooks run: not known here.
+        let work_tree = match *a {
+            "--work-tree" => args.get(k + 1).copied(),
+            _ => a.strip_prefix("--work-tree="),
+        };
+        if a.starts_with("--git-dir") {
+            out.push(unknown(FileMode::Read, "a git directory named on the line"));
+        }
         match *a {
-            "-c" | "--git-dir" | "--work-tree" | "--namespace" | "--config-env"
-            | "--super-prefix" | "--list-cmds" => k += 1,
+            "-c" | "--git-dir" | "--namespace" | "--config-env" | "--super-prefix"
+            | "--list-cmds" => k += 1,
+            _ if work_tree.is_some() => {
+                if *a == "--work-tree" {
+                    k += 1;
+                }
+                if let Some(d) = work_tree {
+                    dir = Some(d.to_string());
+                }
+            }
             "-C" => {
                 k += 1;
                 if let Some(d) = args.get(k) {
@@ -1462,9 +1480,23 @@ fn git_accesses(
             out.push(mk(FileMode::Read, f));
         }
     }
-    let patch = after_sub
+    // Options that make log print patches (`--cc`, `--patch-with-stat`,
+    // `--word-diff`, `-m` in git 2.31 and later).
+    let patch = after_sub.iter().any(|a| {
+        matches!(
+            *a,
+            "-p" | "-u" | "-c" | "-m" | "-W" | "--cc" | "--dd" | "--binary" | "--remerge-diff"
+        ) || [
+            "-U",
+            "--patch",
+            "--unified",
+            "--word-diff",
+            "--color-words",
+            "--function-context",
+        ]
         .iter()
-        .any(|a| matches!(*a, "-p" | "-u" | "--patch") || a.starts_with("-U"));
+        .any(|p| a.starts_with(p))
+    });
     match sub {
         // `git rev-parse REV:PATH` names PATH's content for a later
         // `git show <id>` or `cat-file` to print.
@@ -1479,17 +1511,23 @@ fn git_accesses(
                             _ => Some(rest),
                         }
                     }
-                    None => a.split_once(':').map(|(_, p)| p),
+                    // The first `:` outside `{…}` (`HEAD^{/fix: x}:.env`,
+                    // `HEAD@{2024-01-01 10:00}:.env`).
+                    None => rev_path(a),
                 };
                 if let Some(p) = path.filter(|p| !p.is_empty()) {
                     out.push(mk(FileMode::Read, p));
+                } else if sub == "show" && path.is_none() {
+                    // `git show HEAD .env`: a word that is not a revision
+                    // is a path limiting the diff shown.
+                    out.push(mk(FileMode::Read, a));
                 }
             }
             if sub == "show" {
                 out.extend(after_dd.iter().map(|p| mk(FileMode::Read, p)));
             }
         }
-        "diff" | "blame" | "annotate" => {
+        "diff" | "diff-tree" | "diff-index" | "diff-files" | "blame" | "annotate" => {
             let Getopt {
                 operands: ops,
                 values: vals,
@@ -1616,6 +1654,17 @@ fn git_accesses(
         }
         _ => {}
     }
+    // Pathspec magic: `:(top).env`, `:(icase,glob).ENV`, `:/.env` name
+    // the path after it (the protected lists already fold case).
+    for f in &mut out {
+        if let Some(rest) = f.path.strip_prefix(":(")
+            && let Some((_, p)) = rest.split_once(')')
+        {
+            f.path = p.to_string();
+        } else if let Some(p) = f.path.strip_prefix(":/") {
+            f.path = p.to_string();
+        }
+    }
     if let Some(d) = dir {
         for f in &mut out {
             if f.literal && !f.path.starts_with('/') && !f.path.starts_with('~') {
@@ -1737,6 +1786,20 @@ fn pytest_accesses(args: &[&str], mk: impl Fn(FileMode, &str) -> FileAccess) -> 
         }
     }
     out
+}
+
+/// The path of `REV:PATH`: after the first `:` outside `{…}`.
+fn rev_path(a: &str) -> Option<&str> {
+    let mut depth = 0usize;
+    for (i, c) in a.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth = depth.saturating_sub(1),
+            ':' if depth == 0 => return a.get(i + 1..),
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Files `tar` reads and writes: creating reads every operand (and what is

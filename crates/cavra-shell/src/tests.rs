@@ -823,6 +823,14 @@ fn git_file_accesses_after_global_options() {
         ("git log -L1,1:.env", "Read .env"),
         ("git log -L :main:src/a.rs", "Read src/a.rs"),
         ("git log -L 1,2", ""),
+        (
+            "git diff HEAD -- ':(top,icase).ENV'",
+            "Read HEAD\nRead .ENV",
+        ),
+        ("git show 'HEAD^{/a:b}:.env'", "Read .env"),
+        ("git show HEAD .env", "Read HEAD\nRead .env"),
+        ("git log --cc .env", "Read .env"),
+        ("git --work-tree=/r checkout HEAD -- x", "Write /r/x [tree]"),
     ] {
         assert_eq!(accesses(line), expect, "{line}");
     }
