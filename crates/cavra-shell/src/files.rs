@@ -695,7 +695,13 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
                 ],
                 FileMode::Read,
             ));
-            out.extend(operands.iter().map(|p| mk(FileMode::Read, p)));
+            // `diff -r DIR1 DIR2` prints every file below them (with `-N`,
+            // the whole content of one missing on the other side).
+            let tree = shorts.contains(&'r') || longs.contains(&"--recursive");
+            out.extend(operands.iter().map(|p| FileAccess {
+                tree,
+                ..mk(FileMode::Read, p)
+            }));
         }
         // `file -f LIST` prints every name LIST holds; `-m FILE` reads magic.
         "file" => {
@@ -1533,7 +1539,13 @@ fn git_accesses(
                 values: vals,
                 ..
             } = getopt(&after_sub, &["--contents", "-L"], &[]);
-            out.extend(ops.iter().map(|p| mk(FileMode::Read, p)));
+            // `git diff --no-index A B` compares two paths outside git, and
+            // directories as a whole.
+            let tree = sub == "diff" && after_sub.contains(&"--no-index");
+            out.extend(ops.iter().map(|p| FileAccess {
+                tree,
+                ..mk(FileMode::Read, p)
+            }));
             for (_, v) in vals.iter().filter(|(o, _)| *o == "--contents") {
                 out.push(mk(FileMode::Read, v));
             }
