@@ -414,6 +414,7 @@ OPTION_BORNE = [
     ("XDG_CONFIG_HOME=/tmp/x git status", "require_approval"),
     ("MAKEFILES=/tmp/x.mk make test", "require_approval"),
     ("KUBECONFIG=/tmp/kc kubectl get pods", "require_approval"),
+    ("kubectl get pods --kubeconfig=/tmp/kc", "require_approval"),
     ("GIT_TRACE=.github/workflows/ci.yml git status", "require_approval"),
     ("awk --so='BEGIN{system(\"rm -rf /\")}'", "require_approval"),
     ("awk -Wexec=/tmp/x.awk", "require_approval"),

@@ -487,6 +487,16 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
                     && a.chars().skip(1).any(|c| letters.contains(&c)))
         })
     };
+    // A kubeconfig named on the line may hold a `user.exec` credential
+    // plugin, a command kubectl and helm run: not known here.
+    if matches!(name, "kubectl" | "oc" | "helm")
+        && args
+            .iter()
+            .take_while(|a| **a != "--")
+            .any(|a| a.starts_with("--kubeconfig"))
+    {
+        out.push(unknown(FileMode::Read, "a kubeconfig named on the line"));
+    }
     match name {
         "grep" | "egrep" | "fgrep" | "rg" => {
             let explicit_pattern = opt_values
