@@ -188,6 +188,7 @@ pub fn compile(spec: &PackSpec, name: &str) -> Result<CompiledPolicy, String> {
     let defaults = spec.defaults.clone().unwrap_or_default();
     let rules_default = defaults.decision.map(|d| d.outcome());
     let self_protected: Vec<String> = SELF_PROTECTED_PATHS.iter().map(|s| s.to_string()).collect();
+    let git_control: Vec<String> = GIT_CONTROL_PATHS.iter().map(|s| s.to_string()).collect();
 
     let mut allowed_servers = m.allowed_servers.clone();
     allowed_servers.extend(trust.allowed_servers.iter().cloned());
@@ -292,12 +293,7 @@ pub fn compile(spec: &PackSpec, name: &str) -> Result<CompiledPolicy, String> {
             approve_write: folded_paths(&fs.require_approval_write)?,
             allow_outside_root: paths(&fs.allow_outside_root)?,
             self_protected: folded_paths(&self_protected)?,
-            git_control: folded_paths(
-                &GIT_CONTROL_PATHS
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect::<Vec<_>>(),
-            )?,
+            git_control: folded_paths(&git_control)?,
             unprotect: paths(&fs.unprotect)?,
         },
         cmd: CmdRules {

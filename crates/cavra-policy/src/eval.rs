@@ -430,10 +430,9 @@ fn eval_path(
         }
     };
     let before = hits.v.len();
-    if mode == FileMode::Write
-        && policy.fs.unprotect.first_match(&path).is_none()
-        && let Some(p) = policy.fs.self_protected.first_match(&path)
-    {
+    // The built-in write lists, unless the pack exempts the path.
+    let guarded = mode == FileMode::Write && policy.fs.unprotect.first_match(&path).is_none();
+    if guarded && let Some(p) = policy.fs.self_protected.first_match(&path) {
         hits.add(
             "self_protection.write.block",
             Outcome::Block,
@@ -444,10 +443,7 @@ fn eval_path(
             None,
         );
     }
-    if mode == FileMode::Write
-        && policy.fs.unprotect.first_match(&path).is_none()
-        && let Some(p) = policy.fs.git_control.first_match(&path)
-    {
+    if guarded && let Some(p) = policy.fs.git_control.first_match(&path) {
         hits.add(
             "filesystem.write.git_control",
             Outcome::RequireApproval,

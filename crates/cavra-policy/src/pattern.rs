@@ -802,6 +802,9 @@ pub struct CommandPattern {
     /// (`./gradlew build*`): it then names that file, not any program of
     /// that name.
     program_path: Option<String>,
+    /// The name before a program word's final `*` (`rg` of `rg*`), when
+    /// nothing else in the word is a wildcard ([`Self::names_whole_program`]).
+    program_stem: Option<String>,
 }
 
 impl CommandPattern {
@@ -851,6 +854,12 @@ impl CommandPattern {
             [one] => OptionForm::parse(one, true),
             _ => None,
         };
+        let program_stem = stages
+            .first()
+            .and_then(|s| s.first())
+            .and_then(|t| t.strip_suffix('*'))
+            .filter(|n| !n.is_empty() && !n.contains(['*', '?', '[']))
+            .map(str::to_string);
         let shell_stages = (stages.len() > 1
             && stages
                 .iter()
@@ -864,6 +873,7 @@ impl CommandPattern {
             first_literal,
             first_prefix,
             program_path,
+            program_stem,
         })
     }
 
@@ -926,15 +936,9 @@ impl CommandPattern {
     /// rules keep the looser reading (`terraform apply*` blocks
     /// `terraform applyx`).
     pub fn names_whole_program(&self, argv: &[String]) -> bool {
-        let Some(first) = self.stages.first().and_then(|s| s.first()) else {
-            return false;
-        };
-        match first.strip_suffix('*') {
-            Some(name) if !name.is_empty() && !name.contains(['*', '?', '[']) => {
-                argv.first().is_some_and(|a| a == name)
-            }
-            _ => true,
-        }
+        self.program_stem
+            .as_ref()
+            .is_none_or(|n| argv.first() == Some(n))
     }
 
     /// Match one simple command (single-stage patterns only).

@@ -1397,22 +1397,19 @@ fn git_accesses(
         // `--work-tree DIR` places the paths like `-C DIR` (checkout writes
         // there); `--git-dir DIR` makes git read that directory's config,
         // whose `core.fsmonitor` or hooks run: not known here.
-        let work_tree = match *a {
-            "--work-tree" => args.get(k + 1).copied(),
-            _ => a.strip_prefix("--work-tree="),
-        };
         if a.starts_with("--git-dir") {
             out.push(unknown(FileMode::Read, "a git directory named on the line"));
+        }
+        if let Some(d) = a.strip_prefix("--work-tree=") {
+            dir = Some(d.to_string());
         }
         match *a {
             "-c" | "--git-dir" | "--namespace" | "--config-env" | "--super-prefix"
             | "--list-cmds" => k += 1,
-            _ if work_tree.is_some() => {
-                if *a == "--work-tree" {
-                    k += 1;
-                }
-                if let Some(d) = work_tree {
-                    dir = Some(d.to_string());
+            "--work-tree" => {
+                k += 1;
+                if let Some(d) = args.get(k) {
+                    dir = Some((*d).to_string());
                 }
             }
             "-C" => {
@@ -1799,7 +1796,6 @@ fn pytest_accesses(args: &[&str], mk: impl Fn(FileMode, &str) -> FileAccess) -> 
         } else if let Some((key, p)) = v.split_once('=') {
             match key.trim() {
                 "cache_dir" => out.push(tree(p)),
-                "junit_logging" | "junit_family" | "junit_suite_name" => {}
                 k if k == "log_file" || k.ends_with("_log_file") => {
                     out.push(mk(FileMode::Write, p))
                 }
@@ -2013,10 +2009,9 @@ pub(crate) fn sed_program(args: &[&str]) -> Result<Option<String>, ()> {
 /// The program of an `awk` command line (`Err` when read with `-f`).
 pub(crate) fn awk_program(args: &[&str]) -> Result<Option<String>, ()> {
     // gawk's `--source`, `-e`, `-i`, `-l` and joined `-f…` add code the
-    // program text does not show.
-    // gawk takes any unambiguous abbreviation of a long option (`--so`
-    // is `--source`), and `-W NAME` is `--NAME`: those that may add code
-    // are refused, as is every `-W`.
+    // program text does not show. gawk also takes any unambiguous
+    // abbreviation of a long option (`--so` is `--source`), and `-W NAME`
+    // is `--NAME`: those that may add code are refused, as is every `-W`.
     let adds_code = |a: &str| {
         a.strip_prefix("--").is_some_and(|long| {
             let name = long.split_once('=').map_or(long, |(n, _)| n);

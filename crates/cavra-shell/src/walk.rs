@@ -2950,84 +2950,80 @@ fn known_output(cmd: &SimpleCommand) -> Stdin {
 
 /// `printf -v NAME FMT [ARGS]` (the words after `printf`): the variable's
 /// name and, when every word is literal and the format uses only `%s`,
-/// `%b`, `%%` and numeric conversions, the text bash assigns. The format is
-/// reused while arguments remain, as bash does. `None` when there is no
-/// `-v`; a `None` value when the text is not known.
+/// `%b`, `%%` and numeric conversions, the text bash assigns
+/// ([`printf_text`]). `None` when there is no `-v`; a `None` value when the
+/// text is not known.
 fn printf_v(args: &[Field]) -> Option<(String, Option<String>)> {
     let first = args.first()?;
     let (name, rest) = match first.text.strip_prefix("-v") {
-        Some("") => (args.get(1)?, args.get(2..).unwrap_or(&[])),
-        Some(_) if first.literal => {
-            // `-vNAME`: the name joined to the option.
-            let joined = Field {
-                text: first.text.get(2..).unwrap_or("").to_string(),
-                ..first.clone()
-            };
-            return printf_v_value(&joined, args.get(1..).unwrap_or(&[]));
+        Some("") => {
+            let f = args.get(1)?;
+            (f.literal.then_some(f.text.as_str())?, args.get(2..))
         }
+        // `-vNAME`: the name joined to the option.
+        Some(joined) if first.literal => (joined, args.get(1..)),
         _ => return None,
     };
-    printf_v_value(name, rest)
-}
-
-fn printf_v_value(name: &Field, rest: &[Field]) -> Option<(String, Option<String>)> {
-    let n = name.text.split('[').next().unwrap_or("").to_string();
-    if !name.literal || !is_name(&n) {
+    let n = name.split('[').next().unwrap_or("").to_string();
+    if !is_name(&n) {
         return None;
     }
-    let rest: &[Field] = match rest.first() {
+    let rest = rest.unwrap_or(&[]);
+    let rest = match rest.first() {
         Some(f) if f.text == "--" => rest.get(1..).unwrap_or(&[]),
         _ => rest,
     };
-    let value = (|| {
-        if rest.iter().any(|f| !f.literal) {
-            return None;
-        }
-        let (fmt, vals) = rest.split_first()?;
-        let fmt: Vec<char> = fmt.text.chars().collect();
-        let mut out = String::new();
-        let mut k = 0;
-        loop {
-            let mut i = 0;
-            let mut used = false;
-            let mut lit = String::new();
-            while let Some(&c) = fmt.get(i) {
-                i += 1;
-                if c != '%' {
-                    lit.push(c);
-                    continue;
-                }
-                out.push_str(&crate::expand::ansi_c_unescape(&std::mem::take(&mut lit)));
-                // Flags, width and precision, then the conversion.
-                while fmt.get(i).is_some_and(|c| "-+ #0123456789.".contains(*c)) {
-                    i += 1;
-                }
-                let conv = *fmt.get(i)?;
-                i += 1;
-                if conv == '%' {
-                    out.push('%');
-                    continue;
-                }
-                used = true;
-                let arg = vals.get(k).map_or("", |f| f.text.as_str());
-                k += 1;
-                match conv {
-                    's' | 'q' | 'Q' => out.push_str(arg),
-                    'b' => out.push_str(&crate::expand::ansi_c_unescape(arg)),
-                    'd' | 'i' | 'u' | 'o' | 'x' | 'X' | 'f' | 'e' | 'g' | 'E' | 'G' => {
-                        out.push('0')
-                    }
-                    _ => return None,
-                }
-            }
-            out.push_str(&crate::expand::ansi_c_unescape(&lit));
-            if !used || k >= vals.len() {
-                break;
-            }
-        }
-        Some(out)
-    })();
+    let value = if rest.iter().all(|f| f.literal) {
+        rest.split_first()
+            .and_then(|(fmt, vals)| printf_text(&fmt.text, vals))
+    } else {
+        None
+    };
     Some((n, value))
+}
+
+/// What `printf FMT VALS` prints, for the conversions [`printf_v`] knows;
+/// the format is reused while arguments remain, as bash does.
+fn printf_text(fmt: &str, vals: &[Field]) -> Option<String> {
+    let fmt: Vec<char> = fmt.chars().collect();
+    let mut out = String::new();
+    let mut k = 0;
+    loop {
+        let mut i = 0;
+        let mut used = false;
+        let mut lit = String::new();
+        while let Some(&c) = fmt.get(i) {
+            i += 1;
+            if c != '%' {
+                lit.push(c);
+                continue;
+            }
+            out.push_str(&crate::expand::ansi_c_unescape(&std::mem::take(&mut lit)));
+            // Flags, width and precision, then the conversion.
+            while fmt.get(i).is_some_and(|c| "-+ #0123456789.".contains(*c)) {
+                i += 1;
+            }
+            let conv = *fmt.get(i)?;
+            i += 1;
+            if conv == '%' {
+                out.push('%');
+                continue;
+            }
+            used = true;
+            let arg = vals.get(k).map_or("", |f| f.text.as_str());
+            k += 1;
+            match conv {
+                's' | 'q' | 'Q' => out.push_str(arg),
+                'b' => out.push_str(&crate::expand::ansi_c_unescape(arg)),
+                'd' | 'i' | 'u' | 'o' | 'x' | 'X' | 'f' | 'e' | 'g' | 'E' | 'G' => out.push('0'),
+                _ => return None,
+            }
+        }
+        out.push_str(&crate::expand::ansi_c_unescape(&lit));
+        if !used || k >= vals.len() {
+            return Some(out);
+        }
+    }
 }
 
 /// Crude bracket depth, used to refuse inputs that would exhaust the parser's
