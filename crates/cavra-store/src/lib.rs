@@ -21,6 +21,7 @@ pub mod query;
 pub mod records;
 pub mod spool;
 pub mod sql;
+mod sqlite_reader;
 mod sqlite_writer;
 
 use std::collections::BTreeMap;

@@ -53,6 +53,8 @@ pub struct SqlStore {
     location: String,
     pool: Pool,
     tx: mpsc::UnboundedSender<Request>,
+    /// SQLite: the connections list pages are read on.
+    readers: Option<std::sync::Arc<crate::sqlite_reader::Readers>>,
 }
 
 pub(crate) enum Request {
@@ -553,11 +555,14 @@ impl SqlStore {
                 .map_err(db_err(&location))?;
         }
         let (tx, rx) = mpsc::unbounded_channel();
+        let mut readers = None;
         match &pool {
             Pool::Sqlite(p) => {
                 // Writes go through a connection of their own on a thread
-                // of their own; reads use the pool.
+                // of their own; list pages through reading connections of
+                // their own; other reads use the pool.
                 let path = p.connect_options().get_filename().to_path_buf();
+                readers = Some(crate::sqlite_reader::Readers::new(&path, &location));
                 let loc = location.clone();
                 let (conn, checkpoint) = tokio::task::spawn_blocking(move || {
                     let conn = crate::sqlite_writer::connect(&path, &loc)?;
@@ -597,6 +602,7 @@ impl SqlStore {
             location,
             pool,
             tx,
+            readers,
         })
     }
 
@@ -844,39 +850,76 @@ impl SqlStore {
         } else {
             format!("SELECT COUNT(*) AS n FROM {}{wher}", spec.table)
         };
-        let total = fetch_count(&self.pool, &self.location, &count_sql, &binds).await?;
-        if total <= query.offset {
-            // Nothing on this page: no need to look for rows.
-            return Ok((Vec::new(), total));
-        }
         let mut page_binds = binds.clone();
         page_binds.push(Bind::Int(query.limit));
         page_binds.push(Bind::Int(query.offset));
-        let hint = self.index_hint(query).await?;
-        let sql = format!(
-            "SELECT {} AS payload FROM {}{hint}{wher}{} LIMIT ${} OFFSET ${}",
+        // The page's statement around an index hint.
+        let head = format!(
+            "SELECT {} AS payload FROM {}",
             self.payload_expr(),
-            spec.table,
+            spec.table
+        );
+        let tail = format!(
+            "{wher}{} LIMIT ${} OFFSET ${}",
             self.order_clause(query.kind),
             page_binds.len() - 1,
             page_binds.len()
         );
+        let candidates = self.hint_candidates(query);
+        let table = spec.table;
+        let offset = query.offset;
+        if let Some(readers) = &self.readers {
+            // SQLite: the whole page in one call on a reading connection.
+            let binds: Vec<_> = binds.iter().map(Bind::sqlite).collect();
+            let page_binds: Vec<_> = page_binds.iter().map(Bind::sqlite).collect();
+            return readers
+                .run(move |conn, location| {
+                    let total = crate::sqlite_reader::count(conn, location, &count_sql, &binds)?;
+                    if total <= offset {
+                        return Ok((Vec::new(), total));
+                    }
+                    let mut counted = Vec::new();
+                    for (field, sql, value) in candidates {
+                        let n =
+                            crate::sqlite_reader::count(conn, location, &sql, &[value.sqlite()])?;
+                        counted.push((n, field));
+                    }
+                    let sql = format!("{head}{}{tail}", index_hint(table, counted));
+                    let rows = crate::sqlite_reader::texts(conn, location, &sql, &page_binds)?;
+                    Ok((rows, total))
+                })
+                .await;
+        }
+        let total = fetch_count(&self.pool, &self.location, &count_sql, &binds).await?;
+        if total <= offset {
+            // Nothing on this page: no need to look for rows.
+            return Ok((Vec::new(), total));
+        }
+        let mut counted = Vec::new();
+        for (field, sql, value) in candidates {
+            counted.push((
+                fetch_count(&self.pool, &self.location, &sql, &[value]).await?,
+                field,
+            ));
+        }
+        let sql = format!("{head}{}{tail}", index_hint(table, counted));
         let rows = fetch_texts(&self.pool, &self.location, &sql, &page_binds).await?;
         Ok((rows, total))
     }
 
-    /// SQLite only: with two or more equality filters on facets, the index
-    /// of the most selective one, by the exact counts. SQLite's statistics
-    /// are sampled (`analysis_limit`) and rate every filter index alike, so
-    /// left to itself it may walk the index of `severity=low` (a quarter of
-    /// the table) when `agent_id` matches a fiftieth. PostgreSQL keeps
-    /// per-value statistics and chooses well.
-    async fn index_hint(&self, query: &Query) -> Result<String> {
+    /// SQLite only: with two or more equality filters on facets, the
+    /// statements that count each one's rows, so the page can walk the
+    /// index of the most selective one ([`index_hint`]). SQLite's
+    /// statistics are sampled (`analysis_limit`) and rate every filter
+    /// index alike, so left to itself it may walk the index of
+    /// `severity=low` (a quarter of the table) when `agent_id` matches a
+    /// fiftieth. PostgreSQL keeps per-value statistics and chooses well.
+    fn hint_candidates(&self, query: &Query) -> Vec<(&'static str, String, Bind)> {
         let spec = query.kind.spec();
         if self.dialect() != Dialect::Sqlite || spec.facets.is_empty() {
-            return Ok(String::new());
+            return Vec::new();
         }
-        let eqs: Vec<(&str, &String)> = query
+        let eqs: Vec<(&'static str, &String)> = query
             .filters
             .iter()
             .filter_map(|f| match (&f.def.op, &f.value) {
@@ -893,29 +936,18 @@ impl SqlStore {
             .iter()
             .any(|f| f.def.op == FilterOp::Eq && !spec.facets.contains(&f.def.field));
         if eqs.len() < 2 || other_eq {
-            return Ok(String::new());
+            return Vec::new();
         }
-        let mut best: Option<(i64, &str)> = None;
-        for (field, value) in eqs {
-            let sql = format!(
-                "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) AS n FROM {}_counts WHERE {} = $1",
-                spec.table,
-                q(field)
-            );
-            let n = fetch_count(
-                &self.pool,
-                &self.location,
-                &sql,
-                &[Bind::Text(value.clone())],
-            )
-            .await?;
-            if best.is_none_or(|(b, _)| n < b) {
-                best = Some((n, field));
-            }
-        }
-        Ok(best.map_or_else(String::new, |(_, field)| {
-            format!(" INDEXED BY {}_{field}_idx", spec.table)
-        }))
+        eqs.into_iter()
+            .map(|(field, value)| {
+                let sql = format!(
+                    "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) AS n FROM {}_counts WHERE {} = $1",
+                    spec.table,
+                    q(field)
+                );
+                (field, sql, Bind::Text(value.clone()))
+            })
+            .collect()
     }
 
     /// Every record of `kind`, in key order, `batch` at a time.
@@ -963,12 +995,40 @@ fn counts_serve(query: &Query) -> bool {
         })
 }
 
+/// ` INDEXED BY` the index of the facet with the fewest rows (the first
+/// of equals), from [`SqlStore::hint_candidates`]' counts; nothing without
+/// candidates.
+fn index_hint(table: &str, counted: Vec<(i64, &str)>) -> String {
+    let mut best: Option<(i64, &str)> = None;
+    for (n, field) in counted {
+        if best.is_none_or(|(b, _)| n < b) {
+            best = Some((n, field));
+        }
+    }
+    best.map_or_else(String::new, |(_, field)| {
+        format!(" INDEXED BY {table}_{field}_idx")
+    })
+}
+
 #[derive(Clone, Debug)]
 enum Bind {
     Text(String),
     OptText(Option<String>),
     Int(i64),
     OptInt(Option<i64>),
+}
+
+impl Bind {
+    /// The value for a rusqlite statement.
+    fn sqlite(&self) -> rusqlite::types::Value {
+        use rusqlite::types::Value as V;
+        match self {
+            Bind::Text(s) => V::Text(s.clone()),
+            Bind::OptText(s) => s.clone().map_or(V::Null, V::Text),
+            Bind::Int(n) => V::Integer(*n),
+            Bind::OptInt(n) => n.map_or(V::Null, V::Integer),
+        }
+    }
 }
 
 macro_rules! bind_all {

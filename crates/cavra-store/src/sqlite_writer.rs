@@ -20,7 +20,7 @@ use crate::kinds::{ColType, Kind, StoreName};
 use crate::records::{Record, text};
 use crate::sql::{Batch, Request, answer, parse_payload, q, upsert_parts, work_of};
 
-fn err(location: &str) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+pub(crate) fn err(location: &str) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
     move |e| StoreError::Database {
         store: location.to_string(),
         message: e.to_string(),

@@ -137,6 +137,39 @@ async fn sqlite_file_that_is_not_a_database() {
     assert_eq!(std::fs::read(&db).unwrap(), junk);
 }
 
+/// A row edited by hand into something that is not a JSON payload (text,
+/// then a blob): a list page names the database instead of failing
+/// blindly.
+#[tokio::test]
+async fn sqlite_row_with_a_damaged_payload_is_reported_on_a_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("activity.db");
+    let mut plans = json_plans(dir.path());
+    plans.insert(StoreName::Activity, Location::Sqlite(db.clone()));
+    let stores = Stores::open(plan_at(&plans, "test")).await.unwrap();
+    stores
+        .put(
+            Kind::Decision,
+            &json!({"decision_id": "d1", "agent_id": "a"}),
+        )
+        .await
+        .unwrap();
+    stores.close().await.unwrap();
+    for damage in ["'not json'", "x'00ff'"] {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute(
+            &format!("UPDATE activity_decisions SET payload = {damage}"),
+            [],
+        )
+        .unwrap();
+        drop(conn);
+        let stores = Stores::open(plan_at(&plans, "test")).await.unwrap();
+        let q = Query::from_params(Kind::Decision, vec![("agent_id", "a")]).unwrap();
+        let err = stores.list_raw(q).await.unwrap_err().to_string();
+        assert!(err.contains("activity.db"), "{damage}: {err}");
+        stores.close().await.unwrap();
+    }
+}
 #[tokio::test]
 async fn postgres_url_that_cannot_connect() {
     let plans = plan_from_env(|k| {
