@@ -10,7 +10,8 @@
 # 3. POST /decisions at half the trivial route's throughput... capped at
 #    what the server sustains: p99 latency.
 #    Then at half of what POST /decisions itself sustained: p99.
-# 4. GET /decisions?limit=50&agent_id=… with ROWS stored decisions: p99.
+# 4. GET /decisions?limit=50&agent_id=… with ROWS stored decisions: p99 at
+#    full speed, then at half of that throughput.
 # 5. The server's peak RSS (VmHWM) over all of it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -106,11 +107,26 @@ paced_own_out="$(wrk -t2 -c"$paced_conns" -d"$DURATION" --latency -s "$work/pace
 
 echo "== GET /decisions?limit=50&agent_id=... over $ROWS rows" >&2
 list_out="$(wrk -t2 -c"$CONNS" -d"$DURATION" --latency -s "$work/list.lua" "http://127.0.0.1:$PORT")"
+list_rps="$(echo "$list_out" | rps)"
+# And paced at half of that: the page's latency when requests do not queue.
+list_half="$(python3 -c "print(max(1.0, float('$list_rps') / 2))")"
+list_delay_ms="$(python3 -c "print($paced_conns * 1000.0 / $list_half)")"
+cat >"$work/list-paced.lua" <<LUA
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("GET", string.format("/decisions?limit=50&agent_id=agent-%02d", n % 50))
+end
+delay = function() return $list_delay_ms end
+LUA
+echo "== GET /decisions?limit=50&agent_id=... paced at $list_half req/s" >&2
+list_paced_out="$(wrk -t2 -c"$paced_conns" -d"$DURATION" --latency -s "$work/list-paced.lua" "http://127.0.0.1:$PORT")"
 rss_kb="$(awk '/VmHWM/ {print $2}' "/proc/$server/status")"
 
 python3 - "$health_rps" "$post_rps" "$(echo "$paced_out" | rps)" "$(echo "$paced_out" | p99)" \
   "$(echo "$list_out" | rps)" "$(echo "$list_out" | p99)" "$rss_kb" "$ROWS" "$half" \
-  "$own_half" "$(echo "$paced_own_out" | rps)" "$(echo "$paced_own_out" | p99)" <<'PY'
+  "$own_half" "$(echo "$paced_own_out" | rps)" "$(echo "$paced_own_out" | p99)" \
+  "$(echo "$list_paced_out" | rps)" "$(echo "$list_paced_out" | p99)" <<'PY'
 import json, sys
 def ms(s):
     s = s.strip()
@@ -118,7 +134,7 @@ def ms(s):
         if s.endswith(unit):
             return float(s[: -len(unit)]) * f
     return float(s)
-h, p, pr, pp99, lr, lp99, rss, rows, half, oh, opr, op99 = sys.argv[1:]
+h, p, pr, pp99, lr, lp99, rss, rows, half, oh, opr, op99, lpr, lpp99 = sys.argv[1:]
 print(json.dumps({
     "rows": int(rows),
     "health_rps": float(h),
@@ -132,6 +148,8 @@ print(json.dumps({
     "post_decisions_half_own_p99_ms": ms(op99),
     "get_decisions_filtered_rps": float(lr),
     "get_decisions_filtered_p99_ms": ms(lp99),
+    "get_decisions_filtered_half_own_achieved_rps": float(lpr),
+    "get_decisions_filtered_half_own_p99_ms": ms(lpp99),
     "server_peak_rss_mb": int(rss) / 1024,
 }, indent=2))
 PY
