@@ -865,89 +865,41 @@ impl SqlStore {
             page_binds.len() - 1,
             page_binds.len()
         );
-        let candidates = self.hint_candidates(query);
-        let table = spec.table;
         let offset = query.offset;
-        if let Some(readers) = &self.readers {
-            // SQLite: the whole page in one call on a reading connection.
-            let binds: Vec<_> = binds.iter().map(Bind::sqlite).collect();
-            let page_binds: Vec<_> = page_binds.iter().map(Bind::sqlite).collect();
-            return readers
-                .run(move |conn, location| {
-                    let total = crate::sqlite_reader::count(conn, location, &count_sql, &binds)?;
-                    if total <= offset {
-                        return Ok((Vec::new(), total));
-                    }
-                    let mut counted = Vec::new();
-                    for (field, sql, value) in candidates {
-                        let n =
-                            crate::sqlite_reader::count(conn, location, &sql, &[value.sqlite()])?;
-                        counted.push((n, field));
-                    }
-                    let sql = format!("{head}{}{tail}", index_hint(table, counted));
-                    let rows = crate::sqlite_reader::texts(conn, location, &sql, &page_binds)?;
-                    Ok((rows, total))
-                })
-                .await;
-        }
-        let total = fetch_count(&self.pool, &self.location, &count_sql, &binds).await?;
-        if total <= offset {
-            // Nothing on this page: no need to look for rows.
-            return Ok((Vec::new(), total));
-        }
-        let mut counted = Vec::new();
-        for (field, sql, value) in candidates {
-            counted.push((
-                fetch_count(&self.pool, &self.location, &sql, &[value]).await?,
-                field,
-            ));
-        }
-        let sql = format!("{head}{}{tail}", index_hint(table, counted));
-        let rows = fetch_texts(&self.pool, &self.location, &sql, &page_binds).await?;
-        Ok((rows, total))
-    }
-
-    /// SQLite only: with two or more equality filters on facets, the
-    /// statements that count each one's rows, so the page can walk the
-    /// index of the most selective one ([`index_hint`]). SQLite's
-    /// statistics are sampled (`analysis_limit`) and rate every filter
-    /// index alike, so left to itself it may walk the index of
-    /// `severity=low` (a quarter of the table) when `agent_id` matches a
-    /// fiftieth. PostgreSQL keeps per-value statistics and chooses well.
-    fn hint_candidates(&self, query: &Query) -> Vec<(&'static str, String, Bind)> {
-        let spec = query.kind.spec();
-        if self.dialect() != Dialect::Sqlite || spec.facets.is_empty() {
-            return Vec::new();
-        }
-        let eqs: Vec<(&'static str, &String)> = query
-            .filters
-            .iter()
-            .filter_map(|f| match (&f.def.op, &f.value) {
-                (FilterOp::Eq, FilterValue::Text(v)) if spec.facets.contains(&f.def.field) => {
-                    Some((f.def.field, v))
+        let Some(readers) = &self.readers else {
+            // PostgreSQL, whose per-value statistics choose the index well.
+            let total = fetch_count(&self.pool, &self.location, &count_sql, &binds).await?;
+            if total <= offset {
+                // Nothing on this page: no need to look for rows.
+                return Ok((Vec::new(), total));
+            }
+            let sql = format!("{head}{tail}");
+            let rows = fetch_texts(&self.pool, &self.location, &sql, &page_binds).await?;
+            return Ok((rows, total));
+        };
+        // SQLite: the whole page in one call on a reading connection.
+        let candidates = hint_candidates(query);
+        let table = spec.table;
+        let binds: Vec<_> = binds.iter().map(Bind::sqlite).collect();
+        let page_binds: Vec<_> = page_binds.iter().map(Bind::sqlite).collect();
+        readers
+            .run(move |conn, location| {
+                let total = crate::sqlite_reader::count(conn, location, &count_sql, &binds)?;
+                if total <= offset {
+                    return Ok((Vec::new(), total));
                 }
-                _ => None,
+                let mut counted = Vec::new();
+                for (field, sql, value) in candidates {
+                    counted.push((
+                        crate::sqlite_reader::count(conn, location, &sql, &[value])?,
+                        field,
+                    ));
+                }
+                let sql = format!("{head}{}{tail}", index_hint(table, counted));
+                let rows = crate::sqlite_reader::texts(conn, location, &sql, &page_binds)?;
+                Ok((rows, total))
             })
-            .collect();
-        // A session filter (not a facet) is far more selective than any
-        // facet: leave the choice to SQLite then.
-        let other_eq = query
-            .filters
-            .iter()
-            .any(|f| f.def.op == FilterOp::Eq && !spec.facets.contains(&f.def.field));
-        if eqs.len() < 2 || other_eq {
-            return Vec::new();
-        }
-        eqs.into_iter()
-            .map(|(field, value)| {
-                let sql = format!(
-                    "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) AS n FROM {}_counts WHERE {} = $1",
-                    spec.table,
-                    q(field)
-                );
-                (field, sql, Bind::Text(value.clone()))
-            })
-            .collect()
+            .await
     }
 
     /// Every record of `kind`, in key order, `batch` at a time.
@@ -995,19 +947,55 @@ fn counts_serve(query: &Query) -> bool {
         })
 }
 
+/// SQLite only: with two or more equality filters on facets, the
+/// statements that count each one's rows, so the page can walk the index
+/// of the most selective one ([`index_hint`]). SQLite's statistics are
+/// sampled (`analysis_limit`) and rate every filter index alike, so left to
+/// itself it may walk the index of `severity=low` (a quarter of the table)
+/// when `agent_id` matches a fiftieth.
+fn hint_candidates(query: &Query) -> Vec<(&'static str, String, rusqlite::types::Value)> {
+    let spec = query.kind.spec();
+    let eqs: Vec<(&'static str, &String)> = query
+        .filters
+        .iter()
+        .filter_map(|f| match (&f.def.op, &f.value) {
+            (FilterOp::Eq, FilterValue::Text(v)) if spec.facets.contains(&f.def.field) => {
+                Some((f.def.field, v))
+            }
+            _ => None,
+        })
+        .collect();
+    // A session filter (not a facet) is far more selective than any
+    // facet: leave the choice to SQLite then.
+    let other_eq = query
+        .filters
+        .iter()
+        .any(|f| f.def.op == FilterOp::Eq && !spec.facets.contains(&f.def.field));
+    if eqs.len() < 2 || other_eq {
+        return Vec::new();
+    }
+    eqs.into_iter()
+        .map(|(field, value)| {
+            let sql = format!(
+                "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) AS n FROM {}_counts WHERE {} = $1",
+                spec.table,
+                q(field)
+            );
+            (field, sql, rusqlite::types::Value::Text(value.clone()))
+        })
+        .collect()
+}
+
 /// ` INDEXED BY` the index of the facet with the fewest rows (the first
-/// of equals), from [`SqlStore::hint_candidates`]' counts; nothing without
+/// of equals), from [`hint_candidates`]' counts; nothing without
 /// candidates.
 fn index_hint(table: &str, counted: Vec<(i64, &str)>) -> String {
-    let mut best: Option<(i64, &str)> = None;
-    for (n, field) in counted {
-        if best.is_none_or(|(b, _)| n < b) {
-            best = Some((n, field));
-        }
-    }
-    best.map_or_else(String::new, |(_, field)| {
-        format!(" INDEXED BY {table}_{field}_idx")
-    })
+    counted
+        .into_iter()
+        .min_by_key(|(n, _)| *n)
+        .map_or_else(String::new, |(_, field)| {
+            format!(" INDEXED BY {table}_{field}_idx")
+        })
 }
 
 #[derive(Clone, Debug)]
