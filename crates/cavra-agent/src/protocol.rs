@@ -324,8 +324,18 @@ fn search_actions(
         } else {
             filter
         };
-        // `{a,b}` alternatives in one filter: each is a glob of its own.
-        for f in glob_alternatives(&filter, 64) {
+        out.extend(glob_reads(&dir, &filter));
+    }
+    Ok(out)
+}
+
+/// Reads of the files a glob names under `dir`, judged as globs (what they
+/// may match), one per `{a,b}` alternative; a glob without `/` matches at
+/// any depth.
+fn glob_reads(dir: &str, filter: &str) -> Vec<Action> {
+    glob_alternatives(filter, 64)
+        .into_iter()
+        .map(|f| {
             let f = f.trim_start_matches("./");
             let glob = match (f.starts_with('/'), f.contains('/')) {
                 (true, _) => f.to_string(),
@@ -334,10 +344,14 @@ fn search_actions(
             };
             let mut a = action(ActionType::ReadFile, glob);
             a.operation = Some("glob".into());
-            out.push(a);
-        }
-    }
-    Ok(out)
+            a
+        })
+        .collect()
+}
+
+/// Whether a path given to a tool that expands globs is one.
+fn is_glob(path: &str) -> bool {
+    path.contains(['*', '?', '[', '{'])
 }
 
 /// The alternatives of a glob's `{a,b}` groups (nested too), at most
@@ -391,6 +405,13 @@ fn glob_alternatives(glob: &str, limit: usize) -> Vec<String> {
             None if g.contains('{') => return vec![widen(glob)],
             None => done.push(g),
             Some((pre, parts, post)) => {
+                // Counted before any alternative is built: each is as long
+                // as the glob, so building a hundred thousand of them first
+                // would take gigabytes (and a killed hook lets the action
+                // through on some agents).
+                if done.len() + todo.len() + parts.len() > limit {
+                    return vec![widen(glob)];
+                }
                 for p in parts {
                     todo.push(format!("{pre}{p}{post}"));
                 }
@@ -719,19 +740,29 @@ fn map_tool(
             )?)]
         }
         (Agent::GeminiCli, "read_many_files") => {
-            let paths = input
-                .get("paths")
-                .and_then(Value::as_array)
-                .ok_or_else(|| InputError(format!("{t}: tool input has no `paths` array")))?;
+            // `paths` and `include` both name what is read, as paths or
+            // globs; a glob is judged by what it may match (`.env*` as a
+            // literal name matched no rule). `exclude` only narrows.
             let mut out = Vec::new();
-            for p in paths {
-                match p.as_str() {
-                    Some(s) if !s.contains('\0') && !s.is_empty() => out.push(read(s.into())),
-                    _ => return err(format!("{t}: `paths` holds an invalid path")),
+            for k in ["paths", "include"] {
+                let items = match input.get(k) {
+                    None | Some(Value::Null) => continue,
+                    Some(Value::Array(items)) => items,
+                    Some(_) => return err(format!("{t}: `{k}` is not an array")),
+                };
+                for p in items {
+                    match p.as_str() {
+                        Some(s) if s.contains('\0') || s.trim().is_empty() => {
+                            return err(format!("{t}: `{k}` holds an invalid path"));
+                        }
+                        Some(s) if is_glob(s) => out.extend(glob_reads(".", s.trim())),
+                        Some(s) => out.push(read(s.into())),
+                        None => return err(format!("{t}: `{k}` holds a non-string item")),
+                    }
                 }
             }
             if out.is_empty() {
-                return err(format!("{t}: `paths` is empty"));
+                return err(format!("{t}: neither `paths` nor `include` names a file"));
             }
             out
         }
@@ -952,6 +983,15 @@ mod tests {
         // An unmatched brace or too many alternatives: one wider glob.
         assert_eq!(glob_alternatives(".env{", 64), [".env*"]);
         assert_eq!(glob_alternatives("{a,b}{c,d}{e,f}", 4), ["***"]);
+    }
+
+    #[test]
+    fn glob_alternatives_with_many_commas_widen_before_building_any() {
+        // A 100 KB prefix and 100,000 alternatives: building them all
+        // before checking the limit took about 10 GB.
+        let glob = format!("{}{{{}}}", "a".repeat(100_000), ",".repeat(100_000));
+        let v = glob_alternatives(&glob, 64);
+        assert_eq!(v, [format!("{}*", "a".repeat(100_000))]);
     }
 
     #[test]
