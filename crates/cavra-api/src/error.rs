@@ -120,15 +120,35 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
     }
 }
 
-/// Rejects a path id holding a NUL (`%00`), which no record can have.
-pub fn path_id(id: String) -> Result<String, ApiError> {
-    if id.contains('\0') {
-        return Err(ApiError::field(
-            "path",
-            "an id may not contain a NUL character (%00)",
-        ));
+/// The id at the end of a route's path (`/sessions/{session_id}`),
+/// percent-decoded; an id that is not UTF-8 or holds a NUL is a 400 naming
+/// the path, where axum's own rejection read only "Bad Request".
+pub struct PathId(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<PathId, ApiError> {
+        let axum::extract::Path(id) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|e| {
+                    ApiError::field(
+                        "path",
+                        format!(
+                            "the id is not valid (percent-decoded it must be UTF-8): {}",
+                            e.body_text()
+                        ),
+                    )
+                })?;
+        if id.contains('\0') {
+            return Err(ApiError::field(
+                "path",
+                "an id may not contain a NUL character (%00)",
+            ));
+        }
+        Ok(PathId(id))
     }
-    Ok(id)
 }
 
 /// The query string as ordered `(name, value)` pairs.

@@ -276,6 +276,9 @@ pub fn app(state: AppState) -> Router {
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             state.config.request_timeout,
+        ))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            panic_response,
         ));
     if !state.config.cors_origins.is_empty() {
         let origins: Vec<HeaderValue> = state
@@ -309,6 +312,17 @@ pub fn app(state: AppState) -> Router {
                     },
                 ),
         )
+}
+
+/// A handler that panicked (a bug) still answers, with a 500 in the
+/// error shape, instead of dropping the connection; the server goes on.
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal error: the request could not be completed",
+    )
+    .into_response()
 }
 
 async fn openapi_json() -> impl IntoResponse {

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::{MethodRouter, get, post};
 use cavra_policy::load::{PackFile, PackSource, resolve, resolve_file};
 use cavra_policy::mcp::{RegistryServer, registry_ladder};
@@ -13,7 +13,7 @@ use cavra_store::records::check_id;
 use cavra_store::{Kind, Query, StoreName, ops};
 use serde_json::{Map, Value, json};
 
-use crate::error::{ApiError, ApiResult, JsonBody, Params, at, body_object, body_str, set};
+use crate::error::{ApiError, ApiResult, JsonBody, Params, PathId, at, body_object, body_str, set};
 use crate::{AppState, static_data};
 
 /// How a route's query string is documented.
@@ -577,7 +577,48 @@ async fn get_kind(state: &AppState, kind: Kind, what: &str, field: &str, id: &st
 
 async fn put_kind(state: &AppState, kind: Kind, body: &Value) -> ApiResult {
     body_object(body)?;
+    let key = kind.spec().key;
+    let record = cavra_store::records::normalize(kind, body)?;
+    if let Some(id) = cavra_store::records::text(&record, key)
+        && let Some(path) = shadowed_by_route(key, &id)
+    {
+        return Err(ApiError::field(
+            key,
+            format!("{id:?} cannot name a record: GET {path} is another route"),
+        ));
+    }
     Ok(Json(state.stores.put(kind, body).await?))
+}
+
+/// The route a record id would be shadowed by: `GET /agents/profiles` is
+/// the profile list, never the agent `profiles`, and `change-plan` under
+/// `/policy-rollouts/` is a route of its own. Found in the route table, for
+/// every `GET …/{key}` whose prefix has a fixed sibling.
+fn shadowed_by_route(key: &str, id: &str) -> Option<String> {
+    static SIBLINGS: std::sync::LazyLock<Vec<(String, String)>> = std::sync::LazyLock::new(|| {
+        let paths: Vec<Endpoint> = endpoints().into_iter().map(|(e, _)| e).collect();
+        let mut out = Vec::new();
+        for e in paths.iter().filter(|e| e.method == "GET") {
+            let Some(open) = e.path.rfind('{') else {
+                continue;
+            };
+            let (prefix, param) = e.path.split_at(open);
+            for other in &paths {
+                if let Some(rest) = other.path.strip_prefix(prefix)
+                    && !rest.is_empty()
+                    && !rest.contains(['{', '/'])
+                {
+                    out.push((param.to_string(), format!("{prefix}{rest}")));
+                }
+            }
+        }
+        out
+    });
+    let param = format!("{{{key}}}");
+    SIBLINGS
+        .iter()
+        .find(|(p, path)| *p == param && path.rsplit('/').next() == Some(id))
+        .map(|(_, path)| path.clone())
 }
 
 /// The list, upsert and get handlers of one record kind.
@@ -592,8 +633,7 @@ macro_rules! record_handlers {
         async fn $post(State(s): State<AppState>, JsonBody(b): JsonBody) -> ApiResult {
             put_kind(&s, $kind, &b).await
         }
-        async fn $get(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult {
-            let id = crate::error::path_id(id)?;
+        async fn $get(State(s): State<AppState>, PathId(id): PathId) -> ApiResult {
             get_kind(&s, $kind, $what, $field, &id).await
         }
     };
@@ -710,8 +750,7 @@ async fn list_decisions(
 ) -> ApiResult<Json<cavra_store::RawPage>> {
     list_kind(&s, Kind::Decision, &p).await
 }
-async fn get_decision(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult {
-    let id = crate::error::path_id(id)?;
+async fn get_decision(State(s): State<AppState>, PathId(id): PathId) -> ApiResult {
     get_kind(&s, Kind::Decision, "decision", "decision_id", &id).await
 }
 
@@ -960,8 +999,20 @@ async fn plan_change(state: &AppState, body: &Value) -> Result<Value, ApiError> 
                 format!("{b:?} differs from rollout_id {a:?}: a rollout's id cannot be changed"),
             ));
         }
-        (a, b) => a.or(b),
+        (a, b) => a.or(b).map(str::to_string),
     };
+    // Without an id the store names the rollout `repository:policy_pack`:
+    // look that one up, so a change to an existing rollout is planned (and
+    // applied) as its update, never as a "create" that replaces it.
+    let rollout_id = match rollout_id {
+        Some(id) => Some(id),
+        None => {
+            let probe =
+                cavra_store::records::normalize(Kind::Rollout, &Value::Object(changes.clone()))?;
+            cavra_store::records::text(&probe, "rollout_id")
+        }
+    };
+    let rollout_id = rollout_id.as_deref();
     let before = match rollout_id {
         Some(id) => {
             id_param("rollout_id", id)?;
@@ -1104,8 +1155,7 @@ fn pack_summary(id: &str, p: &cavra_policy::ResolvedPack) -> Value {
     })
 }
 
-async fn rollout_details(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult {
-    let id = crate::error::path_id(id)?;
+async fn rollout_details(State(state): State<AppState>, PathId(id): PathId) -> ApiResult {
     id_param("rollout_id", &id)?;
     let rollout = state
         .stores

@@ -347,6 +347,25 @@ async fn agents_and_profiles(t: TestServer) {
             .0,
         400
     );
+    // Regression: an agent named `profiles` (or a rollout named
+    // `change-plan`) was stored, and its GET answered another route.
+    let (s, v) = t.post("/agents", json!({"agent_id": "profiles"})).await;
+    assert_eq!(s, 400, "{v}");
+    assert!(detail(&v).starts_with("agent_id"), "{v}");
+    assert!(detail(&v).contains("/agents/profiles"), "{v}");
+    let (s, v) = t
+        .post(
+            "/policy-rollouts",
+            json!({"rollout_id": "change-plan", "repository": "r", "policy_pack": "p"}),
+        )
+        .await;
+    assert_eq!(s, 400, "{v}");
+    assert!(detail(&v).starts_with("rollout_id"), "{v}");
+    assert_eq!(t.get("/policy-rollouts/change-plan").await.0, 405);
+    assert_eq!(
+        t.post("/agents", json!({"agent_id": "profiles-2"})).await.0,
+        200
+    );
 }
 
 async fn mcp_servers_classifications_trust(t: TestServer) {
@@ -523,6 +542,33 @@ async fn rollouts_plan_apply_details(t: TestServer) {
         .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["plan"]["operation"], "update", "{v}");
+    assert_eq!(v["rollout"]["coverage_percent"].as_f64(), Some(90.0), "{v}");
+    assert_eq!(t.get("/policy-rollouts").await.1["total"], 1);
+    // Regression: a change naming the rollout only by repository and pack
+    // was planned as a low-risk "create" and replaced the stored rollout
+    // (state, owner, coverage back to their defaults). It is the update of
+    // that rollout, rated by its mode change.
+    let (s, p) = t
+        .post(
+            "/policy-rollouts/change-plan",
+            json!({"changes": {"repository": "payments/api", "policy_pack": "cavra-iso27001", "mode": "enforce"}}),
+        )
+        .await;
+    assert_eq!(s, 200, "{p}");
+    assert_eq!(p["operation"], "update", "{p}");
+    assert_eq!(p["rollout_id"], id.as_str(), "{p}");
+    assert_eq!(p["risk"], "high", "{p}");
+    assert_eq!(p["approval_required"], true, "{p}");
+    let (s, v) = t
+        .post(
+            "/policy-rollouts/apply-change",
+            json!({"actor": "alice", "changes": {"repository": "payments/api", "policy_pack": "cavra-iso27001", "mode": "enforce"}}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["rollout"]["mode"], "enforce", "{v}");
+    assert_eq!(v["rollout"]["state"], "active", "{v}");
+    assert_eq!(v["rollout"]["owner"], "sec", "{v}");
     assert_eq!(v["rollout"]["coverage_percent"].as_f64(), Some(90.0), "{v}");
     assert_eq!(t.get("/policy-rollouts").await.1["total"], 1);
     // Details with readiness.
@@ -866,6 +912,14 @@ async fn bad_input_is_rejected_cleanly(t: TestServer) {
         let (s, v) = t.get(p).await;
         assert_eq!(s, 400, "{p}: {v}");
         assert!(detail(&v).contains("NUL"), "{p}: {v}");
+    }
+    // Regression: an id that is not UTF-8 once decoded answered
+    // {"detail": "Bad Request"}, naming nothing.
+    for p in ["/sessions/%FF", "/decisions/a%C3", "/repositories/x/%FF"] {
+        let (s, v) = t.get(p).await;
+        assert_eq!(s, 400, "{p}: {v}");
+        assert!(detail(&v).starts_with("path"), "{p}: {v}");
+        assert!(detail(&v).contains("UTF-8"), "{p}: {v}");
     }
     let (_, d) = t.get("/decisions").await;
     assert_eq!(d["total"], 0, "{d}");

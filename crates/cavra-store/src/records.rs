@@ -42,8 +42,18 @@ pub fn normalize_timestamp(field: &str, raw: &str) -> Result<String> {
                 format!("{raw:?} is not an ISO-8601 timestamp (e.g. 2026-11-22T10:00:00Z)"),
             )
         })?;
+    // `9999-12-31T23:59:59-01:00` is year 10000 in UTC, which `time`
+    // cannot represent (`to_offset` panics there).
+    // A year below 0 would render with a sign and break string order.
     parsed
-        .to_offset(time::UtcOffset::UTC)
+        .checked_to_offset(time::UtcOffset::UTC)
+        .filter(|t| t.year() >= 0)
+        .ok_or_else(|| {
+            StoreError::invalid(
+                field,
+                format!("{raw:?} is outside the supported dates (years 0000 to 9999 in UTC)"),
+            )
+        })?
         .format(TS_FORMAT)
         .map_err(|e| StoreError::invalid(field, e.to_string()))
 }
@@ -58,7 +68,13 @@ pub fn add_hours(ts: &str, hours: f64) -> Result<String> {
     } else {
         0
     };
-    (t + time::Duration::seconds(secs))
+    t.checked_add(time::Duration::seconds(secs))
+        .ok_or_else(|| {
+            StoreError::invalid(
+                "timestamp",
+                format!("{ts:?} plus {hours} hours is past the year 9999"),
+            )
+        })?
         .format(TS_FORMAT)
         .map_err(|e| StoreError::invalid("timestamp", e.to_string()))
 }
@@ -796,6 +812,27 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("target"), "{err}");
+    }
+
+    #[test]
+    fn a_timestamp_past_year_9999_in_utc_is_refused_not_a_panic() {
+        let err = normalize_timestamp("since", "9999-12-31T23:59:59-01:00").unwrap_err();
+        assert!(err.to_string().contains("since"), "{err}");
+        assert!(err.to_string().contains("9999"), "{err}");
+        assert_eq!(
+            normalize_timestamp("t", "9999-12-31T22:59:59-01:00").unwrap(),
+            "9999-12-31T23:59:59.000000+00:00"
+        );
+        let err = normalize_timestamp("t", "0000-01-01T00:30:00+01:00").unwrap_err();
+        assert!(err.to_string().contains("outside"), "{err}");
+        let err = add_hours("9999-12-31T00:00:00.000000+00:00", 48.0).unwrap_err();
+        assert!(err.to_string().contains("9999"), "{err}");
+        let err = normalize(
+            Kind::Session,
+            &json!({"session_id": "s", "started_at": "9999-12-31T23:59:59-01:00"}),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("started_at"), "{err}");
     }
 }
 
