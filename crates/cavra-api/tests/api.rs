@@ -269,6 +269,24 @@ async fn risk_events_from_stored_decisions(t: TestServer) {
     let (s, v) = t.get("/risk/events?since=yesterday").await;
     assert_eq!(s, 400);
     assert!(detail(&v).starts_with("since"));
+    // Regression: a valid RFC 3339 time that is year 10000 in UTC panicked
+    // the handler, which dropped the connection without an answer.
+    for p in [
+        "/risk/events?until=9999-12-31T23:59:59-01:00",
+        "/decisions?since=9999-12-31T23:59:59-01:00",
+    ] {
+        let (s, v) = t.get(p).await;
+        assert_eq!(s, 400, "{p}: {v}");
+        assert!(detail(&v).contains("9999"), "{p}: {v}");
+    }
+    let (s, v) = t
+        .post(
+            "/sessions",
+            json!({"session_id": "s-late", "started_at": "9999-12-31T23:59:59-01:00"}),
+        )
+        .await;
+    assert_eq!(s, 400, "{v}");
+    assert!(detail(&v).starts_with("started_at"), "{v}");
     let (s, _) = t.get("/risk/events?decision=allow").await;
     assert_eq!(s, 400, "only the documented filters");
 }
