@@ -17,6 +17,12 @@ pub struct HookRun {
     pub decisions: Vec<Decision>,
 }
 
+/// The most actions one tool call may take (files of a patch, paths of a
+/// multi-file read). Each is a decision and a spool record; a call naming
+/// hundreds of thousands (an 8 MiB patch of one-line file headers) would
+/// run past the agent's hook timeout, which some agents treat as "proceed".
+pub const MAX_ACTIONS: usize = 1_000;
+
 /// The repository root: the nearest ancestor of `cwd` holding `.git`.
 pub fn find_repo_root(cwd: &Path) -> Option<PathBuf> {
     cwd.ancestors()
@@ -79,6 +85,15 @@ fn run_inner(
             return fail(ev, &e.0);
         }
     };
+    if call.actions.len() > MAX_ACTIONS {
+        return fail(
+            Some(call.event),
+            &format!(
+                "the tool call takes {} actions; CAVRA judges at most {MAX_ACTIONS} in one call: split it",
+                call.actions.len()
+            ),
+        );
+    }
     if call.actions.is_empty() {
         return HookRun {
             response: protocol::respond(agent, call.event, &Gate::Allow),

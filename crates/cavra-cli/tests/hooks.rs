@@ -553,3 +553,36 @@ fn agent_exec_runs_allowed_commands_and_refuses_blocked_ones() {
     let spool = std::fs::read_to_string(root.join("spool.jsonl")).unwrap();
     assert_eq!(spool.lines().count(), 4);
 }
+
+/// Regression: a patch naming hundreds of thousands of files was judged
+/// file by file, a decision and a spool record each, past the agent's hook
+/// timeout (which some agents treat as "proceed"). Past 1,000 actions the
+/// call is refused whole, in the event's own block shape.
+#[test]
+fn a_call_with_more_than_1000_actions_fails_closed() {
+    let repo = repo();
+    let patch = |n: usize| {
+        let mut p = String::from("*** Begin Patch\n");
+        for i in 0..n {
+            p.push_str(&format!("*** Add File: src/f{i}.rs\n+x\n"));
+        }
+        p.push_str("*** End Patch\n");
+        serde_json::json!({
+            "session_id": "c1", "turn_id": "u1", "cwd": repo.root.display().to_string(),
+            "hook_event_name": "PreToolUse", "tool_name": "apply_patch",
+            "tool_input": {"command": p},
+        })
+        .to_string()
+    };
+    let (stdout, stderr, code) = run_hook(&repo, "codex", &[], patch(1_001).as_bytes());
+    assert_eq!(code, 0, "{stderr}");
+    let v: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(v["hookSpecificOutput"]["permissionDecision"], "deny", "{v}");
+    let reason = v["hookSpecificOutput"]["permissionDecisionReason"]
+        .as_str()
+        .unwrap();
+    assert!(reason.contains("1001 actions"), "{reason}");
+    let (stdout, stderr, code) = run_hook(&repo, "codex", &[], patch(1_000).as_bytes());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stdout.contains("deny"), "{stdout}");
+}
