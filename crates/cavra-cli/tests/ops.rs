@@ -321,6 +321,107 @@ async fn restore_refuses_paths_that_escape() {
     assert_ne!(out.status.code(), Some(0));
     assert!(String::from_utf8(out.stderr).unwrap().contains("escapes"));
     assert!(!dir.path().join("outside.json").exists());
+    // Regression: the entries before the escaping one were already
+    // restored; every target is now checked before anything is written.
+    assert!(!dir.path().join("fresh").exists(), "nothing restored");
+}
+
+/// Regression: a JSON store that exists only as its journal (before its
+/// first fold, or after a crash) counted as absent, so a restore without
+/// `--overwrite` deleted the journal and its records.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restore_skips_a_store_that_exists_only_as_its_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    seed_json(dir.path()).await;
+    ok_json(cavra(
+        dir.path(),
+        &["ops", "backup", "--output", "bk", "--json"],
+        &[],
+    ));
+    let target = dir.path().join("fresh/.cavra/api");
+    std::fs::create_dir_all(&target).unwrap();
+    let journal = target.join("activity.json.wal");
+    std::fs::write(&journal, b"{\"journal\":1}\n").unwrap();
+    let r = ok_json(cavra(
+        dir.path(),
+        &[
+            "ops",
+            "restore",
+            "bk/manifest.json",
+            "--target-dir",
+            "fresh",
+            "--json",
+        ],
+        &[],
+    ));
+    let activity = r
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "activity")
+        .unwrap();
+    assert_eq!(activity["action"], "skipped_existing", "{r}");
+    assert_eq!(std::fs::read(&journal).unwrap(), b"{\"journal\":1}\n");
+    assert!(!target.join("activity.json").exists());
+    // With --overwrite the restored file replaces the store, and the stale
+    // journal is gone (it would be replayed into the restored file).
+    ok_json(cavra(
+        dir.path(),
+        &[
+            "ops",
+            "restore",
+            "bk/manifest.json",
+            "--target-dir",
+            "fresh",
+            "--overwrite",
+            "--json",
+        ],
+        &[],
+    ));
+    assert_eq!(
+        std::fs::read(target.join("activity.json")).unwrap(),
+        std::fs::read(dir.path().join("bk/stores/activity.json")).unwrap()
+    );
+    assert!(!journal.exists());
+    let leftovers: Vec<_> = std::fs::read_dir(&target)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.contains(".restore.") || n.contains(".pre-restore"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// A directory inside the target that is a symbolic link would carry the
+/// restore elsewhere: refused before anything is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restore_refuses_to_write_through_a_symbolic_link() {
+    let dir = tempfile::tempdir().unwrap();
+    seed_json(dir.path()).await;
+    ok_json(cavra(
+        dir.path(),
+        &["ops", "backup", "--output", "bk", "--json"],
+        &[],
+    ));
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::fs::create_dir_all(dir.path().join("fresh")).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, dir.path().join("fresh/.cavra")).unwrap();
+    let out = cavra(
+        dir.path(),
+        &[
+            "ops",
+            "restore",
+            "bk/manifest.json",
+            "--target-dir",
+            "fresh",
+        ],
+        &[],
+    );
+    assert_ne!(out.status.code(), Some(0));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("symbolic link"), "{err}");
+    assert!(err.contains(".cavra"), "{err}");
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

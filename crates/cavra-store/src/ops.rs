@@ -294,10 +294,205 @@ fn restore_target(source: &str, target_dir: Option<&Path>) -> Result<PathBuf> {
     }
 }
 
-/// `cavra ops restore`: verifies every checksum first (a mismatch restores
-/// nothing), refuses paths that escape, skips existing targets unless
-/// `overwrite`. PostgreSQL entries are loaded into `stores` when it is on
-/// PostgreSQL, else written as JSON store files.
+/// What one manifest entry restores, decided before anything is written.
+enum Planned {
+    /// No backup file: the store did not exist when it was backed up.
+    Missing,
+    /// A PostgreSQL export loaded into the PostgreSQL stores: the records
+    /// of each kind, every one an object with its key.
+    Database(Vec<(Kind, Vec<Record>)>),
+    /// A file copied to `target`; `sha256` is checked again on the copy.
+    File {
+        from: PathBuf,
+        target: PathBuf,
+        sha256: String,
+    },
+}
+
+/// The files beside a store file that belong to it: SQLite's write-ahead
+/// log and shared memory, the JSON store's journal. A stale one beside a
+/// restored file would be replayed into it.
+fn sidecars(kind: &str, target: &Path) -> Vec<PathBuf> {
+    let with = |suffix: &str| {
+        let mut os = target.as_os_str().to_owned();
+        os.push(suffix);
+        PathBuf::from(os)
+    };
+    if kind == "sqlite" {
+        vec![with("-wal"), with("-shm")]
+    } else {
+        vec![crate::json_journal(target)]
+    }
+}
+
+/// Refuses a target reached through a symbolic link: the target itself and,
+/// under `--target-dir`, every directory between it and the target.
+fn refuse_links(target: &Path, target_dir: Option<&Path>) -> Result<()> {
+    let mut cur = Some(target);
+    while let Some(p) = cur {
+        if target_dir.is_some_and(|d| p == d) {
+            break;
+        }
+        if fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(StoreError::Backup(format!(
+                "{} is a symbolic link; restore does not write through links",
+                p.display()
+            )));
+        }
+        if target_dir.is_none() {
+            break;
+        }
+        cur = p.parent();
+    }
+    Ok(())
+}
+
+/// Copies `from` into a new file beside `to` (never an existing name, so
+/// never through a planted link), hashing what it writes, and fsyncs it.
+/// Returns the copy only when its hash is `want`: the bytes restored are
+/// the bytes checked, even if the backup changes meanwhile.
+fn stage_copy(from: &Path, to: &Path, want: &str) -> Result<PathBuf> {
+    use std::io::Read;
+    if let Some(dir) = to.parent()
+        && !dir.as_os_str().is_empty()
+    {
+        fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
+    }
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let mut tmp = to.as_os_str().to_owned();
+    tmp.push(format!(".restore.{}.{nanos}", std::process::id()));
+    let tmp = PathBuf::from(tmp);
+    let copied = (|| -> std::io::Result<String> {
+        let mut src = fs::File::open(from)?;
+        let mut dst = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        let mut hash = Sha256::new();
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = src.read(&mut buf)?;
+            let Some(chunk) = buf.get(..n).filter(|c| !c.is_empty()) else {
+                break;
+            };
+            hash.update(chunk);
+            dst.write_all(chunk)?;
+        }
+        dst.sync_all()?;
+        Ok(hex::encode(hash.finalize()))
+    })();
+    match copied {
+        Ok(got) if got == want => Ok(tmp),
+        Ok(got) => {
+            let _ = fs::remove_file(&tmp);
+            Err(StoreError::Backup(format!(
+                "{} changed during the restore: the manifest says {want}, the copy has {got}; {} was left as it was",
+                from.display(),
+                to.display()
+            )))
+        }
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            // A partial create (disk full) is gone; the target is untouched.
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                return Err(StoreError::io(&tmp, e));
+            }
+            Err(StoreError::io(to, e))
+        }
+    }
+}
+
+/// Puts the staged copy `tmp` in place of `target`: the target's sidecars
+/// are moved aside first, and back should the rename fail, so the old
+/// store keeps its log until the new file is in place.
+fn put_in_place(tmp: &Path, target: &Path, sides: &[PathBuf]) -> Result<()> {
+    let mut aside: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let undo = |aside: &[(PathBuf, PathBuf)]| {
+        for (side, moved) in aside.iter().rev() {
+            let _ = fs::rename(moved, side);
+        }
+        let _ = fs::remove_file(tmp);
+    };
+    for side in sides {
+        if fs::symlink_metadata(side).is_err() {
+            continue;
+        }
+        let mut os = side.as_os_str().to_owned();
+        os.push(".pre-restore");
+        let moved = PathBuf::from(os);
+        if let Err(e) = fs::rename(side, &moved) {
+            undo(&aside);
+            return Err(StoreError::io(side, e));
+        }
+        aside.push((side.clone(), moved));
+    }
+    if let Err(e) = fs::rename(tmp, target) {
+        undo(&aside);
+        return Err(StoreError::io(target, e));
+    }
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| StoreError::io(dir, e))?;
+    for (_, moved) in aside {
+        let _ = fs::remove_file(moved);
+    }
+    Ok(())
+}
+
+/// The records of a PostgreSQL export, per kind of `name`, each an object
+/// with its key; anything else refuses the whole restore.
+fn export_records(file: &Path, name: StoreName) -> Result<Vec<(Kind, Vec<Record>)>> {
+    let bytes = fs::read(file).map_err(|e| StoreError::io(file, e))?;
+    let doc: Value = serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt {
+        path: file.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    let mut out = Vec::new();
+    for kind in name.kinds() {
+        let spec = kind.spec();
+        let items = match doc.get(spec.collection) {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(a)) => a.clone(),
+            Some(_) => {
+                return Err(StoreError::Corrupt {
+                    path: file.to_path_buf(),
+                    message: format!("`{}` is not a list", spec.collection),
+                });
+            }
+        };
+        let mut records = Vec::with_capacity(items.len());
+        for (i, v) in items.into_iter().enumerate() {
+            let Value::Object(r) = v else {
+                return Err(StoreError::Corrupt {
+                    path: file.to_path_buf(),
+                    message: format!("{}[{i}] is not an object", spec.collection),
+                });
+            };
+            if crate::records::text(&r, spec.key).is_none() {
+                return Err(StoreError::Corrupt {
+                    path: file.to_path_buf(),
+                    message: format!("{}[{i}] has no {}", spec.collection, spec.key),
+                });
+            }
+            records.push(r);
+        }
+        out.push((*kind, records));
+    }
+    Ok(out)
+}
+
+/// `cavra ops restore`: checks every entry first — checksum, target path,
+/// links, a PostgreSQL export's records — so a bad entry restores nothing;
+/// skips a target that exists (its file or its journal or log) unless
+/// `overwrite`; copies each file beside its target while checking its hash
+/// again, and only then puts it in place. PostgreSQL entries are loaded into
+/// `stores` when it is on PostgreSQL, else written as JSON store files.
 pub async fn restore(
     manifest_path: &Path,
     target_dir: Option<&Path>,
@@ -320,17 +515,15 @@ pub async fn restore(
         )));
     }
     let base = manifest_path.parent().unwrap_or(Path::new("."));
+    let pg_target = stores.filter(|s| s.plans().iter().any(|p| p.location.mode() == "postgres"));
     // 1. Check everything before touching anything.
     let mut planned = Vec::new();
     for entry in &manifest.stores {
-        if StoreName::parse(&entry.name).is_none() {
-            return Err(StoreError::Backup(format!(
-                "unknown store {:?} in manifest",
-                entry.name
-            )));
-        }
+        let name = StoreName::parse(&entry.name).ok_or_else(|| {
+            StoreError::Backup(format!("unknown store {:?} in manifest", entry.name))
+        })?;
         let Some(rel) = &entry.backup_path else {
-            planned.push((entry, None));
+            planned.push((entry, name, Planned::Missing));
             continue;
         };
         let file = base.join(contained("backup_path", rel)?);
@@ -344,64 +537,8 @@ pub async fn restore(
                 file.display()
             )));
         }
-        planned.push((entry, Some(file)));
-    }
-    // 2. Restore.
-    let total = planned.len() as u64;
-    let mut out = Vec::new();
-    let pg_target = stores.filter(|s| s.plans().iter().any(|p| p.location.mode() == "postgres"));
-    for (i, (entry, file)) in planned.into_iter().enumerate() {
-        progress(&entry.name, i as u64, total);
-        let Some(file) = file else {
-            out.push(RestoreItem {
-                name: entry.name.clone(),
-                kind: entry.kind.clone(),
-                action: "skipped_missing".into(),
-                target: entry.source_path.clone(),
-            });
-            continue;
-        };
-        let name = StoreName::parse(&entry.name)
-            .ok_or_else(|| StoreError::Backup(format!("unknown store {:?}", entry.name)))?;
-        if entry.kind == "postgres"
-            && let Some(stores) = pg_target
-        {
-            let mut existing = 0;
-            for kind in name.kinds() {
-                existing += stores.count(*kind).await?;
-            }
-            if existing > 0 && !overwrite {
-                out.push(RestoreItem {
-                    name: entry.name.clone(),
-                    kind: entry.kind.clone(),
-                    action: "skipped_existing".into(),
-                    target: entry.source_path.clone(),
-                });
-                continue;
-            }
-            let doc: Value =
-                serde_json::from_slice(&fs::read(&file).map_err(|e| StoreError::io(&file, e))?)
-                    .map_err(|e| StoreError::Corrupt {
-                        path: file.clone(),
-                        message: e.to_string(),
-                    })?;
-            stores.clear(name).await?;
-            for kind in name.kinds() {
-                let records: Vec<Record> = doc
-                    .get(kind.spec().collection)
-                    .and_then(Value::as_array)
-                    .map(|a| a.iter().filter_map(|v| v.as_object().cloned()).collect())
-                    .unwrap_or_default();
-                for chunk in records.chunks(1000) {
-                    stores.import(*kind, chunk.to_vec()).await?;
-                }
-            }
-            out.push(RestoreItem {
-                name: entry.name.clone(),
-                kind: entry.kind.clone(),
-                action: "restored".into(),
-                target: entry.source_path.clone(),
-            });
+        if entry.kind == "postgres" && pg_target.is_some() {
+            planned.push((entry, name, Planned::Database(export_records(&file, name)?)));
             continue;
         }
         let source = if entry.kind == "postgres" {
@@ -411,45 +548,85 @@ pub async fn restore(
             entry.source_path.clone()
         };
         let target = restore_target(&source, target_dir)?;
-        if target.exists() && !overwrite {
-            out.push(RestoreItem {
-                name: entry.name.clone(),
-                kind: entry.kind.clone(),
-                action: "skipped_existing".into(),
-                target: target.display().to_string(),
-            });
-            continue;
-        }
-        let bytes = fs::read(&file).map_err(|e| StoreError::io(&file, e))?;
-        if entry.kind == "sqlite" {
-            // A stale write-ahead log beside the old database would be
-            // replayed into the restored one.
-            for suffix in ["-wal", "-shm"] {
-                let mut os = target.as_os_str().to_owned();
-                os.push(suffix);
-                let side = PathBuf::from(os);
-                if side.exists() {
-                    fs::remove_file(&side).map_err(|e| StoreError::io(&side, e))?;
-                }
-            }
-        }
-        if entry.kind == "json" || entry.kind == "postgres" {
-            let wal = crate::json_journal(&target);
-            if wal.exists() {
-                fs::remove_file(&wal).map_err(|e| StoreError::io(&wal, e))?;
-            }
-        }
-        write_atomic(&target, &bytes)?;
-        out.push(RestoreItem {
-            name: entry.name.clone(),
-            kind: if entry.kind == "postgres" {
-                "json".into()
-            } else {
-                entry.kind.clone()
+        refuse_links(&target, target_dir)?;
+        planned.push((
+            entry,
+            name,
+            Planned::File {
+                from: file,
+                target,
+                sha256: want.to_string(),
             },
-            action: "restored".into(),
-            target: target.display().to_string(),
-        });
+        ));
+    }
+    // 2. Restore.
+    let total = planned.len() as u64;
+    let mut out = Vec::new();
+    for (i, (entry, name, plan)) in planned.into_iter().enumerate() {
+        progress(&entry.name, i as u64, total);
+        let item = |action: &str, kind: &str, target: String| RestoreItem {
+            name: entry.name.clone(),
+            kind: kind.to_string(),
+            action: action.into(),
+            target,
+        };
+        match plan {
+            Planned::Missing => {
+                out.push(item(
+                    "skipped_missing",
+                    &entry.kind,
+                    entry.source_path.clone(),
+                ));
+            }
+            Planned::Database(kinds) => {
+                let Some(stores) = pg_target else {
+                    continue;
+                };
+                let mut existing = 0;
+                for kind in name.kinds() {
+                    existing += stores.count(*kind).await?;
+                }
+                if existing > 0 && !overwrite {
+                    out.push(item(
+                        "skipped_existing",
+                        &entry.kind,
+                        entry.source_path.clone(),
+                    ));
+                    continue;
+                }
+                stores.clear(name).await?;
+                for (kind, records) in kinds {
+                    for chunk in records.chunks(1000) {
+                        stores.import(kind, chunk.to_vec()).await?;
+                    }
+                }
+                out.push(item("restored", &entry.kind, entry.source_path.clone()));
+            }
+            Planned::File {
+                from,
+                target,
+                sha256,
+            } => {
+                let kind = if entry.kind == "postgres" {
+                    "json"
+                } else {
+                    entry.kind.as_str()
+                };
+                let sides = sidecars(kind, &target);
+                // A JSON store may exist only as its journal (before its
+                // first fold, or after a crash): that is an existing store.
+                let exists = std::iter::once(&target)
+                    .chain(&sides)
+                    .any(|p| fs::symlink_metadata(p).is_ok());
+                if exists && !overwrite {
+                    out.push(item("skipped_existing", kind, target.display().to_string()));
+                    continue;
+                }
+                let tmp = stage_copy(&from, &target, &sha256)?;
+                put_in_place(&tmp, &target, &sides)?;
+                out.push(item("restored", kind, target.display().to_string()));
+            }
+        }
     }
     progress("done", total, total);
     Ok(out)
