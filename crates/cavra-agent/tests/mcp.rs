@@ -224,6 +224,32 @@ async fn gateway_allows_blocks_and_pins() {
     let spooled = std::fs::read_to_string(&r.spool).unwrap();
     assert!(spooled.lines().count() >= 5);
     assert!(spooled.contains("\"agent_id\":\"mcp-proxy\""));
+    // Regression: the drifted call was recorded as the policy's `allow`
+    // although the gateway refused it for its pin; the record now says
+    // what happened.
+    let records: Vec<Value> = spooled
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .collect();
+    let pin_blocks: Vec<&Value> = records
+        .iter()
+        .filter(|d| d["rule_id"] == "mcp.pin.changed")
+        .collect();
+    assert_eq!(pin_blocks.len(), 1, "{spooled}");
+    assert_eq!(pin_blocks[0]["decision"], "block", "{spooled}");
+    assert_eq!(pin_blocks[0]["target"], "fixture:read_file", "{spooled}");
+    // An unknown tool is refused and recorded as such, not as `allow`.
+    let before = records.len();
+    let unknown = r
+        .client
+        .call_tool(CallToolRequestParams::new("no_such_tool"))
+        .await;
+    assert!(unknown.is_err(), "{unknown:?}");
+    let spooled = std::fs::read_to_string(&r.spool).unwrap();
+    let last: Value = serde_json::from_str(spooled.lines().last().unwrap()).unwrap();
+    assert_eq!(spooled.lines().count(), before + 1);
+    assert_eq!(last["rule_id"], "mcp.tool.unknown", "{last}");
+    assert_eq!(last["decision"], "block", "{last}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -292,11 +292,66 @@ impl ServerHandler for Proxy {
         self.remember_peer(&context.peer).await;
         let name = request.name.to_string();
         let args = request.arguments.clone().map(Value::Object);
-        let d = self.evaluate(&name, args);
+        let mut d = self.evaluate(&name, args);
+        // The pins are checked before anything is recorded, so the record
+        // says what happened: a tool the gateway refuses for its pin (or
+        // does not know) is recorded as that block, not as the policy's
+        // verdict on a call that never went out.
+        let refused = match self.tools().await {
+            Err(e) => Some((
+                "mcp.gateway.tools_unavailable",
+                format!("the server's tools could not be listed: {e}"),
+            )),
+            Ok((_, states)) => match states.get(&name) {
+                Some(PinState::Trusted) => None,
+                Some(PinState::Changed) => Some((
+                    "mcp.pin.changed",
+                    format!(
+                        "its definition changed since it was pinned. A human must review it and run `cavra mcp pins approve --server {} --tool {name}`",
+                        self.shared.cfg.server
+                    ),
+                )),
+                Some(_) => Some((
+                    "mcp.pin.new",
+                    format!(
+                        "it appeared after the server's tools were pinned. A human must review it and run `cavra mcp pins approve --server {} --tool {name}`",
+                        self.shared.cfg.server
+                    ),
+                )),
+                None => Some((
+                    "mcp.tool.unknown",
+                    "the server has no such tool".to_string(),
+                )),
+            },
+        };
+        if let Some((rule, why)) = &refused
+            && d.decision < Outcome::Block
+        {
+            d.decision = Outcome::Block;
+            d.rule_id = (*rule).to_string();
+            d.severity = cavra_policy::Severity::High;
+            d.reason = why.clone();
+            d.approver_group = None;
+        }
         if let Err(e) = self.record(&d).await {
             return Ok(blocked_result(format!(
                 "CAVRA blocked `{}:{name}` (fail closed): the decision could not be recorded: {e}",
                 self.shared.cfg.server
+            ))
+            .into());
+        }
+        if let Some((rule, why)) = &refused
+            && d.rule_id == *rule
+        {
+            if *rule == "mcp.tool.unknown" {
+                return Err(McpError::invalid_params(
+                    format!("Unknown tool: {name}"),
+                    None,
+                ));
+            }
+            return Ok(blocked_result(format!(
+                "CAVRA blocked the MCP tool `{}:{name}` (fail closed): {why}. (decision {})",
+                self.shared.cfg.server, d.decision_id
             ))
             .into());
         }
@@ -318,34 +373,9 @@ impl ServerHandler for Proxy {
             ))
             .into());
         }
-        let states = match self.tools().await {
-            Ok((_, s)) => s,
-            Err(e) => {
-                return Ok(
-                    blocked_result(format!("CAVRA blocked `{name}` (fail closed): {e}")).into(),
-                );
-            }
-        };
-        match states.get(&name) {
-            Some(PinState::Trusted) => {}
-            Some(state) => {
-                let why = if *state == PinState::Changed {
-                    "its definition changed since it was pinned"
-                } else {
-                    "it appeared after the server's tools were pinned"
-                };
-                return Ok(blocked_result(format!(
-                    "CAVRA blocked the MCP tool `{}:{name}`: {why}. A human must review it and run `cavra mcp pins approve --server {} --tool {name}`.",
-                    self.shared.cfg.server, self.shared.cfg.server
-                ))
-                .into());
-            }
-            None => {
-                return Err(McpError::invalid_params(
-                    format!("Unknown tool: {name}"),
-                    None,
-                ));
-            }
+        if refused.is_some() {
+            // A refusal made the decision a block above; kept closed anyway.
+            return Ok(blocked_result(format!("CAVRA blocked `{name}` (fail closed)")).into());
         }
         let mut fwd = CallToolRequestParams::new(Cow::Owned(name.clone()));
         fwd.arguments = request.arguments;
