@@ -77,15 +77,20 @@ struct Rig {
 }
 
 async fn rig(dir: &Path, timeout: Duration) -> Rig {
+    rig_with(dir, timeout, &[]).await
+}
+
+async fn rig_with(dir: &Path, timeout: Duration, env: &[&str]) -> Rig {
     let log = dir.join("fixture.log");
     let pins = dir.join("pins.json");
     let spool = dir.join("spool.jsonl");
-    // The fixture reads FIXTURE_LOG from its environment.
-    let cmd = vec![
+    // The fixture reads FIXTURE_LOG (and its modes) from its environment.
+    let mut cmd = vec![
         "/usr/bin/env".to_string(),
         format!("FIXTURE_LOG={}", log.display()),
-        FIXTURE.to_string(),
     ];
+    cmd.extend(env.iter().map(|e| e.to_string()));
+    cmd.push(FIXTURE.to_string());
     let cfg = proxy::ProxyConfig {
         server: "fixture".into(),
         pins: pins.clone(),
@@ -250,6 +255,29 @@ async fn gateway_allows_blocks_and_pins() {
     assert_eq!(spooled.lines().count(), before + 1);
     assert_eq!(last["rule_id"], "mcp.tool.unknown", "{last}");
     assert_eq!(last["decision"], "block", "{last}");
+}
+
+/// A server whose tool list never ends is refused after a bounded number
+/// of pages (it was read until the timeout, holding every page), and no
+/// call reaches it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endless_tool_list_is_refused_in_bounded_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = rig_with(
+        dir.path(),
+        Duration::from_secs(30),
+        &["FIXTURE_ENDLESS_PAGES=1"],
+    )
+    .await;
+    let start = Instant::now();
+    let res = call(&r, "read_file", json!({"path": "README.md"})).await;
+    assert!(is_error(&res), "{}", text(&res));
+    assert!(text(&res).contains("more than"), "{}", text(&res));
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "read until the timeout"
+    );
+    assert!(reached(&r.log).is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

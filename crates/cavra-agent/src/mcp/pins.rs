@@ -145,6 +145,16 @@ fn write(path: &Path, pins: &PinFile) -> Result<(), String> {
 
 /// Runs `f` on the pin file under its lock, writing the result back.
 pub fn update<T>(path: &Path, f: impl FnOnce(&mut PinFile) -> T) -> Result<T, String> {
+    update_stamped(path, f).map(|(out, _)| out)
+}
+
+/// [`update`], also returning the pin file's modification time as the
+/// update left it, read while the lock is held: an approval written just
+/// after cannot carry the same time as the states computed before it.
+fn update_stamped<T>(
+    path: &Path,
+    f: impl FnOnce(&mut PinFile) -> T,
+) -> Result<(T, Option<std::time::SystemTime>), String> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
@@ -164,7 +174,9 @@ pub fn update<T>(path: &Path, f: impl FnOnce(&mut PinFile) -> T) -> Result<T, St
     if pins != before {
         write(path, &pins)?;
     }
-    Ok(out)
+    let mtime = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    drop(lock);
+    Ok((out, mtime))
 }
 
 /// Checks `tools` (MCP JSON definitions) of `server` against the pins:
@@ -175,7 +187,17 @@ pub fn check(
     server: &str,
     tools: &[Value],
 ) -> Result<BTreeMap<String, PinState>, String> {
-    update(path, |file| {
+    check_stamped(path, server, tools).map(|(states, _)| states)
+}
+
+/// [`check`], with the pin file's modification time read under its lock
+/// (see [`update_stamped`]), for callers that cache the states by it.
+pub fn check_stamped(
+    path: &Path,
+    server: &str,
+    tools: &[Value],
+) -> Result<(BTreeMap<String, PinState>, Option<std::time::SystemTime>), String> {
+    update_stamped(path, |file| {
         let first_sight = !file.servers.contains_key(server);
         let sp = file.servers.entry(server.to_string()).or_default();
         let mut out = BTreeMap::new();

@@ -35,6 +35,11 @@ use tokio::sync::Mutex;
 
 use super::pins::{self, PinState};
 
+/// The most tools one governed server may list.
+pub const MAX_TOOLS: usize = 10_000;
+/// The most pages a server's tool list may take.
+pub const MAX_TOOL_PAGES: usize = 100;
+
 /// Settings of one proxy.
 #[derive(Clone, Debug)]
 pub struct ProxyConfig {
@@ -153,19 +158,47 @@ impl Proxy {
         }
     }
 
+    /// Every tool the server lists, page by page, at most [`MAX_TOOLS`]
+    /// tools in [`MAX_TOOL_PAGES`] pages: a server that keeps answering
+    /// with a next page is refused rather than held in memory until the
+    /// timeout.
+    async fn list_upstream(&self) -> Result<Vec<Tool>, String> {
+        let mut tools = Vec::new();
+        let mut cursor = None;
+        for _ in 0..MAX_TOOL_PAGES {
+            let page = self
+                .upstream
+                .list_tools(Some(PaginatedRequestParams::default().with_cursor(cursor)))
+                .await
+                .map_err(|e| format!("the MCP server failed to list its tools: {e}"))?;
+            tools.extend(page.tools);
+            if tools.len() > MAX_TOOLS {
+                return Err(format!(
+                    "the MCP server lists more than {MAX_TOOLS} tools; CAVRA governs at most that many"
+                ));
+            }
+            cursor = page.next_cursor;
+            if cursor.is_none() {
+                return Ok(tools);
+            }
+        }
+        Err(format!(
+            "the MCP server lists its tools in more than {MAX_TOOL_PAGES} pages; CAVRA reads at most that many"
+        ))
+    }
+
     /// The upstream tools (fetched when unknown) and their pin states.
     async fn tools(&self) -> Result<(Arc<ToolList>, Arc<BTreeMap<String, PinState>>), String> {
         let cached = self.shared.tools.lock().await.clone();
         let list = match cached {
             Some(t) => t,
             None => {
-                let tools = tokio::time::timeout(
-                    self.shared.cfg.call_timeout,
-                    self.upstream.list_all_tools(),
-                )
-                .await
-                .map_err(|_| "the MCP server did not list its tools in time".to_string())?
-                .map_err(|e| format!("the MCP server failed to list its tools: {e}"))?;
+                let tools =
+                    tokio::time::timeout(self.shared.cfg.call_timeout, self.list_upstream())
+                        .await
+                        .map_err(|_| {
+                            "the MCP server did not list its tools in time".to_string()
+                        })??;
                 let defs: Vec<Value> = tools.iter().map(tool_json).collect();
                 let hash =
                     pins::tool_hash(&serde_json::json!({"name": Value::Array(defs.clone())}));
@@ -187,13 +220,14 @@ impl Proxy {
         let path = self.shared.cfg.pins.clone();
         let server = self.shared.cfg.server.clone();
         let defs = list.defs.clone();
-        let states = tokio::task::spawn_blocking(move || pins::check(&path, &server, &defs))
-            .await
-            .map_err(|e| format!("pin check failed: {e}"))??;
+        // The time is read under the pin file's lock: an approval written
+        // between the check and a later read would otherwise be cached as
+        // already seen, with the states from before it.
+        let (states, mtime) =
+            tokio::task::spawn_blocking(move || pins::check_stamped(&path, &server, &defs))
+                .await
+                .map_err(|e| format!("pin check failed: {e}"))??;
         let states = Arc::new(states);
-        let mtime = std::fs::metadata(&self.shared.cfg.pins)
-            .and_then(|m| m.modified())
-            .ok();
         *self.shared.states.lock().await = Some((mtime, list.hash.clone(), states.clone()));
         Ok((list, states))
     }

@@ -38,6 +38,47 @@ struct Session {
     repository: Option<String>,
     started_at: String,
     decisions: Vec<Decision>,
+    /// Decisions no longer kept (see [`MAX_KEPT_DECISIONS`]): all, blocked,
+    /// waiting for approval. Summaries and attestations count them.
+    dropped: [usize; 3],
+}
+
+/// Decisions the server keeps in memory for summaries and attestations,
+/// over all sessions (every decision is also in the spool). Past it the
+/// oldest other session is forgotten; a single session past it drops its
+/// oldest decisions and says so.
+const MAX_KEPT_DECISIONS: usize = 50_000;
+/// Sessions the server keeps; past it the oldest other one is forgotten.
+const MAX_KEPT_SESSIONS: usize = 10_000;
+
+/// Bounds what `sessions` keeps (see [`MAX_KEPT_DECISIONS`]), never
+/// forgetting `current` while another session can go.
+fn bound(sessions: &mut BTreeMap<String, Session>, current: &str) {
+    let mut total: usize = sessions.values().map(|s| s.decisions.len()).sum();
+    while total > MAX_KEPT_DECISIONS || sessions.len() > MAX_KEPT_SESSIONS {
+        let oldest = sessions
+            .iter()
+            .filter(|(k, _)| k.as_str() != current)
+            .min_by(|a, b| a.1.started_at.cmp(&b.1.started_at))
+            .map(|(k, _)| k.clone());
+        if let Some(k) = oldest {
+            if let Some(gone) = sessions.remove(&k) {
+                total -= gone.decisions.len();
+            }
+            continue;
+        }
+        if let Some(sess) = sessions.get_mut(current) {
+            let n = total
+                .saturating_sub(MAX_KEPT_DECISIONS)
+                .min(sess.decisions.len());
+            for d in sess.decisions.drain(..n) {
+                sess.dropped[0] += 1;
+                sess.dropped[1] += usize::from(d.decision == Outcome::Block);
+                sess.dropped[2] += usize::from(d.decision == Outcome::RequireApproval);
+            }
+        }
+        break;
+    }
 }
 
 /// The MCP server.
@@ -220,6 +261,7 @@ impl CavraServer {
                 ..Session::default()
             });
         sess.decisions.push(d.clone());
+        bound(&mut sessions, &d.session_id);
         Ok(d)
     }
 
@@ -306,11 +348,13 @@ impl CavraServer {
                     agent_id: s(&args, "agent_id").unwrap_or("mcp-client").to_string(),
                     repository: s(&args, "repository").map(str::to_string),
                     started_at: cavra_policy::now_rfc3339(),
-                    decisions: Vec::new(),
+                    ..Session::default()
                 };
                 let out = json!({"session_id": id, "agent_id": sess.agent_id,
                                  "repository": sess.repository, "started_at": sess.started_at});
-                self.sessions.lock().await.insert(id, sess);
+                let mut sessions = self.sessions.lock().await;
+                sessions.insert(id.clone(), sess);
+                bound(&mut sessions, &id);
                 Ok(out)
             }
             "summarize_session" => {
@@ -358,7 +402,8 @@ fn summary(id: &str, sess: &Session) -> Value {
         "agent_id": sess.agent_id,
         "repository": sess.repository,
         "started_at": sess.started_at,
-        "decisions": sess.decisions.len(),
+        "decisions": sess.decisions.len() + sess.dropped[0],
+        "decisions_not_kept": sess.dropped[0],
         "by_decision": by,
         "blocked": list(Outcome::Block),
         "approval_required": list(Outcome::RequireApproval),
@@ -390,12 +435,14 @@ fn attestation(
         .decisions
         .iter()
         .filter(|d| d.decision == Outcome::Block)
-        .count();
+        .count()
+        + sess.dropped[1];
     let pending = sess
         .decisions
         .iter()
         .filter(|d| d.decision == Outcome::RequireApproval)
-        .count();
+        .count()
+        + sess.dropped[2];
     let predicate = json!({
         "session_id": id,
         "agent_id": sess.agent_id,
@@ -403,8 +450,11 @@ fn attestation(
         "pull_request": pr,
         "policy_digests": digests,
         "decisions": decisions,
-        "summary": {"total": sess.decisions.len(), "blocked": blocked, "approval_required": pending},
-        "verdict": if blocked == 0 && pending == 0 { "clean" } else { "needs_review" },
+        "summary": {"total": sess.decisions.len() + sess.dropped[0], "blocked": blocked,
+                    "approval_required": pending, "decisions_not_kept": sess.dropped[0]},
+        // A session whose oldest decisions were not kept cannot be attested
+        // clean from what is left.
+        "verdict": if blocked > 0 || pending > 0 { "needs_review" } else if sess.dropped[0] > 0 { "incomplete" } else { "clean" },
         "generated_at": cavra_policy::now_rfc3339(),
     });
     let subject_name = match pr {
@@ -461,5 +511,66 @@ impl ServerHandler for CavraServer {
             Err(e) => error_result(e),
         }
         .into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+
+    fn decision(session: &str, i: usize, outcome: &str) -> Decision {
+        serde_json::from_value(json!({
+            "decision_id": format!("dec_{i:012}"), "session_id": session,
+            "agent_id": "a", "actor": "ai-agent", "action_type": "read_file",
+            "target": "x", "requested_operation": "", "policy_pack": "p", "policy_id": "p",
+            "rule_id": "r", "decision": outcome, "severity": "low", "reason": "",
+            "evidence_refs": [], "approver_group": null, "timestamp": "2026-01-01T00:00:00Z",
+            "correlation_id": "c", "base_decision": outcome, "policy_mode": "enforce",
+            "evidence_required": false, "explanation": {"matches": []},
+        }))
+        .unwrap()
+    }
+
+    /// Regression: every session and decision stayed in memory for the
+    /// server's life. The oldest other session goes first; a session alone
+    /// past the bound drops its oldest decisions, and its attestation
+    /// still counts their blocks and is never "clean".
+    #[test]
+    fn kept_decisions_are_bounded_and_dropped_ones_still_count() {
+        let mut sessions = BTreeMap::new();
+        for (id, started) in [("old", "2026-01-01"), ("new", "2026-02-01")] {
+            sessions.insert(
+                id.to_string(),
+                Session {
+                    started_at: started.into(),
+                    decisions: (0..MAX_KEPT_DECISIONS / 2)
+                        .map(|i| decision(id, i, "allow"))
+                        .collect(),
+                    ..Session::default()
+                },
+            );
+        }
+        let cur = sessions.get_mut("new").unwrap();
+        cur.decisions.insert(0, decision("new", 0, "block"));
+        bound(&mut sessions, "new");
+        assert!(!sessions.contains_key("old"));
+        assert_eq!(sessions["new"].dropped, [0, 0, 0]);
+
+        let cur = sessions.get_mut("new").unwrap();
+        cur.decisions
+            .extend((0..MAX_KEPT_DECISIONS).map(|i| decision("new", i, "allow")));
+        bound(&mut sessions, "new");
+        let s = &sessions["new"];
+        assert_eq!(s.decisions.len(), MAX_KEPT_DECISIONS);
+        assert_eq!(s.dropped[0], MAX_KEPT_DECISIONS / 2 + 1);
+        assert_eq!(s.dropped[1], 1);
+        let a = attestation("new", s, "org/repo", None, None);
+        let p = &a["predicate"];
+        assert_eq!(p["summary"]["blocked"], 1, "{p}");
+        assert_eq!(p["summary"]["total"], MAX_KEPT_DECISIONS * 3 / 2 + 1);
+        assert_eq!(p["verdict"], "needs_review");
+        let sum = summary("new", s);
+        assert_eq!(sum["decisions_not_kept"], MAX_KEPT_DECISIONS / 2 + 1);
     }
 }
