@@ -89,6 +89,39 @@ async fn seed_json(dir: &Path) {
     stores.close().await.unwrap();
 }
 
+/// The item of a JSON list whose `name` is `name`.
+fn named(list: &Value, name: &str) -> Value {
+    list.as_array()
+        .and_then(|a| a.iter().find(|i| i["name"] == name))
+        .cloned()
+        .unwrap_or_else(|| panic!("no {name} in {list}"))
+}
+
+/// A scratch directory with seeded JSON stores backed up to `bk/`.
+async fn backed_up() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    seed_json(dir.path()).await;
+    ok_json(cavra(
+        dir.path(),
+        &["ops", "backup", "--output", "bk", "--json"],
+        &[],
+    ));
+    dir
+}
+
+/// `cavra ops restore bk/manifest.json --target-dir fresh` plus `extra`.
+fn restore_fresh(dir: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "ops",
+        "restore",
+        "bk/manifest.json",
+        "--target-dir",
+        "fresh",
+    ];
+    args.extend_from_slice(extra);
+    cavra(dir, &args, &[])
+}
+
 #[test]
 fn ops_stores_reports_every_default_store() {
     let dir = tempfile::tempdir().unwrap();
@@ -106,12 +139,7 @@ fn ops_stores_reports_every_default_store() {
         &["ops", "stores", "--json"],
         &[("CAVRA_ACTIVITY_DB", "a.db")],
     ));
-    let activity = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == "activity")
-        .unwrap();
+    let activity = named(&v, "activity");
     assert_eq!(activity["kind"], "sqlite");
     assert_eq!(activity["configured_by"], "CAVRA_ACTIVITY_DB");
     // Human output is a table.
@@ -248,29 +276,13 @@ async fn backup_and_restore_json_stores() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restore_refuses_a_wrong_checksum_and_writes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    seed_json(dir.path()).await;
-    ok_json(cavra(
-        dir.path(),
-        &["ops", "backup", "--output", "bk", "--json"],
-        &[],
-    ));
+    let dir = backed_up().await;
     // Tamper with one copy.
     let copy = dir.path().join("bk/stores/registry.json");
     let mut bytes = std::fs::read(&copy).unwrap();
     bytes.extend_from_slice(b" ");
     std::fs::write(&copy, bytes).unwrap();
-    let out = cavra(
-        dir.path(),
-        &[
-            "ops",
-            "restore",
-            "bk/manifest.json",
-            "--target-dir",
-            "fresh",
-        ],
-        &[],
-    );
+    let out = restore_fresh(dir.path(), &[]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("checksum mismatch"), "{err}");
@@ -280,44 +292,18 @@ async fn restore_refuses_a_wrong_checksum_and_writes_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restore_refuses_paths_that_escape() {
-    let dir = tempfile::tempdir().unwrap();
-    seed_json(dir.path()).await;
-    ok_json(cavra(
-        dir.path(),
-        &["ops", "backup", "--output", "bk", "--json"],
-        &[],
-    ));
+    let dir = backed_up().await;
     let manifest_path = dir.path().join("bk/manifest.json");
     let mut m: Value = serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
     m["stores"][0]["backup_path"] = json!("../../etc/passwd");
     std::fs::write(&manifest_path, serde_json::to_vec(&m).unwrap()).unwrap();
-    let out = cavra(
-        dir.path(),
-        &[
-            "ops",
-            "restore",
-            "bk/manifest.json",
-            "--target-dir",
-            "fresh",
-        ],
-        &[],
-    );
+    let out = restore_fresh(dir.path(), &[]);
     assert_ne!(out.status.code(), Some(0));
     assert!(String::from_utf8(out.stderr).unwrap().contains("escapes"));
     m["stores"][0]["backup_path"] = json!("stores/evidence_metadata.json");
     m["stores"][3]["source_path"] = json!("../../outside.json");
     std::fs::write(&manifest_path, serde_json::to_vec(&m).unwrap()).unwrap();
-    let out = cavra(
-        dir.path(),
-        &[
-            "ops",
-            "restore",
-            "bk/manifest.json",
-            "--target-dir",
-            "fresh",
-        ],
-        &[],
-    );
+    let out = restore_fresh(dir.path(), &[]);
     assert_ne!(out.status.code(), Some(0));
     assert!(String::from_utf8(out.stderr).unwrap().contains("escapes"));
     assert!(!dir.path().join("outside.json").exists());
@@ -331,53 +317,19 @@ async fn restore_refuses_paths_that_escape() {
 /// `--overwrite` deleted the journal and its records.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restore_skips_a_store_that_exists_only_as_its_journal() {
-    let dir = tempfile::tempdir().unwrap();
-    seed_json(dir.path()).await;
-    ok_json(cavra(
-        dir.path(),
-        &["ops", "backup", "--output", "bk", "--json"],
-        &[],
-    ));
+    let dir = backed_up().await;
     let target = dir.path().join("fresh/.cavra/api");
     std::fs::create_dir_all(&target).unwrap();
     let journal = target.join("activity.json.wal");
     std::fs::write(&journal, b"{\"journal\":1}\n").unwrap();
-    let r = ok_json(cavra(
-        dir.path(),
-        &[
-            "ops",
-            "restore",
-            "bk/manifest.json",
-            "--target-dir",
-            "fresh",
-            "--json",
-        ],
-        &[],
-    ));
-    let activity = r
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["name"] == "activity")
-        .unwrap();
+    let r = ok_json(restore_fresh(dir.path(), &["--json"]));
+    let activity = named(&r, "activity");
     assert_eq!(activity["action"], "skipped_existing", "{r}");
     assert_eq!(std::fs::read(&journal).unwrap(), b"{\"journal\":1}\n");
     assert!(!target.join("activity.json").exists());
     // With --overwrite the restored file replaces the store, and the stale
     // journal is gone (it would be replayed into the restored file).
-    ok_json(cavra(
-        dir.path(),
-        &[
-            "ops",
-            "restore",
-            "bk/manifest.json",
-            "--target-dir",
-            "fresh",
-            "--overwrite",
-            "--json",
-        ],
-        &[],
-    ));
+    ok_json(restore_fresh(dir.path(), &["--overwrite", "--json"]));
     assert_eq!(
         std::fs::read(target.join("activity.json")).unwrap(),
         std::fs::read(dir.path().join("bk/stores/activity.json")).unwrap()
@@ -395,28 +347,12 @@ async fn restore_skips_a_store_that_exists_only_as_its_journal() {
 /// restore elsewhere: refused before anything is written.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restore_refuses_to_write_through_a_symbolic_link() {
-    let dir = tempfile::tempdir().unwrap();
-    seed_json(dir.path()).await;
-    ok_json(cavra(
-        dir.path(),
-        &["ops", "backup", "--output", "bk", "--json"],
-        &[],
-    ));
+    let dir = backed_up().await;
     let elsewhere = dir.path().join("elsewhere");
     std::fs::create_dir_all(&elsewhere).unwrap();
     std::fs::create_dir_all(dir.path().join("fresh")).unwrap();
     std::os::unix::fs::symlink(&elsewhere, dir.path().join("fresh/.cavra")).unwrap();
-    let out = cavra(
-        dir.path(),
-        &[
-            "ops",
-            "restore",
-            "bk/manifest.json",
-            "--target-dir",
-            "fresh",
-        ],
-        &[],
-    );
+    let out = restore_fresh(dir.path(), &[]);
     assert_ne!(out.status.code(), Some(0));
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("symbolic link"), "{err}");
@@ -445,12 +381,7 @@ async fn migrate_json_to_sqlite_to_postgres_and_back_up_each() {
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     let st = ok_json(cavra(dir.path(), &["ops", "stores", "--json"], &env));
-    let activity = st
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == "activity")
-        .unwrap();
+    let activity = named(&st, "activity");
     assert_eq!(activity["kind"], "sqlite");
     assert_eq!(activity["records"]["decisions"], 30);
     // SQLite backup uses an online copy that is itself a database.
@@ -497,12 +428,7 @@ async fn migrate_json_to_sqlite_to_postgres_and_back_up_each() {
             .iter()
             .all(|s| s["kind"] == "postgres")
     );
-    let activity = st
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == "activity")
-        .unwrap();
+    let activity = named(&st, "activity");
     assert_eq!(activity["records"]["decisions"], 30);
     assert_eq!(activity["records"]["sessions"], 4);
     // PostgreSQL backup: JSON documents restore loads back (here into
@@ -569,12 +495,7 @@ async fn migrate_json_to_sqlite_to_postgres_and_back_up_each() {
         "{r}"
     );
     let st = ok_json(cavra(dir.path(), &["ops", "stores", "--json"], &pg_env));
-    let activity = st
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == "activity")
-        .unwrap();
+    let activity = named(&st, "activity");
     assert_eq!(activity["records"]["decisions"], 30);
 
     // Migrating onto itself is refused.
