@@ -70,10 +70,14 @@ pub fn entries(agent: Agent, exe: &str) -> Vec<(&'static str, Value)> {
             .map(|ev| {
                 (
                     ev,
+                    // Each event's entry names its event, so input the hook
+                    // cannot decode is still refused in that event's shape
+                    // (a PermissionRequest ignores a bare exit 2, and Codex
+                    // documents its JSON deny for PreToolUse).
                     json!({"matcher": "*", "hooks": [{
                         "type": "command",
                         "command": exe,
-                        "args": ["hook", agent.name()],
+                        "args": ["hook", agent.name(), "--event", ev],
                         "timeout": TIMEOUT_S}]}),
                 )
             })

@@ -492,7 +492,15 @@ fn install_is_idempotent_keeps_other_settings_and_doctor_proves_enforcement() {
         "logger"
     );
     let h = &settings["hooks"]["PreToolUse"][0]["hooks"][0];
-    assert_eq!(h["args"], serde_json::json!(["hook", "claude-code"]));
+    assert_eq!(
+        h["args"],
+        serde_json::json!(["hook", "claude-code", "--event", "PreToolUse"])
+    );
+    let p = &settings["hooks"]["PermissionRequest"][0]["hooks"][0];
+    assert_eq!(
+        p["args"],
+        serde_json::json!(["hook", "claude-code", "--event", "PermissionRequest"])
+    );
     assert!(Path::new(h["command"].as_str().unwrap()).is_absolute());
     assert_eq!(settings["hooks"]["PreToolUse"].as_array().unwrap().len(), 1);
     for f in [
