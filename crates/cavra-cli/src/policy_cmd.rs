@@ -75,14 +75,17 @@ pub enum PolicyCmd {
         #[arg(long)]
         key_id: Option<String>,
     },
-    /// Verify a policy file against its signature
+    /// Verify a policy file against its signature. The key you pass decides
+    /// the algorithm (--public-key: Ed25519 only; --key: HS256 only); with
+    /// no key only a digest-only signature passes, proving integrity, not
+    /// who signed
     Verify {
         path: PathBuf,
         /// Signature file (default <file>.sig.json)
         #[arg(long)]
         signature: Option<PathBuf>,
-        /// HMAC key file (HS256)
-        #[arg(long)]
+        /// HMAC key file (HS256, at least 32 bytes)
+        #[arg(long, conflicts_with = "public_key")]
         key: Option<PathBuf>,
         /// Ed25519 public key (SPKI PEM)
         #[arg(long)]
@@ -307,11 +310,24 @@ pub fn run(cmd: PolicyCmd) -> Result<ExitCode> {
         } => {
             let bytes =
                 std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            let explicit = signature.is_some();
+            let keyed = key.is_some() || public_key.is_some();
             let sp = signature.unwrap_or_else(|| sig_path(&path));
             let sig = match std::fs::read_to_string(&sp) {
                 Ok(text) => serde_json::from_str::<PolicySignature>(&text).map_err(|e| {
                     UsageError(format!("{}: invalid signature file: {e}", sp.display()))
                 })?,
+                // Only a missing default signature falls back to the legacy
+                // digest file, and only when no key asks for authenticity
+                // (a bare digest proves nothing about who wrote the file).
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound || explicit || keyed => {
+                    println!(
+                        "signature verification failed: {}: cannot read {}: {e}",
+                        path.display(),
+                        sp.display()
+                    );
+                    return Ok(ExitCode::from(1));
+                }
                 Err(_) => {
                     // Legacy `<file>.sig` holding `sha256:<hex>`.
                     let legacy = PathBuf::from(format!("{}.sig", path.display()));
@@ -323,7 +339,10 @@ pub fn run(cmd: PolicyCmd) -> Result<ExitCode> {
                         ))
                     })?;
                     if text.trim() == policy_sig::file_digest(&bytes) {
-                        println!("signature verified: {} (legacy digest)", path.display());
+                        println!(
+                            "digest verified: {} (legacy digest file: integrity only, no signer)",
+                            path.display()
+                        );
                         return Ok(ExitCode::SUCCESS);
                     }
                     println!(
@@ -352,14 +371,17 @@ pub fn run(cmd: PolicyCmd) -> Result<ExitCode> {
                 pem.as_deref(),
                 hk.as_deref().map(trim_newline),
             ) {
-                Ok(()) => {
-                    let checked = if sig.algorithm == "HS256" && hk.is_none() {
-                        " (digest only: pass --key to check the HMAC)"
-                    } else {
-                        ""
-                    };
+                Ok(()) if sig.algorithm == "SHA256" => {
                     println!(
-                        "signature verified: {} ({}, signer {}){checked}",
+                        "digest verified: {} (digest-only signature: integrity only; signer {:?} is not proven)",
+                        path.display(),
+                        sig.signer
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Ok(()) => {
+                    println!(
+                        "signature verified: {} ({}, signer {})",
                         path.display(),
                         sig.algorithm,
                         sig.signer

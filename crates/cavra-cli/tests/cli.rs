@@ -174,6 +174,59 @@ fn sign_and_verify_round_trip_detects_tampering() {
     ]);
     assert_eq!(bad.status.code(), Some(1));
     assert!(stdout(&bad).contains("digest mismatch"));
+    // Regression: the signature file chose the algorithm. A forged file
+    // for the tampered policy naming HS256 with an empty signature, or a
+    // legacy digest file beside it, passed `verify --public-key`.
+    let digest = format!(
+        "sha256:{}",
+        cavra_evidence::policy_sig::sha256_hex(&std::fs::read(&p).unwrap())
+    );
+    let sig = d.join("policy.yaml.sig.json");
+    std::fs::write(
+        &sig,
+        serde_json::json!({"schema_version": "cavra.policy-signature.v1", "algorithm": "HS256",
+            "digest": digest, "signature": "", "signed_at": "x", "signer": "ci", "policy_file": "x"})
+        .to_string(),
+    )
+    .unwrap();
+    let verify_pk = || {
+        cavra(&[
+            "policy",
+            "verify",
+            p.to_str().unwrap(),
+            "--public-key",
+            pk.to_str().unwrap(),
+        ])
+    };
+    let forged = verify_pk();
+    assert_eq!(forged.status.code(), Some(1), "{}", stdout(&forged));
+    assert!(
+        stdout(&forged).contains("the key given is for Ed25519"),
+        "{}",
+        stdout(&forged)
+    );
+    std::fs::remove_file(&sig).unwrap();
+    std::fs::write(d.join("policy.yaml.sig"), format!("{digest}\n")).unwrap();
+    let legacy = verify_pk();
+    assert_eq!(legacy.status.code(), Some(1), "{}", stdout(&legacy));
+    // Without a key the legacy digest still shows integrity, and says so.
+    let plain = cavra(&["policy", "verify", p.to_str().unwrap()]);
+    assert!(plain.status.success(), "{}", stdout(&plain));
+    assert!(
+        stdout(&plain).contains("integrity only"),
+        "{}",
+        stdout(&plain)
+    );
+    // An empty HMAC key signs nothing.
+    std::fs::write(d.join("empty.key"), "").unwrap();
+    let empty = cavra(&[
+        "policy",
+        "sign",
+        p.to_str().unwrap(),
+        "--key",
+        d.join("empty.key").to_str().unwrap(),
+    ]);
+    assert_ne!(empty.status.code(), Some(0));
 }
 
 #[test]

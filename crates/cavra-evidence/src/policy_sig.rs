@@ -27,7 +27,14 @@ pub enum SigError {
     BadSignatureFile(String),
     #[error("unsupported algorithm `{0}`")]
     Algorithm(String),
+    #[error(
+        "the signature file says {0}, but the key given is for {1}: the key, not the file, decides the algorithm"
+    )]
+    AlgorithmMismatch(String, &'static str),
 }
+
+/// The shortest HMAC key accepted (RFC 7518: at least the hash's size).
+pub const MIN_HMAC_KEY: usize = 32;
 
 /// The content of `<file>.sig.json`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,11 +74,34 @@ pub fn file_digest(bytes: &[u8]) -> String {
     format!("sha256:{}", sha256_hex(bytes))
 }
 
-fn hmac(key: &[u8], msg: &[u8]) -> Result<Vec<u8>, SigError> {
+fn mac(key: &[u8], msg: &[u8]) -> Result<Hmac<Sha256>, SigError> {
     let mut m =
         <Hmac<Sha256> as Mac>::new_from_slice(key).map_err(|e| SigError::BadKey(e.to_string()))?;
     m.update(msg);
-    Ok(m.finalize().into_bytes().to_vec())
+    Ok(m)
+}
+
+fn hmac(key: &[u8], msg: &[u8]) -> Result<Vec<u8>, SigError> {
+    Ok(mac(key, msg)?.finalize().into_bytes().to_vec())
+}
+
+/// Checks an HMAC tag in constant time.
+fn check_hmac(key: &[u8], msg: &[u8], tag: &[u8]) -> Result<(), SigError> {
+    mac(key, msg)?
+        .verify_slice(tag)
+        .map_err(|_| SigError::SignatureMismatch)
+}
+
+/// A secret HMAC key: at least [`MIN_HMAC_KEY`] bytes (an empty key file
+/// made a signature anyone could compute).
+fn secret_key(key: &[u8]) -> Result<&[u8], SigError> {
+    if key.len() < MIN_HMAC_KEY {
+        return Err(SigError::BadKey(format!(
+            "the HMAC key is {} bytes; at least {MIN_HMAC_KEY} are required",
+            key.len()
+        )));
+    }
+    Ok(key)
 }
 
 /// Sign the raw bytes of a policy file.
@@ -98,7 +128,12 @@ pub fn sign(
                 .unwrap_or_else(|| fp.chars().take(16).collect());
             ("Ed25519", B64.encode(sig.to_bytes()), Some(kid), Some(fp))
         }
-        SignKey::Hmac(k) => ("HS256", B64.encode(hmac(k, bytes)?), None, None),
+        SignKey::Hmac(k) => (
+            "HS256",
+            B64.encode(hmac(secret_key(k)?, bytes)?),
+            None,
+            None,
+        ),
         SignKey::DigestOnly => (
             "SHA256",
             B64.encode(hmac(digest.as_bytes(), bytes)?),
@@ -119,8 +154,11 @@ pub fn sign(
     })
 }
 
-/// Verify `bytes` against a signature. Ed25519 needs `public_pem`; HS256 is
-/// checked when `hmac_key` is given (otherwise only the digest is).
+/// Verify `bytes` against a signature. The verifier's key decides the
+/// algorithm, never the signature file: with `public_pem` only Ed25519 is
+/// accepted, with `hmac_key` only HS256 (a forged file naming another
+/// algorithm, or a digest-only one, is refused). Without a key only a
+/// digest-only (`SHA256`) signature passes: integrity, not authenticity.
 pub fn verify(
     bytes: &[u8],
     sig: &PolicySignature,
@@ -139,6 +177,16 @@ pub fn verify(
     let raw = B64
         .decode(sig.signature.as_bytes())
         .map_err(|e| SigError::BadSignatureFile(format!("signature is not base64: {e}")))?;
+    let want = match (public_pem, hmac_key) {
+        (Some(_), None) => Some("Ed25519"),
+        (None, Some(_)) => Some("HS256"),
+        _ => None,
+    };
+    if let Some(want) = want
+        && sig.algorithm != want
+    {
+        return Err(SigError::AlgorithmMismatch(sig.algorithm.clone(), want));
+    }
     match sig.algorithm.as_str() {
         "Ed25519" => {
             let pem = public_pem.ok_or(SigError::KeyRequired("Ed25519".into(), "--public-key"))?;
@@ -155,23 +203,11 @@ pub fn verify(
             vk.verify(bytes, &s)
                 .map_err(|_| SigError::SignatureMismatch)
         }
-        "HS256" => match hmac_key {
-            Some(k) => {
-                if hmac(k, bytes)? == raw {
-                    Ok(())
-                } else {
-                    Err(SigError::SignatureMismatch)
-                }
-            }
-            None => Ok(()),
-        },
-        "SHA256" => {
-            if hmac(sig.digest.as_bytes(), bytes)? == raw {
-                Ok(())
-            } else {
-                Err(SigError::SignatureMismatch)
-            }
+        "HS256" => {
+            let k = hmac_key.ok_or(SigError::KeyRequired("HS256".into(), "--key"))?;
+            check_hmac(secret_key(k)?, bytes, &raw)
         }
+        "SHA256" => check_hmac(sig.digest.as_bytes(), bytes, &raw),
         other => Err(SigError::Algorithm(other.into())),
     }
 }
@@ -249,12 +285,19 @@ mod tests {
         ));
     }
 
+    const KEY: &[u8] = b"a secret of at least thirty-two bytes";
+
     #[test]
     fn hmac_and_digest_modes() {
-        let sig = sign(b"p", "f", "me", SignKey::Hmac(b"secret"), "t").unwrap();
-        assert_eq!(verify(b"p", &sig, None, Some(b"secret")), Ok(()));
+        let sig = sign(b"p", "f", "me", SignKey::Hmac(KEY), "t").unwrap();
+        assert_eq!(verify(b"p", &sig, None, Some(KEY)), Ok(()));
         assert_eq!(
-            verify(b"p", &sig, None, Some(b"wrong")),
+            verify(
+                b"p",
+                &sig,
+                None,
+                Some(b"another secret of thirty-two bytes")
+            ),
             Err(SigError::SignatureMismatch)
         );
         let sig = sign(b"p", "f", "me", SignKey::DigestOnly, "t").unwrap();
@@ -263,5 +306,56 @@ mod tests {
             verify(b"q", &sig, None, None),
             Err(SigError::DigestMismatch)
         );
+    }
+
+    /// Regression: the signature file chose the algorithm, so a forged
+    /// file naming HS256 with an empty signature (or a digest-only one,
+    /// which anyone can compute) passed a verifier holding an Ed25519
+    /// public key or an HMAC key; an empty HMAC key was accepted.
+    #[test]
+    fn the_verifiers_key_decides_the_algorithm() {
+        let kp = keygen("k1").unwrap();
+        let tampered = b"policy: tampered";
+        let forged_hs = PolicySignature {
+            schema_version: SIGNATURE_SCHEMA.into(),
+            algorithm: "HS256".into(),
+            digest: file_digest(tampered),
+            signature: String::new(),
+            signed_at: "t".into(),
+            signer: "ci".into(),
+            policy_file: "x".into(),
+            key_id: None,
+            public_key_sha256: None,
+        };
+        assert_eq!(
+            verify(tampered, &forged_hs, Some(&kp.public_pem), None),
+            Err(SigError::AlgorithmMismatch("HS256".into(), "Ed25519"))
+        );
+        assert!(matches!(
+            verify(tampered, &forged_hs, None, None),
+            Err(SigError::KeyRequired(..))
+        ));
+        assert_eq!(
+            verify(tampered, &forged_hs, None, Some(KEY)),
+            Err(SigError::SignatureMismatch)
+        );
+        let digest_only = sign(tampered, "x", "ci", SignKey::DigestOnly, "t").unwrap();
+        assert_eq!(
+            verify(tampered, &digest_only, None, Some(KEY)),
+            Err(SigError::AlgorithmMismatch("SHA256".into(), "HS256"))
+        );
+        assert_eq!(
+            verify(tampered, &digest_only, Some(&kp.public_pem), None),
+            Err(SigError::AlgorithmMismatch("SHA256".into(), "Ed25519"))
+        );
+        assert!(matches!(
+            sign(b"p", "f", "me", SignKey::Hmac(b""), "t"),
+            Err(SigError::BadKey(_))
+        ));
+        let hs = sign(b"p", "f", "me", SignKey::Hmac(KEY), "t").unwrap();
+        assert!(matches!(
+            verify(b"p", &hs, None, Some(b"")),
+            Err(SigError::BadKey(_))
+        ));
     }
 }
