@@ -23,6 +23,8 @@ pub const SELF_PROTECTED_PATHS: &[&str] = &[
     ".github/hooks/",
     ".mcp.json",
     "policy.yaml.sig.json",
+    // The legacy digest file `policy verify` still reads without a key.
+    "policy.yaml.sig",
     "~/.claude/settings.json",
     "~/.codex/",
     "~/.gemini/settings.json",
