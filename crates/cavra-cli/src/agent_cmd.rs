@@ -211,6 +211,42 @@ fn read_stdin(due: Instant) -> std::io::Result<Option<Vec<u8>>> {
     Ok(Some(out))
 }
 
+/// Arguments of `cavra hook AGENT …` that the parser refused (a bad
+/// `CAVRA_POLICY`, conflicting flags): when AGENT is one CAVRA knows, the
+/// refusal is that agent's block, in its event's shape when `--event`
+/// names one — a usage error's bare exit 2 lets the action through on
+/// agents that want JSON. `None` for an unknown agent or `--help`.
+pub fn hook_usage_block(args: &[std::ffi::OsString], why: &str) -> Option<ExitCode> {
+    let words: Vec<&str> = args.iter().filter_map(|a| a.to_str()).collect();
+    if words
+        .iter()
+        .any(|w| matches!(*w, "-h" | "--help" | "-V" | "--version"))
+    {
+        return None;
+    }
+    let agent = words
+        .iter()
+        .find(|w| !w.starts_with('-'))
+        .and_then(|w| Agent::parse(w).ok())?;
+    let event = words
+        .iter()
+        .position(|w| *w == "--event")
+        .and_then(|i| words.get(i + 1))
+        .copied()
+        .or_else(|| words.iter().find_map(|w| w.strip_prefix("--event=")))
+        .and_then(|name| Event::for_agent(agent, name));
+    let why = why
+        .lines()
+        .next()
+        .unwrap_or(why)
+        .trim_start_matches("error: ");
+    Some(answer(&protocol::fail_closed(
+        agent,
+        event,
+        &format!("the hook's arguments are not valid: {why}"),
+    )))
+}
+
 /// `cavra hook <agent>`: never returns an error; every failure is the
 /// agent's block.
 ///

@@ -159,7 +159,19 @@ fn main() -> ExitCode {
     {
         return agent_cmd::hook(&h);
     }
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            if args.get(1).is_some_and(|a| a == "hook")
+                && e.use_stderr()
+                && let Some(code) =
+                    agent_cmd::hook_usage_block(args.get(2..).unwrap_or_default(), &e.to_string())
+            {
+                return code;
+            }
+            e.exit()
+        }
+    };
     match run(cli) {
         Ok(code) => code,
         Err(e) => {

@@ -594,3 +594,51 @@ fn a_call_with_more_than_1000_actions_fails_closed() {
     assert_eq!(code, 0, "{stderr}");
     assert!(!stdout.contains("deny"), "{stdout}");
 }
+
+/// Regression: hook arguments the parser refused (an empty `CAVRA_POLICY`,
+/// `--policy` next to `--policy-pack`) ended in a usage error's bare exit
+/// 2, which Copilot CLI and Codex do not read as a deny. For a known agent
+/// they are now its block, in the event's shape.
+#[test]
+fn refused_hook_arguments_are_the_agents_block() {
+    let repo = repo();
+    let input = br#"{"toolName":"bash","toolArgs":"{\"command\":\"ls\"}"}"#;
+    let mut child = hook_cmd(&repo, "copilot-cli", &[])
+        .env("CAVRA_POLICY", "")
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let v: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(v["permissionDecision"], "deny", "{v}");
+    assert!(
+        v["permissionDecisionReason"]
+            .as_str()
+            .unwrap()
+            .contains("fail closed")
+    );
+
+    let args: Vec<String> = [
+        "--event",
+        "PreToolUse",
+        "--policy",
+        "a.yaml",
+        "--policy-pack",
+        "b",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let (stdout, stderr, code) = run_hook(&repo, "codex", &args, b"{}");
+    assert_eq!(code, 0, "{stderr}");
+    let v: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(v["hookSpecificOutput"]["permissionDecision"], "deny", "{v}");
+    // --help is still help, and an unknown agent still a usage error.
+    let (stdout, _, code) = run_hook(&repo, "--help", &[], b"");
+    assert_eq!(code, 0);
+    assert!(stdout.contains("Usage: cavra hook"), "{stdout}");
+    let (_, _, code) = run_hook(&repo, "nosuch", &["--bogus".to_string()], b"{}");
+    assert_eq!(code, 2);
+}
