@@ -295,12 +295,12 @@ fn restore_target(source: &str, target_dir: Option<&Path>) -> Result<PathBuf> {
 }
 
 /// What one manifest entry restores, decided before anything is written.
-enum Planned {
+enum Planned<'s> {
     /// No backup file: the store did not exist when it was backed up.
     Missing,
     /// A PostgreSQL export loaded into the PostgreSQL stores: the records
     /// of each kind, every one an object with its key.
-    Database(Vec<(Kind, Vec<Record>)>),
+    Database(&'s Stores, Vec<(Kind, Vec<Record>)>),
     /// A file copied to `target`; `sha256` is checked again on the copy.
     File {
         from: PathBuf,
@@ -313,13 +313,11 @@ enum Planned {
 /// log and shared memory, the JSON store's journal. A stale one beside a
 /// restored file would be replayed into it.
 fn sidecars(kind: &str, target: &Path) -> Vec<PathBuf> {
-    let with = |suffix: &str| {
-        let mut os = target.as_os_str().to_owned();
-        os.push(suffix);
-        PathBuf::from(os)
-    };
     if kind == "sqlite" {
-        vec![with("-wal"), with("-shm")]
+        vec![
+            crate::json::sibling(target, "-wal"),
+            crate::json::sibling(target, "-shm"),
+        ]
     } else {
         vec![crate::json_journal(target)]
     }
@@ -361,9 +359,7 @@ fn stage_copy(from: &Path, to: &Path, want: &str) -> Result<PathBuf> {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
-    let mut tmp = to.as_os_str().to_owned();
-    tmp.push(format!(".restore.{}.{nanos}", std::process::id()));
-    let tmp = PathBuf::from(tmp);
+    let tmp = crate::json::sibling(to, &format!(".restore.{}.{nanos}", std::process::id()));
     let copied = (|| -> std::io::Result<String> {
         let mut src = fs::File::open(from)?;
         let mut dst = fs::OpenOptions::new()
@@ -419,9 +415,7 @@ fn put_in_place(tmp: &Path, target: &Path, sides: &[PathBuf]) -> Result<()> {
         if fs::symlink_metadata(side).is_err() {
             continue;
         }
-        let mut os = side.as_os_str().to_owned();
-        os.push(".pre-restore");
-        let moved = PathBuf::from(os);
+        let moved = crate::json::sibling(side, ".pre-restore");
         if let Err(e) = fs::rename(side, &moved) {
             undo(&aside);
             return Err(StoreError::io(side, e));
@@ -432,13 +426,7 @@ fn put_in_place(tmp: &Path, target: &Path, sides: &[PathBuf]) -> Result<()> {
         undo(&aside);
         return Err(StoreError::io(target, e));
     }
-    let dir = match target.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| StoreError::io(dir, e))?;
+    crate::json::fsync_dir(target)?;
     for (_, moved) in aside {
         let _ = fs::remove_file(moved);
     }
@@ -449,16 +437,16 @@ fn put_in_place(tmp: &Path, target: &Path, sides: &[PathBuf]) -> Result<()> {
 /// with its key; anything else refuses the whole restore.
 fn export_records(file: &Path, name: StoreName) -> Result<Vec<(Kind, Vec<Record>)>> {
     let bytes = fs::read(file).map_err(|e| StoreError::io(file, e))?;
-    let doc: Value = serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt {
+    let mut doc: Value = serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt {
         path: file.to_path_buf(),
         message: e.to_string(),
     })?;
     let mut out = Vec::new();
     for kind in name.kinds() {
         let spec = kind.spec();
-        let items = match doc.get(spec.collection) {
+        let items = match doc.get_mut(spec.collection).map(Value::take) {
             None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(a)) => a.clone(),
+            Some(Value::Array(a)) => a,
             Some(_) => {
                 return Err(StoreError::Corrupt {
                     path: file.to_path_buf(),
@@ -537,8 +525,14 @@ pub async fn restore(
                 file.display()
             )));
         }
-        if entry.kind == "postgres" && pg_target.is_some() {
-            planned.push((entry, name, Planned::Database(export_records(&file, name)?)));
+        if entry.kind == "postgres"
+            && let Some(stores) = pg_target
+        {
+            planned.push((
+                entry,
+                name,
+                Planned::Database(stores, export_records(&file, name)?),
+            ));
             continue;
         }
         let source = if entry.kind == "postgres" {
@@ -578,10 +572,7 @@ pub async fn restore(
                     entry.source_path.clone(),
                 ));
             }
-            Planned::Database(kinds) => {
-                let Some(stores) = pg_target else {
-                    continue;
-                };
+            Planned::Database(stores, kinds) => {
                 let mut existing = 0;
                 for kind in name.kinds() {
                     existing += stores.count(*kind).await?;
