@@ -358,13 +358,13 @@ impl ServerHandler for Proxy {
                 )),
             },
         };
-        if let Some((rule, why)) = &refused
+        if let Some((rule, why)) = refused
             && d.decision < Outcome::Block
         {
             d.decision = Outcome::Block;
-            d.rule_id = (*rule).to_string();
+            d.rule_id = rule.to_string();
             d.severity = cavra_policy::Severity::High;
-            d.reason = why.clone();
+            d.reason = why;
             d.approver_group = None;
         }
         if let Err(e) = self.record(&d).await {
@@ -374,22 +374,15 @@ impl ServerHandler for Proxy {
             ))
             .into());
         }
-        if let Some((rule, why)) = &refused
-            && d.rule_id == *rule
-        {
-            if *rule == "mcp.tool.unknown" {
+        // A refusal above made the decision a block, so only allowed calls
+        // to trusted tools get past this.
+        if d.decision >= Outcome::RequireApproval {
+            if d.rule_id == "mcp.tool.unknown" {
                 return Err(McpError::invalid_params(
                     format!("Unknown tool: {name}"),
                     None,
                 ));
             }
-            return Ok(blocked_result(format!(
-                "CAVRA blocked the MCP tool `{}:{name}` (fail closed): {why}. (decision {})",
-                self.shared.cfg.server, d.decision_id
-            ))
-            .into());
-        }
-        if d.decision >= Outcome::RequireApproval {
             let what = if d.decision == Outcome::Block {
                 "blocked".to_string()
             } else {
@@ -406,10 +399,6 @@ impl ServerHandler for Proxy {
                 d.target, d.reason, d.rule_id, d.decision_id
             ))
             .into());
-        }
-        if refused.is_some() {
-            // A refusal made the decision a block above; kept closed anyway.
-            return Ok(blocked_result(format!("CAVRA blocked `{name}` (fail closed)")).into());
         }
         let mut fwd = CallToolRequestParams::new(Cow::Owned(name.clone()));
         fwd.arguments = request.arguments;
