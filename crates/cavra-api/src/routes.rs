@@ -578,9 +578,15 @@ async fn get_kind(state: &AppState, kind: Kind, what: &str, field: &str, id: &st
 async fn put_kind(state: &AppState, kind: Kind, body: &Value) -> ApiResult {
     body_object(body)?;
     let key = kind.spec().key;
-    let record = cavra_store::records::normalize(kind, body)?;
-    if let Some(id) = cavra_store::records::text(&record, key)
-        && let Some(path) = shadowed_by_route(key, &id)
+    let siblings = fixed_siblings(key);
+    // Only kinds with such routes (agents, rollouts) pay for learning the
+    // id the store will give the record before it is stored.
+    if !siblings.is_empty()
+        && let Some(id) =
+            cavra_store::records::text(&cavra_store::records::normalize(kind, body)?, key)
+        && let Some(path) = siblings
+            .iter()
+            .find(|p| p.rsplit('/').next() == Some(id.as_str()))
     {
         return Err(ApiError::field(
             key,
@@ -590,35 +596,35 @@ async fn put_kind(state: &AppState, kind: Kind, body: &Value) -> ApiResult {
     Ok(Json(state.stores.put(kind, body).await?))
 }
 
-/// The route a record id would be shadowed by: `GET /agents/profiles` is
-/// the profile list, never the agent `profiles`, and `change-plan` under
-/// `/policy-rollouts/` is a route of its own. Found in the route table, for
-/// every `GET …/{key}` whose prefix has a fixed sibling.
-fn shadowed_by_route(key: &str, id: &str) -> Option<String> {
-    static SIBLINGS: std::sync::LazyLock<Vec<(String, String)>> = std::sync::LazyLock::new(|| {
-        let paths: Vec<Endpoint> = endpoints().into_iter().map(|(e, _)| e).collect();
-        let mut out = Vec::new();
-        for e in paths.iter().filter(|e| e.method == "GET") {
-            let Some(open) = e.path.rfind('{') else {
-                continue;
-            };
-            let (prefix, param) = e.path.split_at(open);
-            for other in &paths {
-                if let Some(rest) = other.path.strip_prefix(prefix)
-                    && !rest.is_empty()
-                    && !rest.contains(['{', '/'])
-                {
-                    out.push((param.to_string(), format!("{prefix}{rest}")));
+/// The fixed routes beside `GET …/{key}`, which a record whose id is their
+/// last segment could never be read through: `GET /agents/profiles` is the
+/// profile list, never the agent `profiles`, and `change-plan` under
+/// `/policy-rollouts/` is a route of its own. Found in the route table.
+fn fixed_siblings(key: &str) -> &'static [String] {
+    static SIBLINGS: std::sync::LazyLock<BTreeMap<String, Vec<String>>> =
+        std::sync::LazyLock::new(|| {
+            let paths: Vec<Endpoint> = endpoints().into_iter().map(|(e, _)| e).collect();
+            let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for e in paths.iter().filter(|e| e.method == "GET") {
+                let Some(open) = e.path.rfind('{') else {
+                    continue;
+                };
+                let (prefix, param) = e.path.split_at(open);
+                let key = param.trim_start_matches('{').trim_end_matches('}');
+                for other in &paths {
+                    if let Some(rest) = other.path.strip_prefix(prefix)
+                        && !rest.is_empty()
+                        && !rest.contains(['{', '/'])
+                    {
+                        out.entry(key.to_string())
+                            .or_default()
+                            .push(format!("{prefix}{rest}"));
+                    }
                 }
             }
-        }
-        out
-    });
-    let param = format!("{{{key}}}");
-    SIBLINGS
-        .iter()
-        .find(|(p, path)| *p == param && path.rsplit('/').next() == Some(id))
-        .map(|(_, path)| path.clone())
+            out
+        });
+    SIBLINGS.get(key).map_or(&[], Vec::as_slice)
 }
 
 /// The list, upsert and get handlers of one record kind.

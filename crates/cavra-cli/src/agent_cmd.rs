@@ -215,15 +215,10 @@ fn read_stdin(due: Instant) -> std::io::Result<Option<Vec<u8>>> {
 /// `CAVRA_POLICY`, conflicting flags): when AGENT is one CAVRA knows, the
 /// refusal is that agent's block, in its event's shape when `--event`
 /// names one — a usage error's bare exit 2 lets the action through on
-/// agents that want JSON. `None` for an unknown agent or `--help`.
+/// agents that want JSON. `None` for an unknown agent. (`--help` never
+/// gets here: the caller passes only errors clap prints to stderr.)
 pub fn hook_usage_block(args: &[std::ffi::OsString], why: &str) -> Option<ExitCode> {
     let words: Vec<&str> = args.iter().filter_map(|a| a.to_str()).collect();
-    if words
-        .iter()
-        .any(|w| matches!(*w, "-h" | "--help" | "-V" | "--version"))
-    {
-        return None;
-    }
     let agent = words
         .iter()
         .find(|w| !w.starts_with('-'))
