@@ -177,15 +177,14 @@ pub fn verify(
     let raw = B64
         .decode(sig.signature.as_bytes())
         .map_err(|e| SigError::BadSignatureFile(format!("signature is not base64: {e}")))?;
-    let want = match (public_pem, hmac_key) {
-        (Some(_), None) => Some("Ed25519"),
-        (None, Some(_)) => Some("HS256"),
-        _ => None,
+    let (allowed, named): (&[&str], &'static str) = match (public_pem, hmac_key) {
+        (Some(_), None) => (&["Ed25519"], "Ed25519"),
+        (None, Some(_)) => (&["HS256"], "HS256"),
+        (Some(_), Some(_)) => (&["Ed25519", "HS256"], "Ed25519 or HS256"),
+        (None, None) => (&[], ""),
     };
-    if let Some(want) = want
-        && sig.algorithm != want
-    {
-        return Err(SigError::AlgorithmMismatch(sig.algorithm.clone(), want));
+    if !allowed.is_empty() && !allowed.contains(&sig.algorithm.as_str()) {
+        return Err(SigError::AlgorithmMismatch(sig.algorithm.clone(), named));
     }
     match sig.algorithm.as_str() {
         "Ed25519" => {
@@ -347,6 +346,14 @@ mod tests {
         assert_eq!(
             verify(tampered, &digest_only, Some(&kp.public_pem), None),
             Err(SigError::AlgorithmMismatch("SHA256".into(), "Ed25519"))
+        );
+        // Both keys given: still never digest-only.
+        assert_eq!(
+            verify(tampered, &digest_only, Some(&kp.public_pem), Some(KEY)),
+            Err(SigError::AlgorithmMismatch(
+                "SHA256".into(),
+                "Ed25519 or HS256"
+            ))
         );
         assert!(matches!(
             sign(b"p", "f", "me", SignKey::Hmac(b""), "t"),
