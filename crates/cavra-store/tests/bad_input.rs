@@ -170,6 +170,7 @@ async fn sqlite_row_with_a_damaged_payload_is_reported_on_a_page() {
         stores.close().await.unwrap();
     }
 }
+
 #[tokio::test]
 async fn postgres_url_that_cannot_connect() {
     let plans = plan_from_env(|k| {
