@@ -386,14 +386,40 @@ fn path_rules(
         }
     }
     // Rules for every action type (`action: "*"`) use resource globs.
+    star_rules(policy, &path.subject, &path.display, hits, |d| {
+        allow_hits || !d.proceeds()
+    });
+}
+
+/// The rules for every action type (`action: "*"`) whose resource globs
+/// match `subject` and whose `unless` does not, for which `applies` holds
+/// of the rule's decision.
+fn star_rules(
+    policy: &CompiledPolicy,
+    subject: &str,
+    display: &str,
+    hits: &mut Hits,
+    applies: impl Fn(Outcome) -> bool,
+) {
     for r in policy.rules.iter().filter(|r| r.action.is_none()) {
         if let Matcher::Resources(globs) = &r.matcher
-            && let Some(g) = globs.iter().find(|g| wildcard(g, &path.subject))
-            && (allow_hits || !r.decision.proceeds())
+            && let Some(g) = globs.iter().find(|g| wildcard(g, subject))
+            && applies(r.decision)
         {
-            hits.rule(r, &path.display, Some(g), Severity::Low);
+            let excepted = matches!(&r.unless, Some(Matcher::Resources(u)) if u.iter().any(|g| wildcard(g, subject)));
+            if !excepted {
+                hits.rule(r, display, Some(g), Severity::Low);
+            }
         }
     }
+}
+
+/// Whether an `action: "*"` rule applies to a command line or an MCP tool
+/// call: only when it restricts. A glob over a whole command line is no
+/// way to allow one (`*` would allow `rm -rf /`), so there the commands'
+/// own rules decide what proceeds.
+fn star_restricts(d: Outcome) -> bool {
+    !matches!(d, Outcome::Allow | Outcome::AllowWithAttestation)
 }
 
 /// Evaluate one file access. `from_command` accesses add no `allow` hits:
@@ -799,6 +825,7 @@ fn eval_command(
             None,
         );
     }
+    star_rules(policy, line, line, hits, star_restricts);
 }
 
 fn policy_word(d: Outcome) -> &'static str {
@@ -1032,10 +1059,19 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
             let Some(p) = found else {
                 continue;
             };
-            if let Some(Matcher::Commands(u)) = &r.unless
-                && u.iter().any(|p| p.matches_argv(argv))
-            {
-                continue;
+            // An exception narrows a restriction only as written, but
+            // narrows an allow however the command is spelled: an allow
+            // rule's `unless: [terraform apply*]` holds for
+            // `terraform -chdir=x apply` and `git -C . push` alike.
+            if let Some(Matcher::Commands(u)) = &r.unless {
+                let excepted = if restrictive {
+                    u.iter().any(|p| p.matches_argv(argv))
+                } else {
+                    u.iter().any(|p| restricts(&p) || by_options(&p))
+                };
+                if excepted {
+                    continue;
+                }
             }
             own.rule(r, &line, Some(&p.raw), Severity::Low);
         }
@@ -1182,6 +1218,7 @@ fn eval_git_operation(
             return;
         }
         let mut push = git::parse_target(target);
+        push.force |= force;
         for u in &mut push.updates {
             u.force |= force;
             u.delete |= delete;
@@ -1238,7 +1275,7 @@ fn eval_push(
         match current_branch {
             Some(b) => updates.push(git::RefUpdate {
                 branch: b.to_string(),
-                force: false,
+                force: push.force,
                 delete: false,
                 tag: false,
             }),
@@ -1441,6 +1478,24 @@ fn eval_pull_request(policy: &CompiledPolicy, hits: &mut Hits, operation: &str, 
     rules_of(policy, &ActionType::PullRequest, target, hits);
 }
 
+/// The entry of a per-server map that applies to `server`: its own key,
+/// else the matching glob with the most literal characters (`github-*`
+/// before `*`), the first of equals. Map order alone let `*`, which sorts
+/// first, shadow every server's own entry.
+fn per_server<'m, V>(map: &'m std::collections::BTreeMap<String, V>, server: &str) -> Option<&'m V> {
+    if let Some(v) = map.get(server) {
+        return Some(v);
+    }
+    let literal = |k: &str| k.chars().filter(|c| !matches!(c, '*' | '?')).count();
+    let mut best: Option<(usize, &V)> = None;
+    for (k, v) in map {
+        if wildcard(k, server) && best.is_none_or(|(n, _)| literal(k) > n) {
+            best = Some((literal(k), v));
+        }
+    }
+    best.map(|(_, v)| v)
+}
+
 fn in_list(list: &[String], server: &str) -> bool {
     list.iter().any(|s| wildcard(s, server))
 }
@@ -1563,11 +1618,7 @@ fn eval_mcp(
                 gov.clone(),
             );
         }
-        if let Some(tools) = m
-            .allowed_tools
-            .iter()
-            .find(|(s, _)| wildcard(s, server))
-            .map(|(_, t)| t)
+        if let Some(tools) = per_server(&m.allowed_tools, server)
             && !tools.is_empty()
             && !tools.iter().any(|t| wildcard(t, tool))
         {
@@ -1583,10 +1634,7 @@ fn eval_mcp(
         }
         if let (Some(cap), Some(caps)) = (
             capability.filter(|c| !c.is_empty()),
-            m.allowed_capabilities
-                .iter()
-                .find(|(s, _)| wildcard(s, server))
-                .map(|(_, c)| c),
+            per_server(&m.allowed_capabilities, server),
         ) && !caps.is_empty()
             && !caps.iter().any(|c| c == cap)
         {
@@ -1600,7 +1648,7 @@ fn eval_mcp(
                 gov.clone(),
             );
         }
-        let risk = m.risk_scoring.get(server).copied();
+        let risk = per_server(&m.risk_scoring, server).copied();
         if risk == Some(Severity::Critical) {
             hits.add(
                 "mcp.server.risk.critical",
@@ -1653,6 +1701,7 @@ fn eval_mcp(
             }
         }
     }
+    star_rules(policy, &subject, &subject, hits, star_restricts);
 }
 
 /// An argument by name or JSON pointer, as text.

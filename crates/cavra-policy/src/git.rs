@@ -20,6 +20,68 @@ pub struct Push {
     pub mirror: bool,
     /// Pushes the current branch, which is not named on the line.
     pub implicit: bool,
+    /// `--force` (or `+`…) was given: it applies to the implicit push too.
+    pub force: bool,
+}
+
+/// The long options of `git push`, for resolving abbreviations: git
+/// accepts any unambiguous prefix (`--mirr` is `--mirror`, `--force-w` is
+/// `--force-with-lease`).
+const PUSH_LONG: &[&str] = &[
+    "all",
+    "branches",
+    "prune",
+    "mirror",
+    "dry-run",
+    "porcelain",
+    "delete",
+    "tags",
+    "follow-tags",
+    "signed",
+    "atomic",
+    "push-option",
+    "receive-pack",
+    "exec",
+    "force-with-lease",
+    "force-if-includes",
+    "force",
+    "repo",
+    "set-upstream",
+    "thin",
+    "quiet",
+    "verbose",
+    "progress",
+    "recurse-submodules",
+    "verify",
+    "ipv4",
+    "ipv6",
+    "no-force-with-lease",
+    "no-force-if-includes",
+    "no-follow-tags",
+    "no-signed",
+    "no-atomic",
+    "no-thin",
+    "no-progress",
+    "no-recurse-submodules",
+    "no-verify",
+];
+
+/// The options a long option written as `name` (without `--` and `=…`)
+/// may stand for: itself when git knows it, else every option it is a
+/// prefix of. git refuses an ambiguous prefix, so treating it as all of
+/// its candidates at once only ever reads a push as more than it is.
+fn push_long(name: &str) -> Vec<&'static str> {
+    if let Some(exact) = PUSH_LONG.iter().find(|o| **o == name) {
+        return vec![exact];
+    }
+    if name.is_empty() {
+        return Vec::new();
+    }
+    PUSH_LONG
+        .iter()
+        .copied()
+        .filter(|o| o.starts_with(name))
+        .collect()
 }
 
 /// Parse the arguments after `git push`.
@@ -32,42 +94,64 @@ pub fn parse_push_args(args: &[String]) -> Push {
     let mut i = 0;
     while let Some(a) = args.get(i) {
         let a = a.as_str();
-        match a {
-            "-f" | "--force" | "--force-with-lease" | "--force-if-includes" => force = true,
-            _ if a.starts_with("--force-with-lease=") => force = true,
-            "-d" | "--delete" => delete = true,
-            "--all" | "--branches" => push.all_branches = true,
-            "--mirror" => {
-                push.mirror = true;
-                push.all_branches = true;
+        if a == "--" {
+            positional.extend(args.get(i + 1..).unwrap_or(&[]).iter().map(String::as_str));
+            break;
+        }
+        if let Some(long) = a.strip_prefix("--") {
+            let (name, value) = match long.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (long, None),
+            };
+            let candidates = push_long(name);
+            for o in &candidates {
+                match *o {
+                    "force" | "force-with-lease" | "force-if-includes" => force = true,
+                    "delete" => delete = true,
+                    "all" | "branches" => push.all_branches = true,
+                    "mirror" => {
+                        push.mirror = true;
+                        push.all_branches = true;
+                        force = true;
+                    }
+                    // `--tags` pushes only tags when no refspec is given;
+                    // `--follow-tags` pushes what a plain push would, plus
+                    // tags.
+                    "tags" => tags_only = true,
+                    _ => {}
+                }
+            }
+            // Options whose value may be the next word.
+            if let [o] = candidates.as_slice()
+                && matches!(*o, "repo" | "receive-pack" | "exec" | "push-option")
+            {
+                let v = match value {
+                    Some(v) => Some(v.to_string()),
+                    None => {
+                        i += 1;
+                        args.get(i).cloned()
+                    }
+                };
+                if *o == "repo" {
+                    push.remote = v;
+                }
+            }
+        } else if a == "-o" {
+            i += 1;
+        } else if a.len() > 1 && a.starts_with('-') {
+            // Combined short flags such as `-fu`.
+            if a.contains('f') {
                 force = true;
             }
-            // `--tags` pushes only tags when no refspec is given;
-            // `--follow-tags` pushes what a plain push would, plus tags.
-            "--tags" => tags_only = true,
-            "-o" | "--push-option" | "--repo" | "--receive-pack" | "--exec" => {
-                if a == "--repo" {
-                    push.remote = args.get(i + 1).cloned();
-                }
-                i += 1;
+            if a.contains('d') {
+                delete = true;
             }
-            "--" => {
-                positional.extend(args.get(i + 1..).unwrap_or(&[]).iter().map(String::as_str));
-                break;
-            }
-            _ if a.starts_with('-') => {
-                // Combined short flags such as `-fu`.
-                if !a.starts_with("--") && a.contains('f') {
-                    force = true;
-                }
-                if !a.starts_with("--") && a.contains('d') {
-                    delete = true;
-                }
-            }
-            _ => positional.push(a),
+        } else {
+            positional.push(a);
         }
         i += 1;
     }
+    push.force = force;
     let mut pos = positional.into_iter();
     if push.remote.is_none() {
         push.remote = pos.next().map(str::to_string);
@@ -201,7 +285,7 @@ pub fn subcommand(argv: &[String]) -> Option<(&str, &[String])> {
     while let Some(a) = argv.get(i) {
         match a.as_str() {
             "-C" | "-c" | "--git-dir" | "--work-tree" | "--namespace" | "--exec-path"
-            | "--config-env" => i += 2,
+            | "--config-env" | "--attr-source" | "--super-prefix" => i += 2,
             s if s.starts_with('-') => i += 1,
             s => return Some((s, argv.get(i + 1..).unwrap_or(&[]))),
         }

@@ -23,7 +23,7 @@ pub mod validate;
 pub use compile::CompiledPolicy;
 pub use eval::{EvalContext, evaluate};
 pub use load::{Diagnostic, LoadError, PackFile, PackSource, ResolvedPack};
-pub use mode::{BreakGlass, Stamp, apply_mode, decide, now_rfc3339, random_hex};
+pub use mode::{BreakGlass, Stamp, apply_mode, decide, fixed_block, now_rfc3339, random_hex};
 pub use model::{
     Action, ActionType, Decision, Explanation, Match, Mode, Outcome, Severity, Verdict,
 };

@@ -195,7 +195,8 @@ pub fn resolve_file(
     overlays: &[PackFile],
 ) -> Result<ResolvedPack, LoadError> {
     let mut stack = Vec::new();
-    let (value, files) = resolve_value(source, file, &mut stack)?;
+    let mut memo = Memo::new();
+    let (value, files, _) = resolve_value(source, file, &mut stack, &mut memo)?;
     let mut value = value;
     let mut files = files;
     for o in overlays {
@@ -221,11 +222,24 @@ pub fn resolve_file(
     })
 }
 
+/// Packs already resolved in one resolution, by lookup id: their merged
+/// value, files and height. A pack reached by several paths (a diamond, or
+/// a ladder of them) is parsed and merged once; without this a chain of 30
+/// packs each inheriting the next two cost 2^30 parses. Reusing a result
+/// cannot hide a cycle: a pack that resolved once has none above it.
+type Memo = std::collections::HashMap<String, (Value, Vec<String>, usize)>;
+
 fn resolve_value(
     source: &dyn PackSource,
     file: &PackFile,
     stack: &mut Vec<String>,
-) -> Result<(Value, Vec<String>), LoadError> {
+    memo: &mut Memo,
+) -> Result<(Value, Vec<String>, usize), LoadError> {
+    if let Some((v, files, height)) = memo.get(&file.id)
+        && stack.len() + height <= MAX_INHERITANCE_DEPTH + 1
+    {
+        return Ok((v.clone(), files.clone(), *height));
+    }
     if stack.len() > MAX_INHERITANCE_DEPTH {
         return Err(LoadError::one(
             &file.path,
@@ -245,11 +259,14 @@ fn resolve_value(
     let parents = spec.inherits();
     let own = to_value(&spec);
     if parents.is_empty() {
-        return Ok((own, vec![file.path.clone()]));
+        let files = vec![file.path.clone()];
+        memo.insert(file.id.clone(), (own.clone(), files.clone(), 1));
+        return Ok((own, files, 1));
     }
     stack.push(own_id);
     let mut acc: Option<Value> = None;
     let mut files = Vec::new();
+    let mut height = 0;
     for parent in &parents {
         if stack.contains(parent) {
             let mut chain = stack.clone();
@@ -271,7 +288,8 @@ fn resolve_value(
                 }],
             }
         })?;
-        let (pv, pfiles) = resolve_value(source, &pf, stack)?;
+        let (pv, pfiles, h) = resolve_value(source, &pf, stack, memo)?;
+        height = height.max(h);
         for f in pfiles {
             if !files.contains(&f) {
                 files.push(f);
@@ -288,7 +306,8 @@ fn resolve_value(
         Some(a) => merge(&a, &own),
         None => own,
     };
-    Ok((merged, files))
+    memo.insert(file.id.clone(), (merged.clone(), files.clone(), height + 1));
+    Ok((merged, files, height + 1))
 }
 
 fn to_value(spec: &PackSpec) -> Value {

@@ -21,17 +21,18 @@ pub struct BreakGlass {
 ///
 /// Blocks from self-protection, invalid input and unanalysable commands are
 /// never loosened by a mode: no mode may turn them into an allowed action.
+/// `fixed_block` is such a blocking rule among the verdict's matches (see
+/// [`fixed_block`]): it holds even when another rule of the same outcome
+/// won the verdict (`terraform apply > .claude/settings.json` is won by the
+/// critical command rule, yet the self-protection block must survive
+/// `audit_only`).
 pub fn apply_mode(
     base: Outcome,
-    rule_id: &str,
+    fixed_block: Option<&str>,
     mode: Mode,
     bg: &BreakGlass,
 ) -> (Outcome, Option<String>) {
-    let fixed = ["self_protection.", "input.", "commands.analysis."];
-    if base == Outcome::Block
-        && mode != Mode::Enforce
-        && fixed.iter().any(|p| rule_id.starts_with(p))
-    {
+    if let Some(rule_id) = fixed_block.filter(|_| base == Outcome::Block && mode != Mode::Enforce) {
         return (
             base,
             Some(format!("`{rule_id}` blocks in every policy mode")),
@@ -76,6 +77,28 @@ pub fn apply_mode(
             }
         }
     }
+}
+
+/// Rule-id prefixes whose blocks no policy mode loosens.
+const FIXED_BLOCKS: [&str; 3] = ["self_protection.", "input.", "commands.analysis."];
+
+/// The first rule of `verdict` that blocks in every policy mode: the
+/// winning rule, or any blocking match, since ties between blocks keep the
+/// first hit and a self-protection block may lose on severity.
+pub fn fixed_block(verdict: &Verdict) -> Option<&str> {
+    let fixed = |id: &str| FIXED_BLOCKS.iter().any(|p| id.starts_with(p));
+    if verdict.decision != Outcome::Block {
+        return None;
+    }
+    if fixed(&verdict.rule_id) {
+        return Some(&verdict.rule_id);
+    }
+    verdict
+        .explanation
+        .matches
+        .iter()
+        .find(|m| m.decision == Outcome::Block && fixed(&m.rule_id))
+        .map(|m| m.rule_id.as_str())
 }
 
 /// Identifiers and time attached to a verdict.
@@ -127,7 +150,8 @@ pub fn decide(
     bg: &BreakGlass,
     stamp: Stamp,
 ) -> Decision {
-    let (effective, mode_reason) = apply_mode(verdict.decision, &verdict.rule_id, mode, bg);
+    let fixed = fixed_block(&verdict).map(str::to_string);
+    let (effective, mode_reason) = apply_mode(verdict.decision, fixed.as_deref(), mode, bg);
     let session_id = action
         .session_id
         .clone()

@@ -46,7 +46,7 @@ pub fn run_case(policy: &CompiledPolicy, case: &TestCase) -> CaseResult {
         actor: case.break_glass_actor.clone(),
         reason: case.break_glass_reason.clone(),
     };
-    let (effective, _) = apply_mode(v.decision, &v.rule_id, mode, &bg);
+    let (effective, _) = apply_mode(v.decision, crate::mode::fixed_block(&v), mode, &bg);
     let group = match effective {
         Outcome::RequireApproval => v
             .approver_group

@@ -377,7 +377,10 @@ fn rule(v: &mut V<'_>, spec: &PackSpec, i: usize, r: &RuleSpec) {
 /// Parse `8h`, `30m`, `2d` into hours (fractions rounded up).
 pub fn parse_duration_hours(s: &str) -> Option<u32> {
     let s = s.trim();
-    let (num, unit) = s.split_at(s.len().checked_sub(1)?);
+    // Split before the last character, not the last byte: `8é` must be
+    // refused, not split inside the `é`.
+    let (at, _) = s.char_indices().next_back()?;
+    let (num, unit) = s.split_at(at);
     let n: u32 = num.parse().ok()?;
     if n == 0 {
         return None;

@@ -338,3 +338,37 @@ fn fuzz_huge_io_number_does_not_panic_and_is_not_allowed() {
         assert_ne!(v.decision, Outcome::Allow, "{cmd:?}");
     }
 }
+
+/// Regression: parents were resolved again on every path that reached
+/// them, so a ladder of packs each inheriting the next two took 2^depth
+/// parses and a hook never answered.
+#[test]
+fn inheritance_ladder_resolves_each_pack_once() {
+    const LEVELS: usize = 28;
+    let mut packs = Vec::new();
+    for k in 0..LEVELS {
+        for side in ["x", "y"] {
+            let id: &'static str = Box::leak(format!("cavra-{side}{k}").into_boxed_str());
+            let inherits = if k + 1 < LEVELS {
+                format!("  inherits: [cavra-x{}, cavra-y{}]\n", k + 1, k + 1)
+            } else {
+                String::new()
+            };
+            let text = pack(id, &format!("filesystem:\n  block_read: [\"{side}{k}.txt\"]\n"))
+                .replace("version: \"1\"\n", &format!("version: \"1\"\n{inherits}"));
+            packs.push((id, text));
+        }
+    }
+    let r = resolve(&Mem(packs), "cavra-x0").unwrap();
+    let reads = &r.spec.filesystem.as_ref().unwrap().block_read;
+    assert_eq!(reads.len(), 2 * LEVELS - 1, "{reads:?}");
+    assert_eq!(r.files.len(), 2 * LEVELS - 1);
+}
+
+/// Regression: a duration ending in a multi-byte character was split inside
+/// it, and validation panicked.
+#[test]
+fn non_ascii_duration_is_an_error_not_a_panic() {
+    let e = err(&pack("cavra-x", "approval_routes:\n  cab:\n    expires_after: \"8é\"\n"));
+    assert!(e.contains("expires_after"), "{e}");
+}
