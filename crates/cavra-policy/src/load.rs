@@ -201,6 +201,21 @@ pub fn resolve_file(
     let mut files = files;
     for o in overlays {
         let spec = parse_pack(&o.path, &o.text)?;
+        // An overlay is folded onto the pack as it stands; parents it names
+        // would be silently dropped, so naming any is an error.
+        if let Some(parent) = spec.inherits().first() {
+            let (line, column) = crate::validate::locate(&o.text, parent);
+            return Err(LoadError {
+                diagnostics: vec![Diagnostic {
+                    file: o.path.clone(),
+                    line,
+                    column,
+                    field: Some("metadata.inherits".into()),
+                    message: "an overlay cannot inherit: name the parents in the base pack"
+                        .into(),
+                }],
+            });
+        }
         let ov = to_value(&spec);
         value = merge(&value, &ov);
         files.push(o.path.clone());

@@ -372,3 +372,21 @@ fn non_ascii_duration_is_an_error_not_a_panic() {
     let e = err(&pack("cavra-x", "approval_routes:\n  cab:\n    expires_after: \"8é\"\n"));
     assert!(e.contains("expires_after"), "{e}");
 }
+
+/// Regression: an overlay's `metadata.inherits` was silently ignored.
+#[test]
+fn an_overlay_that_inherits_is_an_error() {
+    let src = Mem(vec![("cavra-p", pack("cavra-p", ""))]);
+    let base = PackFile {
+        id: "b".into(),
+        path: "b.yaml".into(),
+        text: pack("cavra-b", ""),
+    };
+    let overlay = PackFile {
+        id: "o".into(),
+        path: "o.yaml".into(),
+        text: pack("cavra-o", "").replace("version: \"1\"\n", "version: \"1\"\n  inherits: cavra-p\n"),
+    };
+    let e = resolve_file(&src, &base, &[overlay]).unwrap_err().to_string();
+    assert!(e.contains("o.yaml:6") && e.contains("overlay cannot inherit"), "{e}");
+}
