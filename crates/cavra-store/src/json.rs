@@ -116,6 +116,43 @@ pub(crate) fn sibling(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
+/// Opens one of the store's own files for writing without following a
+/// symbolic link at `path`: a repository could ship
+/// `.cavra/api/activity.json.wal -> ~/.bashrc`, and the journal would
+/// append to (or cut) whatever the link names. Only a regular file is
+/// written; new files are private to the user (0600).
+fn open_own(path: &Path, create: bool, append: bool) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = OpenOptions::new()
+        .create(create)
+        .append(append)
+        .write(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(|e| refuse_link(path, e))?;
+    if !f.metadata()?.is_file() {
+        return Err(std::io::Error::other(format!(
+            "{} is not a regular file",
+            path.display()
+        )));
+    }
+    Ok(f)
+}
+
+/// `ELOOP` from `O_NOFOLLOW`, said plainly.
+fn refuse_link(path: &Path, e: std::io::Error) -> std::io::Error {
+    if e.raw_os_error() == Some(libc::ELOOP) {
+        std::io::Error::other(format!(
+            "{} is a symbolic link; refusing to write through it",
+            path.display()
+        ))
+    } else {
+        e
+    }
+}
+
 pub(crate) fn fsync_dir(path: &Path) -> Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -485,9 +522,7 @@ impl Inner {
         if writer && complete < buf.len() {
             // A torn tail from a writer that died mid-append (its write was
             // never acknowledged): cut it off before appending after it.
-            let f = OpenOptions::new()
-                .write(true)
-                .open(&self.journal)
+            let f = open_own(&self.journal, false, false)
                 .map_err(|e| StoreError::io(&self.journal, e))?;
             f.set_len(state.journal_pos)
                 .and_then(|_| f.sync_data())
@@ -548,11 +583,8 @@ impl Inner {
 
     fn append(&self, state: &mut State, lines: &[u8]) -> Result<()> {
         let existed = self.journal.exists();
-        let mut f = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.journal)
-            .map_err(|e| StoreError::io(&self.journal, e))?;
+        let mut f =
+            open_own(&self.journal, true, true).map_err(|e| StoreError::io(&self.journal, e))?;
         let before = f
             .metadata()
             .map_err(|e| StoreError::io(&self.journal, e))?
@@ -604,7 +636,22 @@ impl Inner {
         let bytes = self.document(state)?;
         let tmp = sibling(&self.path, &format!(".tmp.{}", std::process::id()));
         let write = || -> std::io::Result<()> {
-            let mut f = File::create(&tmp)?;
+            use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+            // A fresh file of our own: whatever sits at the temporary path
+            // (a crashed run's leftover, or a planted symbolic link, which
+            // `remove_file` unlinks without following) is removed, and
+            // `create_new` never opens an existing file or follows a link.
+            // The store keeps the permissions it has (a `chmod 600`
+            // survives the fold); a new one is private to the user.
+            let mode = fs::metadata(&self.path).map_or(0o600, |m| m.permissions().mode() & 0o7777);
+            let _ = fs::remove_file(&tmp);
+            let mut f = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(mode)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(&tmp)?;
+            f.set_permissions(fs::Permissions::from_mode(mode))?;
             f.write_all(&bytes)?;
             f.sync_all()?;
             Ok(())
@@ -619,9 +666,7 @@ impl Inner {
         })?;
         fsync_dir(&self.path)?;
         if self.journal.exists() {
-            let f = OpenOptions::new()
-                .write(true)
-                .open(&self.journal)
+            let f = open_own(&self.journal, false, false)
                 .map_err(|e| StoreError::io(&self.journal, e))?;
             f.set_len(0)
                 .and_then(|_| f.sync_data())
@@ -771,7 +816,25 @@ fn commit(inner: &Inner, batch: Vec<Request>) {
         let main_len = state.main_sig.map_or(0, |s| s.len);
         let due = jlen > COMPACT_MIN_BYTES && jlen > main_len / 2;
         if !compacts.is_empty() || due {
-            outcome = inner.compact(&mut state);
+            // The puts are durable in the journal already: a fold that
+            // fails (a full disk has room for a line but not for the whole
+            // file) fails only the requests that asked for it. Reporting
+            // the puts as failed would have a client retry, and store twice,
+            // writes it can already read back.
+            if let Err(e) = inner.compact(&mut state) {
+                // The file on disk may have changed under the fold:
+                // reload it next time.
+                state.reset();
+                drop(lock);
+                let msg = e.to_string();
+                for (reply, r) in results {
+                    let _ = reply.send(r);
+                }
+                for reply in compacts {
+                    let _ = reply.send(Err(clone_err(inner, &msg, &e)));
+                }
+                return;
+            }
         }
     }
     drop(lock);

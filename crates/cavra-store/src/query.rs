@@ -77,7 +77,11 @@ impl Query {
         for (param, raw) in params {
             match param {
                 "limit" => {
-                    let n = parse_int("limit", raw)?;
+                    // A limit beyond i64 is still a number: clamped like
+                    // any other, not refused.
+                    let digits = raw.trim().strip_prefix('+').unwrap_or(raw.trim());
+                    let huge = digits.len() > 18 && digits.bytes().all(|b| b.is_ascii_digit());
+                    let n = if huge { MAX_LIMIT } else { parse_int("limit", raw)? };
                     q.limit = n.clamp(1, MAX_LIMIT);
                 }
                 "offset" => {

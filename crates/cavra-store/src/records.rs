@@ -317,6 +317,13 @@ pub fn normalize(kind: Kind, input: &Value) -> Result<Record> {
     fill_kind_defaults(spec, obj, &mut out)?;
     let key = text(&out, spec.key).unwrap_or_default();
     check_id(spec.key, &key)?;
+    // A decision's session id becomes a session's key: it obeys the same
+    // rules as one given directly.
+    if spec.kind == Kind::Decision
+        && let Some(sid) = text(&out, "session_id")
+    {
+        check_id("session_id", &sid)?;
+    }
     Ok(out)
 }
 
@@ -563,8 +570,10 @@ const COUNTS: [&str; 3] = ["decision_count", "blocked_count", "approval_required
 
 fn add_counts(session: &mut Record, delta: [i64; 3], sign: i64) {
     for (k, d) in COUNTS.iter().zip(delta) {
+        // Saturating: a stored count near i64::MAX (an import, a
+        // hand-edited file) must not overflow and kill the writer.
         let cur = int(session, k).unwrap_or(0);
-        set(session, k, (cur + sign * d).max(0));
+        set(session, k, cur.saturating_add(sign.saturating_mul(d)).max(0));
     }
 }
 

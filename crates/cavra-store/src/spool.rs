@@ -168,25 +168,63 @@ pub struct IngestReport {
     pub rejected: usize,
 }
 
+/// A name for this ingest's renamed-aside spool that no other ingest, in
+/// this process or another, uses: a failed ingest leaves its file for the
+/// next one, which must not rename the spool over it.
+fn aside_path(path: &Path) -> PathBuf {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    path.with_extension(format!(
+        "ingesting.{}.{nanos}.{}",
+        std::process::id(),
+        SEQ.fetch_add(1, Ordering::Relaxed)
+    ))
+}
+
+/// Refuses a spool path that is not a regular file (a symbolic link a
+/// repository shipped would have the ingester read, and copy into the
+/// rejected file, whatever it names).
+fn regular(path: &Path) -> Result<bool> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_file() => Ok(true),
+        Ok(_) => Err(StoreError::io(
+            path,
+            std::io::Error::other("not a regular file; refusing to ingest through it"),
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(StoreError::io(path, e)),
+    }
+}
+
 /// Moves every spooled decision into the activity store.
 pub async fn ingest(stores: &Stores, path: &Path) -> Result<IngestReport> {
-    let aside = path.with_extension(format!("ingesting.{}", std::process::id()));
     let mut report = IngestReport::default();
-    // Finish a previous ingest that crashed before deleting its file.
+    // Finish earlier ingests that failed or crashed before deleting their
+    // file (this process's too: their names are never reused).
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
         && let Some(stem) = path.file_stem().map(|s| s.to_string_lossy().into_owned())
         && let Ok(entries) = std::fs::read_dir(dir)
     {
         let prefix = format!("{stem}.ingesting.");
-        for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name.starts_with(&prefix) && e.path() != aside {
-                let r = ingest_file(stores, &e.path(), path).await?;
-                report.ingested += r.ingested;
-                report.rejected += r.rejected;
-            }
+        let mut left: Vec<PathBuf> = entries
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+            .map(|e| e.path())
+            .collect();
+        left.sort();
+        for file in left {
+            let r = ingest_file(stores, &file, path).await?;
+            report.ingested += r.ingested;
+            report.rejected += r.rejected;
         }
     }
+    if !regular(path)? {
+        return Ok(report);
+    }
+    let aside = aside_path(path);
     match std::fs::rename(path, &aside) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(report),
@@ -198,9 +236,39 @@ pub async fn ingest(stores: &Stores, path: &Path) -> Result<IngestReport> {
     Ok(report)
 }
 
+/// Ingests one renamed-aside spool file and deletes it. Another ingester
+/// (`cavra ops ingest` while `cavra serve` runs) may have taken it: a file
+/// gone before it is opened, or unlinked while this one waited for its
+/// lock, was ingested by the other.
 async fn ingest_file(stores: &Stores, file: &Path, spool: &Path) -> Result<IngestReport> {
-    let f = File::open(file).map_err(|e| StoreError::io(file, e))?;
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = match OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(file)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(IngestReport::default());
+        }
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Err(StoreError::io(
+                file,
+                std::io::Error::other("a symbolic link; refusing to ingest through it"),
+            ));
+        }
+        Err(e) => return Err(StoreError::io(file, e)),
+    };
+    if !f.metadata().map_err(|e| StoreError::io(file, e))?.is_file() {
+        return Err(StoreError::io(
+            file,
+            std::io::Error::other("not a regular file; refusing to ingest it"),
+        ));
+    }
     f.lock().map_err(|e| StoreError::io(file, e))?;
+    if !same_file(&f, file) {
+        return Ok(IngestReport::default());
+    }
     let mut good = Vec::new();
     let mut bad = Vec::new();
     for line in BufReader::new(&f).split(b'\n') {
@@ -220,17 +288,26 @@ async fn ingest_file(stores: &Stores, file: &Path, spool: &Path) -> Result<Inges
         ingested: good.len(),
         rejected: bad.len(),
     };
+    // Each put is durable when acknowledged (a fsynced journal line, a
+    // committed transaction), so the file may go once they all are.
     for chunk in good.chunks(500) {
         stores.put_records(Kind::Decision, chunk.to_vec()).await?;
     }
-    stores.flush().await?;
     if !bad.is_empty() {
         let rej = spool.with_extension("rejected");
         let mut out = OpenOptions::new()
             .create(true)
             .append(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
             .open(&rej)
             .map_err(|e| StoreError::io(&rej, e))?;
+        if !out.metadata().map_err(|e| StoreError::io(&rej, e))?.is_file() {
+            return Err(StoreError::io(
+                &rej,
+                std::io::Error::other("not a regular file; refusing to write to it"),
+            ));
+        }
         for l in &bad {
             out.write_all(l)
                 .and_then(|()| out.write_all(b"\n"))
@@ -238,6 +315,10 @@ async fn ingest_file(stores: &Stores, file: &Path, spool: &Path) -> Result<Inges
         }
         out.sync_data().map_err(|e| StoreError::io(&rej, e))?;
     }
-    std::fs::remove_file(file).map_err(|e| StoreError::io(file, e))?;
+    match std::fs::remove_file(file) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(StoreError::io(file, e)),
+    }
     Ok(report)
 }

@@ -193,9 +193,20 @@ async fn postgres_url_that_cannot_connect() {
     assert!(err.contains("CAVRA_DATABASE_URL"), "{err}");
 }
 
+/// A full disk: a small tmpfs filled to its last block, where this machine
+/// lets the test mount one (root with CAP_SYS_ADMIN). Elsewhere the journal
+/// is made a symbolic link to /dev/full, which the store refuses to write
+/// through: the write fails all the same, naming the journal.
 #[tokio::test]
 async fn full_disk_fails_the_write_and_keeps_the_store() {
     let dir = tempfile::tempdir().unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=256k", "tmpfs"])
+        .arg(dir.path())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
     let file = dir.path().join("activity.json");
     let stores = Stores::open(plan_at(&json_plans(dir.path()), "test"))
         .await
@@ -206,19 +217,31 @@ async fn full_disk_fails_the_write_and_keeps_the_store() {
         .unwrap();
     stores.flush().await.unwrap();
     let before = std::fs::read(&file).unwrap();
-    // The journal now points at a device that is always full (ENOSPC).
     let wal = cavra_store::json_journal(&file);
-    std::fs::remove_file(&wal).unwrap();
-    std::os::unix::fs::symlink("/dev/full", &wal).unwrap();
+    let filler = dir.path().join("filler");
+    if mounted {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&filler).unwrap();
+        let block = vec![0u8; 4096];
+        while f.write_all(&block).is_ok() {}
+    } else {
+        std::fs::remove_file(&wal).unwrap();
+        std::os::unix::fs::symlink("/dev/full", &wal).unwrap();
+    }
     let err = stores
         .put(Kind::Decision, &json!({"decision_id": "lost"}))
         .await
         .unwrap_err()
         .to_string();
     assert!(err.contains("activity.json.wal"), "{err}");
-    assert!(err.to_lowercase().contains("space"), "{err}");
+    if mounted {
+        assert!(err.to_lowercase().contains("space"), "{err}");
+        std::fs::remove_file(&filler).unwrap();
+    } else {
+        assert!(err.contains("symbolic link"), "{err}");
+        std::fs::remove_file(&wal).unwrap();
+    }
     // The failed write is not visible, the file is untouched.
-    std::fs::remove_file(&wal).unwrap();
     assert!(stores.get(Kind::Decision, "lost").await.unwrap().is_none());
     assert!(
         stores
@@ -228,6 +251,162 @@ async fn full_disk_fails_the_write_and_keeps_the_store() {
             .is_some()
     );
     assert_eq!(std::fs::read(&file).unwrap(), before);
+    // With room again, writes work.
+    stores
+        .put(Kind::Decision, &json!({"decision_id": "after"}))
+        .await
+        .unwrap();
+    stores.close().await.unwrap();
+    if mounted {
+        let _ = std::process::Command::new("umount").arg(dir.path()).status();
+    }
+}
+
+/// Regression: the journal was opened through a symbolic link, so a
+/// repository shipping `.cavra/api/activity.json.wal -> ~/token` had the
+/// writer cut the token file (its torn-tail repair) and append to it.
+#[tokio::test]
+async fn a_symlinked_journal_is_refused_and_its_target_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("token");
+    std::fs::write(&target, b"secret-without-newline").unwrap();
+    let file = dir.path().join("activity.json");
+    std::os::unix::fs::symlink(&target, cavra_store::json_journal(&file)).unwrap();
+    let stores = Stores::open(plan_at(&json_plans(dir.path()), "test"))
+        .await
+        .unwrap();
+    let err = stores
+        .put(Kind::Decision, &json!({"decision_id": "d"}))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("activity.json.wal") && err.contains("symbolic link"), "{err}");
+    assert_eq!(std::fs::read(&target).unwrap(), b"secret-without-newline");
+}
+
+/// Regression: the fold's temporary file was created through whatever sat
+/// at `activity.json.tmp.<pid>` (a planted link truncated its target), and
+/// the folded store lost the permissions its owner gave it.
+#[tokio::test]
+async fn the_fold_never_writes_through_a_link_and_keeps_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("activity.json");
+    let stores = Stores::open(plan_at(&json_plans(dir.path()), "test"))
+        .await
+        .unwrap();
+    stores
+        .put(Kind::Decision, &json!({"decision_id": "a"}))
+        .await
+        .unwrap();
+    stores.flush().await.unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&file), 0o600, "a new store is private to its user");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let target = dir.path().join("victim");
+    std::fs::write(&target, b"keep me").unwrap();
+    let mut tmp = file.as_os_str().to_owned();
+    tmp.push(format!(".tmp.{}", std::process::id()));
+    std::os::unix::fs::symlink(&target, &tmp).unwrap();
+    stores
+        .put(Kind::Decision, &json!({"decision_id": "b"}))
+        .await
+        .unwrap();
+    stores.flush().await.unwrap();
+    assert_eq!(std::fs::read(&target).unwrap(), b"keep me");
+    assert_eq!(mode(&file), 0o640, "the fold keeps the store's permissions");
+    assert!(stores.get(Kind::Decision, "b").await.unwrap().is_some());
+}
+
+/// Regression: when the journal append succeeded but the fold after it
+/// failed, every put of the group was reported as failed although it was
+/// durable and readable; a client retrying a put without an id stored it
+/// twice.
+#[tokio::test]
+async fn a_failed_fold_does_not_fail_durable_puts() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("activity.json");
+    let stores = Stores::open(plan_at(&json_plans(dir.path()), "test"))
+        .await
+        .unwrap();
+    // The fold's temporary path is taken by a directory: every fold fails.
+    let mut tmp = file.as_os_str().to_owned();
+    tmp.push(format!(".tmp.{}", std::process::id()));
+    std::fs::create_dir(&tmp).unwrap();
+    let big = "x".repeat(2_000);
+    // Enough to pass the journal size at which a put also folds.
+    for i in 0..200 {
+        stores
+            .put(
+                Kind::Decision,
+                &json!({"decision_id": format!("d{i}"), "target": big}),
+            )
+            .await
+            .unwrap();
+    }
+    assert!(
+        std::fs::metadata(cavra_store::json_journal(&file)).unwrap().len() > 256 * 1024,
+        "the puts went past the fold threshold"
+    );
+    let err = stores.flush().await.unwrap_err().to_string();
+    assert!(err.contains(".tmp."), "names the temporary file: {err}");
+    assert_eq!(stores.count(Kind::Decision).await.unwrap(), 200);
+    std::fs::remove_dir(&tmp).unwrap();
+    stores.flush().await.unwrap();
+    assert_eq!(stores.count(Kind::Decision).await.unwrap(), 200);
+}
+
+/// Regression: a session count at i64::MAX (an import, a hand-edited file)
+/// overflowed when a decision was added, and the panic killed the store's
+/// writer for the rest of the process.
+#[tokio::test]
+async fn a_count_at_the_limit_saturates() {
+    let dir = tempfile::tempdir().unwrap();
+    let stores = Stores::open(plan_at(&json_plans(dir.path()), "test"))
+        .await
+        .unwrap();
+    stores
+        .put(Kind::Decision, &json!({"decision_id": "d0", "session_id": "s"}))
+        .await
+        .unwrap();
+    let mut s = stores
+        .get(Kind::Session, "s")
+        .await
+        .unwrap()
+        .unwrap()
+        .as_object()
+        .unwrap()
+        .clone();
+    s.insert("decision_count".into(), json!(i64::MAX));
+    stores.import(Kind::Session, vec![s]).await.unwrap();
+    stores
+        .put(Kind::Decision, &json!({"decision_id": "d1", "session_id": "s"}))
+        .await
+        .unwrap();
+    stores
+        .put(Kind::Decision, &json!({"decision_id": "d2", "session_id": "other"}))
+        .await
+        .unwrap();
+    assert_eq!(stores.count(Kind::Decision).await.unwrap(), 3);
+}
+
+/// Regression: a decision's session id was not checked, so it created a
+/// session whose key the session rules refuse.
+#[tokio::test]
+async fn a_decision_session_id_obeys_the_id_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let stores = Stores::open(plan_at(&json_plans(dir.path()), "test"))
+        .await
+        .unwrap();
+    for bad in ["../x", " ", "a\u{7}b"] {
+        let err = stores
+            .put(Kind::Decision, &json!({"decision_id": "d", "session_id": bad}))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("session_id"), "{bad:?}: {err}");
+    }
+    assert_eq!(stores.count(Kind::Session).await.unwrap(), 0);
 }
 
 /// A directory writes cannot go to. As root, permission bits do not stop
