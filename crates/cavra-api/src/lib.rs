@@ -65,7 +65,10 @@ impl Config {
             get(k)
                 .and_then(|v| v.trim().parse::<f64>().ok())
                 .filter(|v| v.is_finite() && *v > 0.0)
-                .map_or(Duration::from_secs(default), Duration::from_secs_f64)
+                // `1e20` seconds does not fit a Duration: the default, not
+                // a panic at start-up.
+                .and_then(|v| Duration::try_from_secs_f64(v).ok())
+                .unwrap_or(Duration::from_secs(default))
         };
         Config {
             api_base_url: get("CAVRA_PUBLIC_API_BASE_URL").unwrap_or_default(),

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::routing::{MethodRouter, get, post};
 use cavra_policy::load::{PackFile, PackSource, resolve, resolve_file};
 use cavra_policy::mcp::{RegistryServer, registry_ladder};
@@ -858,6 +859,9 @@ async fn post_decision(State(state): State<AppState>, JsonBody(body): JsonBody) 
     };
     let pack_id = body_str(&body, "policy_pack")?.unwrap_or("cavra-ai-agent-baseline");
     let policy = state.pack(pack_id)?;
+    if mode.unwrap_or(policy.default_mode) == Mode::BreakGlass {
+        require_verified_actor(&state, "a break-glass decision")?;
+    }
     let servers = if action_type == ActionType::McpToolCall {
         registry(&state).await?
     } else {
@@ -1093,13 +1097,43 @@ async fn change_plan(State(state): State<AppState>, JsonBody(body): JsonBody) ->
     Ok(Json(plan_change(&state, &body).await?))
 }
 
+/// Refuses a mutation the documentation reserves for a verified actor when
+/// OIDC or RBAC is configured: this build cannot verify an actor token yet
+/// (that comes with the approvals and identity work), so it cannot accept
+/// a self-asserted `actor` in its place. Without either configured the API
+/// is local or demo, as `/console/security-boundary` reports.
+fn require_verified_actor(state: &AppState, what: &str) -> Result<(), ApiError> {
+    let c = &state.config;
+    let configured: Vec<&str> = [
+        c.oidc_config.as_ref().map(|_| "CAVRA_APPROVAL_OIDC_CONFIG"),
+        c.rbac_file.as_ref().map(|_| "CAVRA_APPROVAL_RBAC_FILE"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if configured.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::FORBIDDEN,
+        format!(
+            "{what} requires a verified actor when {} is configured, and this build cannot \
+             verify actor tokens yet; refusing rather than trusting a self-asserted actor",
+            configured.join(" and ")
+        ),
+    ))
+}
+
 async fn apply_change(State(state): State<AppState>, JsonBody(body): JsonBody) -> ApiResult {
+    require_verified_actor(&state, "applying a rollout change")?;
     let actor = body_str(&body, "actor")?
         .filter(|a| !a.trim().is_empty())
         .ok_or_else(|| ApiError::field("actor", "is required to apply a rollout change"))?
         .to_string();
     let plan = plan_change(&state, &body).await?;
-    let rollout = state.stores.put(Kind::Rollout, at(&plan, "after")).await?;
+    // Through the same guard as POST /policy-rollouts: an id a fixed route
+    // shadows (`change-plan`) could be stored but never read back.
+    let Json(rollout) = put_kind(&state, Kind::Rollout, at(&plan, "after")).await?;
     Ok(Json(
         json!({"actor": actor, "plan": plan, "rollout": rollout}),
     ))
@@ -1213,18 +1247,21 @@ async fn rollout_details(State(state): State<AppState>, PathId(id): PathId) -> A
             .or_default() += 1;
     }
     let recent: Vec<Value> = page.items.iter().take(10).cloned().collect();
-    let integrations = state
+    // Every integration, not one page: with more than a page the
+    // readiness checks would miss a category registered past it.
+    let mut integrations = cavra_store::Collect::default();
+    state
         .stores
-        .list(Query::from_params(Kind::Integration, [("limit", "500")])?)
+        .export(Kind::Integration, 500, &mut integrations)
         .await?;
     let mut by_category: BTreeMap<String, i64> = BTreeMap::new();
     let mut by_health: BTreeMap<String, i64> = BTreeMap::new();
-    for i in &integrations.items {
+    for i in &integrations.0 {
         *by_category
-            .entry(at(i, "category").as_str().unwrap_or("").to_string())
+            .entry(i.get("category").and_then(Value::as_str).unwrap_or("").to_string())
             .or_default() += 1;
         *by_health
-            .entry(at(i, "health_status").as_str().unwrap_or("").to_string())
+            .entry(i.get("health_status").and_then(Value::as_str).unwrap_or("").to_string())
             .or_default() += 1;
     }
     let coverage = at(&rollout, "coverage_percent").as_f64().unwrap_or(0.0);
@@ -1252,7 +1289,7 @@ async fn rollout_details(State(state): State<AppState>, PathId(id): PathId) -> A
             "recent_decisions": recent,
         },
         "integration_summary": {
-            "total": integrations.total,
+            "total": integrations.0.len(),
             "by_category": by_category,
             "by_health": by_health,
         },
@@ -1543,11 +1580,14 @@ async fn security_boundary(State(state): State<AppState>) -> Json<Value> {
             "env": "CAVRA_CORS_ORIGINS",
         },
         "browser_permissions": {
+            // Until actor tokens can be verified, those mutations are
+            // refused outright (403) when OIDC or RBAC is configured.
             "mutations_require_verified_actor": oidc || rbac,
+            "verified_actor_mutations": if oidc || rbac { "refused_until_verification_available" } else { "not_required" },
             "backup_and_restore": "cli_only",
         },
         "notes": [
-            "OIDC identity and repository RBAC are not enforced by this build until the approvals and identity work lands; treat the API as local or demo and keep it on loopback",
+            "OIDC identity and repository RBAC are not verified by this build until the approvals and identity work lands; while either is configured, rollout changes and break-glass decisions are refused (403) rather than trusted on a self-asserted actor; otherwise treat the API as local or demo and keep it on loopback",
             "CORS headers are sent only for the exact origins in CAVRA_CORS_ORIGINS",
             "backup and restore run only through `cavra ops`; the API has no restore authority",
         ],
@@ -1667,18 +1707,30 @@ async fn production_readiness(State(state): State<AppState>) -> ApiResult {
                 .filter(|s| s.configured_by == "default")
                 .map(|s| s.name.as_str())
                 .collect();
-            if default_json.is_empty() {
-                (
-                    true,
-                    "every store is explicitly configured and readable".to_string(),
-                )
-            } else {
+            // Presence, as documented: a configured store that does not
+            // exist yet (a typo in CAVRA_ACTIVITY_STORE) is not ready.
+            let absent: Vec<String> = list
+                .iter()
+                .filter(|s| !s.exists)
+                .map(|s| format!("{} ({})", s.name, s.path))
+                .collect();
+            if !default_json.is_empty() {
                 (
                     false,
                     format!(
                         "stores on the default local JSON files: {} (set CAVRA_DATABASE_URL or CAVRA_*_DB for production)",
                         default_json.join(", ")
                     ),
+                )
+            } else if !absent.is_empty() {
+                (
+                    false,
+                    format!("configured stores that do not exist yet: {}", absent.join(", ")),
+                )
+            } else {
+                (
+                    true,
+                    "every store is explicitly configured, present and readable".to_string(),
                 )
             }
         }

@@ -324,3 +324,105 @@ async fn graceful_stop_flushes_the_json_store() {
     let wal = t.dir.path().join("activity.json.wal");
     assert_eq!(std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0), 0);
 }
+
+/// Regression: with OIDC or RBAC configured the documentation requires a
+/// verified actor for rollout changes and break-glass actions, yet any
+/// self-asserted `actor` was accepted while `/console/security-boundary`
+/// said mutations required one. Until tokens can be verified they are
+/// refused, and nothing is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verified_actor_mutations_are_refused_when_identity_is_configured() {
+    let t = common::start_with(Backend::Json, |k| {
+        (k == "CAVRA_APPROVAL_OIDC_CONFIG").then(|| "/etc/cavra/oidc.json".to_string())
+    })
+    .await;
+    let (s, v) = t
+        .post(
+            "/policy-rollouts/apply-change",
+            json!({"actor": "anyone", "changes": {"repository": "payments/api", "policy_pack": "cavra-iso27001", "mode": "break_glass"}}),
+        )
+        .await;
+    assert_eq!(s, 403, "{v}");
+    let d = v["detail"].as_str().unwrap();
+    assert!(d.contains("CAVRA_APPROVAL_OIDC_CONFIG") && d.contains("verified actor"), "{d}");
+    assert_eq!(t.get("/policy-rollouts").await.1["total"], 0);
+    let (s, v) = t
+        .post(
+            "/decisions",
+            json!({"action_type": "execute_command", "target": "terraform destroy",
+                   "policy_mode": "break_glass", "break_glass_actor": "x", "break_glass_reason": "y"}),
+        )
+        .await;
+    assert_eq!(s, 403, "{v}");
+    assert_eq!(t.get("/decisions").await.1["total"], 0);
+    // Ordinary decisions are unaffected.
+    let (s, v) = t
+        .post("/decisions", json!({"action_type": "execute_command", "target": "ls"}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (_, b) = t.get("/console/security-boundary").await;
+    assert_eq!(
+        b["browser_permissions"]["verified_actor_mutations"],
+        "refused_until_verification_available"
+    );
+
+    // Without identity configured the API is local: the change applies.
+    let plain = common::start(Backend::Json).await;
+    let (s, v) = plain
+        .post(
+            "/policy-rollouts/apply-change",
+            json!({"actor": "alice", "changes": {"repository": "payments/api", "policy_pack": "cavra-iso27001"}}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    // Regression: apply-change skipped the guard POST /policy-rollouts has
+    // for ids a fixed route shadows.
+    let (s, v) = plain
+        .post(
+            "/policy-rollouts/apply-change",
+            json!({"actor": "alice", "rollout_id": "change-plan",
+                   "changes": {"repository": "r", "policy_pack": "cavra-ai-agent-baseline"}}),
+        )
+        .await;
+    assert_eq!(s, 400, "{v}");
+    assert!(v["detail"].as_str().unwrap().starts_with("rollout_id"), "{v}");
+    assert_eq!(plain.get("/policy-rollouts").await.1["total"], 1);
+    // Regression: a limit past i64 was refused instead of clamped.
+    let (s, v) = plain.get("/decisions?limit=99999999999999999999").await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["limit"], 500);
+    assert_eq!(plain.get("/decisions?limit=9x").await.0, 400);
+}
+
+/// Regression: the readiness check for persistent stores passed for stores
+/// that did not exist; the documentation asks for their presence.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_checks_that_stores_exist() {
+    let check = |r: &Value| {
+        r["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["check"] == "persistent_stores")
+            .unwrap()
+            .clone()
+    };
+    let t = common::start(Backend::Json).await;
+    let c = check(&t.get("/deployment/production-readiness").await.1);
+    assert_eq!(c["passed"], false, "{c}");
+    assert!(c["detail"].as_str().unwrap().contains("do not exist"), "{c}");
+    let t = common::start(Backend::Sqlite).await;
+    let c = check(&t.get("/deployment/production-readiness").await.1);
+    assert_eq!(c["passed"], true, "{c}");
+}
+
+/// Regression: a request timeout too large for a Duration panicked at
+/// start-up.
+#[test]
+fn a_huge_timeout_falls_back_to_the_default() {
+    let c = cavra_api::Config::from_lookup(|k| {
+        (k == "CAVRA_REQUEST_TIMEOUT_SECONDS").then(|| "1e20".to_string())
+    });
+    let d = cavra_api::Config::from_lookup(|_| None);
+    assert_eq!(c.request_timeout, d.request_timeout);
+}
