@@ -48,7 +48,8 @@ pub enum OpsCmd {
     },
     /// Retention, backup and restore-test plan for the stores
     RetentionPlan {
-        #[arg(long, default_value_t = 2555)]
+        /// Days to retain, 1 to 36500 (as the API accepts)
+        #[arg(long, default_value_t = 2555, value_parser = clap::value_parser!(u32).range(1..=36_500))]
         retention_days: u32,
         #[arg(long, default_value = "regulated-sdlc")]
         classification: String,

@@ -468,6 +468,13 @@ fn export_records(file: &Path, name: StoreName) -> Result<Vec<(Kind, Vec<Record>
                     message: format!("{}[{i}] has no {}", spec.collection, spec.key),
                 });
             }
+            // What PostgreSQL would refuse after the store was cleared.
+            if let Err(e) = crate::records::check_storable(*kind, &r) {
+                return Err(StoreError::Corrupt {
+                    path: file.to_path_buf(),
+                    message: format!("{}[{i}]: {e}", spec.collection),
+                });
+            }
             records.push(r);
         }
         out.push((*kind, records));

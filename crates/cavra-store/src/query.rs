@@ -81,7 +81,11 @@ impl Query {
                     // any other, not refused.
                     let digits = raw.trim().strip_prefix('+').unwrap_or(raw.trim());
                     let huge = digits.len() > 18 && digits.bytes().all(|b| b.is_ascii_digit());
-                    let n = if huge { MAX_LIMIT } else { parse_int("limit", raw)? };
+                    let n = if huge {
+                        MAX_LIMIT
+                    } else {
+                        parse_int("limit", raw)?
+                    };
                     q.limit = n.clamp(1, MAX_LIMIT);
                 }
                 "offset" => {

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::error::{Result, StoreError};
-use crate::kinds::{FieldType, Kind, KindSpec};
+use crate::kinds::{FieldType, FilterOp, Kind, KindSpec};
 
 /// A stored record: a JSON object.
 pub type Record = Map<String, Value>;
@@ -208,6 +208,39 @@ fn field_name(path: String) -> String {
     }
 }
 
+/// Every field a filter matches exactly is an indexed column: bounded like
+/// a key, on every backend (PostgreSQL refuses index entries past about
+/// 2.7 KB, with an error naming no field).
+fn check_filtered_lengths(spec: &KindSpec, r: &Record) -> Result<()> {
+    for f in spec.filters.iter().filter(|f| f.op == FilterOp::Eq) {
+        if let Some(Value::String(v)) = r.get(f.field)
+            && v.len() > MAX_ID_LEN
+        {
+            return Err(StoreError::invalid(
+                f.field,
+                format!(
+                    "is {} bytes long; the limit for a filtered field is {MAX_ID_LEN}",
+                    v.len()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether a record read from elsewhere (an export being restored) can be
+/// stored by every backend: no NUL anywhere, filtered fields bounded. The
+/// checks every backend's database would otherwise make halfway through.
+pub fn check_storable(kind: Kind, r: &Record) -> Result<()> {
+    if let Some(field) = nul_field(&Value::Object(r.clone())) {
+        return Err(StoreError::invalid(
+            &field,
+            "text may not contain a NUL character (\\u0000)",
+        ));
+    }
+    check_filtered_lengths(kind.spec(), r)
+}
+
 /// Validates `input` against the kind's schema: enums, types, timestamps,
 /// ids. Absent fields get their defaults; fields without a default stay
 /// absent. Unknown fields are dropped unless the kind keeps them.
@@ -317,6 +350,7 @@ pub fn normalize(kind: Kind, input: &Value) -> Result<Record> {
     fill_kind_defaults(spec, obj, &mut out)?;
     let key = text(&out, spec.key).unwrap_or_default();
     check_id(spec.key, &key)?;
+    check_filtered_lengths(spec, &out)?;
     // A decision's session id becomes a session's key: it obeys the same
     // rules as one given directly.
     if spec.kind == Kind::Decision
@@ -573,7 +607,11 @@ fn add_counts(session: &mut Record, delta: [i64; 3], sign: i64) {
         // Saturating: a stored count near i64::MAX (an import, a
         // hand-edited file) must not overflow and kill the writer.
         let cur = int(session, k).unwrap_or(0);
-        set(session, k, cur.saturating_add(sign.saturating_mul(d)).max(0));
+        set(
+            session,
+            k,
+            cur.saturating_add(sign.saturating_mul(d)).max(0),
+        );
     }
 }
 
@@ -786,6 +824,29 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use serde_json::json;
+
+    /// Regression: a PostgreSQL restore cleared the store and then failed
+    /// halfway on a record the database refused; the pre-check now refuses
+    /// what the database would.
+    #[test]
+    fn storable_refuses_what_postgres_would() {
+        let rec = |v: Value| v.as_object().unwrap().clone();
+        assert!(check_storable(Kind::Decision, &rec(json!({"decision_id": "d"}))).is_ok());
+        let e = check_storable(
+            Kind::Decision,
+            &rec(json!({"decision_id": "d", "evidence_refs": ["a\u{0}"]})),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("evidence_refs[0]"), "{e}");
+        let e = check_storable(
+            Kind::Decision,
+            &rec(json!({"decision_id": "d", "repository": "r".repeat(300)})),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("repository"), "{e}");
+    }
 
     #[test]
     fn sorted_text_is_the_canonical_text() {

@@ -302,7 +302,11 @@ async fn ingest_file(stores: &Stores, file: &Path, spool: &Path) -> Result<Inges
             .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
             .open(&rej)
             .map_err(|e| StoreError::io(&rej, e))?;
-        if !out.metadata().map_err(|e| StoreError::io(&rej, e))?.is_file() {
+        if !out
+            .metadata()
+            .map_err(|e| StoreError::io(&rej, e))?
+            .is_file()
+        {
             return Err(StoreError::io(
                 &rej,
                 std::io::Error::other("not a regular file; refusing to write to it"),

@@ -754,7 +754,9 @@ impl SqlStore {
                             f.def.field
                         ),
                         Dialect::Postgres => {
-                            format!("jsonb_exists(payload->'{}', {p})", f.def.field)
+                            // The `?` operator, not `jsonb_exists()`: only
+                            // the operator can use the GIN index.
+                            format!("(payload->'{}') ? {p}", f.def.field)
                         }
                     }
                 }
@@ -1218,9 +1220,40 @@ pub(crate) fn upsert_parts(kind: Kind) -> (Vec<String>, String) {
     (names, conflict)
 }
 
+/// What a record's advisory lock is named by: `table␟key` (keys hold no
+/// control characters), hashed in SQL with the schema the connection
+/// writes to, so every instance computes the same id however it spells the
+/// server's URL.
+fn lock_name(kind: Kind, key: &str) -> String {
+    format!("{}\u{1f}{key}", kind.spec().table)
+}
+
 impl Writer {
     fn err(&self) -> impl Fn(sqlx::Error) -> StoreError + '_ {
         db_err(&self.location)
+    }
+
+    /// Takes a transaction-scoped advisory lock for every record a group
+    /// is about to read and merge, absent ones included. Without them two
+    /// instances sharing the database read the same session at READ
+    /// COMMITTED, each added its decision to the count it read, and the
+    /// second upsert overwrote the first (5 + 1 + 1 = 6). Locks are taken
+    /// in one statement, in id order, so groups do not deadlock on them;
+    /// a late lock (a decision's old session) may, and is retried.
+    async fn lock_keys(&self, tx: &mut sqlx::PgConnection, names: Vec<String>) -> Result<()> {
+        if names.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(
+            "SELECT count(pg_advisory_xact_lock(k)) FROM ( \
+             SELECT DISTINCT hashtextextended(current_schema() || chr(31) || n, 0) AS k \
+             FROM unnest($1::text[]) AS n ORDER BY 1) AS ordered",
+        )
+        .bind(names)
+        .execute(&mut *tx)
+        .await
+        .map_err(self.err())?;
+        Ok(())
     }
 
     /// Reads the records with `keys` of `kind` into `cache` (absent ones
@@ -1298,11 +1331,19 @@ impl Writer {
     ) -> Result<Vec<Vec<Record>>> {
         let mut needs = group::needs(&work);
         let mut cache = group::Cache::new();
+        let names = needs
+            .records
+            .iter()
+            .flat_map(|(kind, keys)| keys.iter().map(|k| lock_name(*kind, k)))
+            .collect();
+        self.lock_keys(tx, names).await?;
         for (kind, keys) in &needs.records {
             self.fetch_many(tx, *kind, keys, &mut cache).await?;
         }
         let moved = group::moved_from(&needs, &cache);
         if !moved.is_empty() {
+            let names = moved.iter().map(|k| lock_name(Kind::Session, k)).collect();
+            self.lock_keys(tx, names).await?;
             self.fetch_many(tx, Kind::Session, &moved, &mut cache)
                 .await?;
             needs.has_decisions.extend(moved);

@@ -258,7 +258,9 @@ async fn full_disk_fails_the_write_and_keeps_the_store() {
         .unwrap();
     stores.close().await.unwrap();
     if mounted {
-        let _ = std::process::Command::new("umount").arg(dir.path()).status();
+        let _ = std::process::Command::new("umount")
+            .arg(dir.path())
+            .status();
     }
 }
 
@@ -280,7 +282,10 @@ async fn a_symlinked_journal_is_refused_and_its_target_untouched() {
         .await
         .unwrap_err()
         .to_string();
-    assert!(err.contains("activity.json.wal") && err.contains("symbolic link"), "{err}");
+    assert!(
+        err.contains("activity.json.wal") && err.contains("symbolic link"),
+        "{err}"
+    );
     assert_eq!(std::fs::read(&target).unwrap(), b"secret-without-newline");
 }
 
@@ -345,7 +350,10 @@ async fn a_failed_fold_does_not_fail_durable_puts() {
             .unwrap();
     }
     assert!(
-        std::fs::metadata(cavra_store::json_journal(&file)).unwrap().len() > 256 * 1024,
+        std::fs::metadata(cavra_store::json_journal(&file))
+            .unwrap()
+            .len()
+            > 256 * 1024,
         "the puts went past the fold threshold"
     );
     let err = stores.flush().await.unwrap_err().to_string();
@@ -366,7 +374,10 @@ async fn a_count_at_the_limit_saturates() {
         .await
         .unwrap();
     stores
-        .put(Kind::Decision, &json!({"decision_id": "d0", "session_id": "s"}))
+        .put(
+            Kind::Decision,
+            &json!({"decision_id": "d0", "session_id": "s"}),
+        )
         .await
         .unwrap();
     let mut s = stores
@@ -380,11 +391,17 @@ async fn a_count_at_the_limit_saturates() {
     s.insert("decision_count".into(), json!(i64::MAX));
     stores.import(Kind::Session, vec![s]).await.unwrap();
     stores
-        .put(Kind::Decision, &json!({"decision_id": "d1", "session_id": "s"}))
+        .put(
+            Kind::Decision,
+            &json!({"decision_id": "d1", "session_id": "s"}),
+        )
         .await
         .unwrap();
     stores
-        .put(Kind::Decision, &json!({"decision_id": "d2", "session_id": "other"}))
+        .put(
+            Kind::Decision,
+            &json!({"decision_id": "d2", "session_id": "other"}),
+        )
         .await
         .unwrap();
     assert_eq!(stores.count(Kind::Decision).await.unwrap(), 3);
@@ -400,7 +417,10 @@ async fn a_decision_session_id_obeys_the_id_rules() {
         .unwrap();
     for bad in ["../x", " ", "a\u{7}b"] {
         let err = stores
-            .put(Kind::Decision, &json!({"decision_id": "d", "session_id": bad}))
+            .put(
+                Kind::Decision,
+                &json!({"decision_id": "d", "session_id": bad}),
+            )
             .await
             .unwrap_err()
             .to_string();
@@ -495,4 +515,43 @@ async fn bad_env_values_are_named() {
         .find(|p| p.name == StoreName::Approvals)
         .unwrap();
     assert_eq!(approvals.location, Location::Sqlite("a.db".into()));
+}
+
+/// Regression: a long value in a filtered (indexed) field was stored by
+/// JSON and SQLite but refused by PostgreSQL with an index-size error that
+/// named no field. Every backend now refuses it alike, naming the field.
+#[tokio::test]
+async fn a_long_filtered_field_is_refused_alike_on_every_backend() {
+    for backend in [
+        common::Backend::Json,
+        common::Backend::Sqlite,
+        common::Backend::Postgres,
+    ] {
+        let t = common::open(backend).await;
+        let err = t
+            .stores
+            .put(
+                Kind::Decision,
+                &json!({"decision_id": "d", "agent_id": "a".repeat(3_200)}),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, StoreError::Invalid { .. }),
+            "{backend:?}: {err}"
+        );
+        assert!(
+            err.to_string().starts_with("agent_id"),
+            "{backend:?}: {err}"
+        );
+        // Long text in a field no filter indexes is fine.
+        t.stores
+            .put(
+                Kind::Decision,
+                &json!({"decision_id": "d", "target": "x".repeat(3_200)}),
+            )
+            .await
+            .unwrap();
+        t.stores.close().await.unwrap();
+    }
 }

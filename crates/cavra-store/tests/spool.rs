@@ -85,7 +85,10 @@ async fn a_symlinked_spool_is_refused() {
     std::os::unix::fs::symlink(&target, &spool).unwrap();
     let stores = open(dir.path()).await;
     let err = ingest(&stores, &spool).await.unwrap_err().to_string();
-    assert!(err.contains("hook-spool.jsonl") && err.contains("regular file"), "{err}");
+    assert!(
+        err.contains("hook-spool.jsonl") && err.contains("regular file"),
+        "{err}"
+    );
     assert!(!dir.path().join("hook-spool.rejected").exists());
     assert_eq!(
         std::fs::read(&target).unwrap(),
