@@ -146,7 +146,23 @@ pub fn run(cmd: PolicyCmd) -> Result<ExitCode> {
             let mut ok = true;
             let mut report = Vec::new();
             for path in &paths {
-                let pf = pack_file(path)?;
+                // Paths go into the report as text: a non-UTF-8 name is
+                // shown lossily rather than panicking the JSON encoder.
+                let shown = path.display().to_string();
+                // A file that cannot be read is one invalid entry; the
+                // others are still checked and reported.
+                let pf = match pack_file(path) {
+                    Ok(pf) => pf,
+                    Err(e) => {
+                        ok = false;
+                        if !json {
+                            println!("invalid {shown}");
+                            println!("  - {e:#}");
+                        }
+                        report.push(serde_json::json!({"path": shown, "valid": false, "errors": [format!("{e:#}")]}));
+                        continue;
+                    }
+                };
                 let parent_root = path
                     .parent()
                     .and_then(Path::parent)
@@ -165,7 +181,7 @@ pub fn run(cmd: PolicyCmd) -> Result<ExitCode> {
                                 r.digest()
                             );
                         }
-                        report.push(serde_json::json!({"path": path, "valid": true, "id": r.spec.pack_id(), "digest": r.digest()}));
+                        report.push(serde_json::json!({"path": shown, "valid": true, "id": r.spec.pack_id(), "digest": r.digest()}));
                     }
                     Err(e) => {
                         ok = false;
@@ -175,7 +191,7 @@ pub fn run(cmd: PolicyCmd) -> Result<ExitCode> {
                                 println!("  - {d}");
                             }
                         }
-                        report.push(serde_json::json!({"path": path, "valid": false, "errors": e.diagnostics}));
+                        report.push(serde_json::json!({"path": shown, "valid": false, "errors": e.diagnostics}));
                     }
                 }
             }
@@ -291,8 +307,15 @@ pub fn run(cmd: PolicyCmd) -> Result<ExitCode> {
             )
             .map_err(|e| anyhow!("{e}"))?;
             let out = sig_path(&path);
-            std::fs::write(&out, serde_json::to_string_pretty(&sig)? + "\n")
-                .with_context(|| format!("cannot write {}", out.display()))?;
+            if std::fs::symlink_metadata(&out).is_ok() {
+                eprintln!("replacing the existing signature {}", out.display());
+            }
+            write_file(
+                &out,
+                (serde_json::to_string_pretty(&sig)? + "\n").as_bytes(),
+                true,
+                0o644,
+            )?;
             println!(
                 "signed {} ({}, {}) -> {}",
                 path.display(),
@@ -395,25 +418,51 @@ pub fn run(cmd: PolicyCmd) -> Result<ExitCode> {
             }
         }
         PolicyCmd::Keygen { output, key_id } => {
+            // The key id names the files: one plain file name, no path.
+            if key_id.is_empty()
+                || key_id.len() > 128
+                || key_id.starts_with('.')
+                || key_id
+                    .chars()
+                    .any(|c| c == '/' || c == '\\' || c.is_control())
+            {
+                return Err(UsageError(format!(
+                    "--key-id {key_id:?}: use 1 to 128 characters, no path separators, \
+                     control characters or leading dot"
+                ))
+                .into());
+            }
             let kp = policy_sig::keygen(&key_id).map_err(|e| anyhow!("{e}"))?;
             std::fs::create_dir_all(&output)
                 .with_context(|| format!("cannot create {}", output.display()))?;
             let private = output.join(format!("{key_id}.pem"));
             let public = output.join(format!("{key_id}.pub.pem"));
-            if private.exists() {
-                return Err(UsageError(format!(
-                    "{} exists; refusing to overwrite a private key",
-                    private.display()
-                ))
-                .into());
+            // Neither file may exist (a dangling link counts): nothing is
+            // written unless both can be.
+            for p in [&private, &public] {
+                if std::fs::symlink_metadata(p).is_ok() {
+                    return Err(UsageError(format!(
+                        "{} exists; refusing to overwrite a key",
+                        p.display()
+                    ))
+                    .into());
+                }
             }
-            write_private(&private, &kp.private_pem)?;
-            std::fs::write(&public, &kp.public_pem)
-                .with_context(|| format!("cannot write {}", public.display()))?;
+            write_file(&private, kp.private_pem.as_bytes(), false, 0o600)?;
+            if let Err(e) = write_file(&public, kp.public_pem.as_bytes(), false, 0o644) {
+                let _ = std::fs::remove_file(&private);
+                return Err(e);
+            }
             let mut v = serde_json::to_value(&kp)?;
             if let Some(m) = v.as_object_mut() {
-                m.insert("private_key_path".into(), serde_json::json!(private));
-                m.insert("public_key_path".into(), serde_json::json!(public));
+                m.insert(
+                    "private_key_path".into(),
+                    serde_json::json!(private.display().to_string()),
+                );
+                m.insert(
+                    "public_key_path".into(),
+                    serde_json::json!(public.display().to_string()),
+                );
             }
             println!("{}", serde_json::to_string_pretty(&v)?);
             Ok(ExitCode::SUCCESS)
@@ -426,7 +475,9 @@ pub fn run(cmd: PolicyCmd) -> Result<ExitCode> {
             let pf = source
                 .get(&from)
                 .ok_or_else(|| anyhow!("policy pack `{from}` not found"))?;
-            if destination.exists() && !force {
+            // `symlink_metadata`: a dangling link exists too, and is not
+            // written through.
+            if std::fs::symlink_metadata(&destination).is_ok() && !force {
                 return Err(UsageError(format!(
                     "{} exists; pass --force to overwrite",
                     destination.display()
@@ -437,8 +488,7 @@ pub fn run(cmd: PolicyCmd) -> Result<ExitCode> {
                 std::fs::create_dir_all(d)
                     .with_context(|| format!("cannot create {}", d.display()))?;
             }
-            std::fs::write(&destination, pf.text)
-                .with_context(|| format!("cannot write {}", destination.display()))?;
+            write_file(&destination, pf.text.as_bytes(), force, 0o644)?;
             println!("wrote {} (from {from})", destination.display());
             Ok(ExitCode::SUCCESS)
         }
@@ -460,25 +510,46 @@ fn trim_newline(b: &[u8]) -> &[u8] {
     b.get(..end).unwrap_or(b)
 }
 
-fn write_private(path: &Path, pem: &str) -> Result<()> {
+/// Writes a new file at `path` with `mode`, never through a symbolic link:
+/// without `replace` the file must not exist (a dangling link counts);
+/// with it, a temporary sibling is written and renamed over `path`, which
+/// replaces a link rather than its target.
+fn write_file(path: &Path, bytes: &[u8], replace: bool, mode: u32) -> Result<()> {
     use std::io::Write;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
+    use std::os::unix::fs::OpenOptionsExt;
+    let create = |p: &Path| -> Result<()> {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(p)
+            .with_context(|| format!("cannot create {}", p.display()))?;
+        f.write_all(bytes)
+            .and_then(|()| f.sync_all())
+            .with_context(|| format!("cannot write {}", p.display()))
+    };
+    if !replace {
+        return create(path);
     }
-    let mut f = opts
-        .open(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    f.write_all(pem.as_bytes())
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".tmp.{}", std::process::id()));
+    let tmp = PathBuf::from(tmp);
+    let _ = std::fs::remove_file(&tmp);
+    if let Err(e) = create(&tmp).and_then(|()| {
+        std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+    }) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
     Ok(())
 }
 
 fn sig_path(path: &Path) -> PathBuf {
-    PathBuf::from(format!("{}.sig.json", path.display()))
+    // The bytes of the name, not its display form: two non-UTF-8 names
+    // must not share one signature file.
+    let mut s = path.as_os_str().to_owned();
+    s.push(".sig.json");
+    PathBuf::from(s)
 }
 
 fn load_any(source: &dyn PackSource, spec: &str) -> Result<ResolvedPack> {

@@ -291,3 +291,101 @@ fn pins_approve_by_hash_approves_only_the_reviewed_definition() {
     let state = pins::check(&path, "fs", &[tool("Read any file anywhere")]).unwrap();
     assert_eq!(state["read"], pins::PinState::Trusted);
 }
+
+/// Regression: a command whose reader closed stdout panicked (exit 101,
+/// "failed printing to stdout: Broken pipe").
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    for args in [
+        vec!["policy", "list"],
+        vec!["policy", "schema"],
+        vec!["demo", "before-the-agent-acts"],
+        vec!["serve", "--print-openapi"],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cavra"))
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
+/// Regressions: a non-UTF-8 path panicked `policy validate`; one unreadable
+/// file dropped the whole `--json` report.
+#[test]
+fn validate_reports_every_path_even_unreadable_or_non_utf8() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let odd = dir.path().join(std::ffi::OsStr::from_bytes(b"p\xff.yaml"));
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../policies/cavra-hipaa/policy.yaml"),
+        &odd,
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_cavra"))
+        .args(["policy", "validate", "--json"])
+        .arg(&odd)
+        .arg(dir.path().join("missing.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["valid"], true, "{v}");
+    assert_eq!(v[1]["valid"], false, "{v}");
+    assert!(v[1]["errors"][0].as_str().unwrap().contains("missing.yaml"), "{v}");
+}
+
+/// Regressions: keygen took a key id with a path in it and overwrote an
+/// existing public key; init wrote through a dangling link; sign wrote
+/// the signature through a link at its path.
+#[test]
+fn key_and_pack_outputs_never_overwrite_or_follow_links() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_cavra"))
+            .args(args)
+            .current_dir(d)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["policy", "keygen", "--output", "keys", "--key-id", "../esc"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!d.join("esc.pem").exists());
+    std::fs::create_dir(d.join("keys")).unwrap();
+    std::fs::write(d.join("keys/k.pub.pem"), b"mine").unwrap();
+    let out = run(&["policy", "keygen", "--output", "keys", "--key-id", "k"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert_eq!(std::fs::read(d.join("keys/k.pub.pem")).unwrap(), b"mine");
+    assert!(!d.join("keys/k.pem").exists(), "no half of a pair is left");
+
+    std::os::unix::fs::symlink(d.join("victim"), d.join("dang.yaml")).unwrap();
+    let out = run(&["policy", "init", "--destination", "dang.yaml"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(!d.join("victim").exists());
+
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../policies/cavra-hipaa/policy.yaml"),
+        d.join("p.yaml"),
+    )
+    .unwrap();
+    std::fs::write(d.join("target.txt"), b"keep").unwrap();
+    std::os::unix::fs::symlink("target.txt", d.join("p.yaml.sig.json")).unwrap();
+    let out = run(&["policy", "sign", "p.yaml"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(std::fs::read(d.join("target.txt")).unwrap(), b"keep");
+    assert!(
+        !std::fs::symlink_metadata(d.join("p.yaml.sig.json"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let out = run(&["policy", "verify", "p.yaml"]);
+    assert!(out.status.success(), "{out:?}");
+}
