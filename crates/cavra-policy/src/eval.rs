@@ -959,6 +959,28 @@ fn eval_files(policy: &CompiledPolicy, own: &mut Hits, cmd: &SimpleCommand, acti
     }
 }
 
+/// Programs whose options can run code, delete, write or push elsewhere,
+/// so an argument not known here (it may be an option) needs approval.
+const OPTION_SENSITIVE: &[&str] = &[
+    "git",
+    "find",
+    "tar",
+    "rsync",
+    "sed",
+    "xargs",
+    "curl",
+    "wget",
+    "make",
+    "go",
+    "cargo",
+    "npm",
+    "terraform",
+    "tofu",
+    "kubectl",
+    "helm",
+    "docker",
+];
+
 fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, action: &Action) {
     let mut own = Hits::default();
     // A wrapper run from outside the system directories (`./nohup ls`)
@@ -1074,6 +1096,31 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
                 }
             }
             own.rule(r, &line, Some(&p.raw), Severity::Low);
+        }
+        // An argument not known here may be an option, and these programs
+        // have options that change what they do (`find / ${x:--delete}`,
+        // `git push ${x:---mirror}`, `git fetch "${x:---upload-pack=…}"`):
+        // matched as text, `${x}` would pass for a harmless operand.
+        if !wrapper
+            && cmd.dynamic_args
+            && OPTION_SENSITIVE.contains(&cmd.name())
+            && argv
+                .iter()
+                .skip(1)
+                .any(|a| a.starts_with('$') || a.starts_with('`'))
+        {
+            own.add(
+                "commands.dynamic_argument",
+                Outcome::RequireApproval,
+                Severity::Medium,
+                None,
+                &line,
+                format!(
+                    "An argument of `{}` is not known here and may be an option that changes what it does.",
+                    cmd.name()
+                ),
+                Some("Repository Owners".into()),
+            );
         }
         if !wrapper
             && argv.first().map(String::as_str) == Some("git")
@@ -1482,7 +1529,10 @@ fn eval_pull_request(policy: &CompiledPolicy, hits: &mut Hits, operation: &str, 
 /// else the matching glob with the most literal characters (`github-*`
 /// before `*`), the first of equals. Map order alone let `*`, which sorts
 /// first, shadow every server's own entry.
-fn per_server<'m, V>(map: &'m std::collections::BTreeMap<String, V>, server: &str) -> Option<&'m V> {
+fn per_server<'m, V>(
+    map: &'m std::collections::BTreeMap<String, V>,
+    server: &str,
+) -> Option<&'m V> {
     if let Some(v) = map.get(server) {
         return Some(v);
     }

@@ -211,8 +211,7 @@ pub fn resolve_file(
                     line,
                     column,
                     field: Some("metadata.inherits".into()),
-                    message: "an overlay cannot inherit: name the parents in the base pack"
-                        .into(),
+                    message: "an overlay cannot inherit: name the parents in the base pack".into(),
                 }],
             });
         }

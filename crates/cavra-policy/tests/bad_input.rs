@@ -354,8 +354,11 @@ fn inheritance_ladder_resolves_each_pack_once() {
             } else {
                 String::new()
             };
-            let text = pack(id, &format!("filesystem:\n  block_read: [\"{side}{k}.txt\"]\n"))
-                .replace("version: \"1\"\n", &format!("version: \"1\"\n{inherits}"));
+            let text = pack(
+                id,
+                &format!("filesystem:\n  block_read: [\"{side}{k}.txt\"]\n"),
+            )
+            .replace("version: \"1\"\n", &format!("version: \"1\"\n{inherits}"));
             packs.push((id, text));
         }
     }
@@ -369,7 +372,10 @@ fn inheritance_ladder_resolves_each_pack_once() {
 /// it, and validation panicked.
 #[test]
 fn non_ascii_duration_is_an_error_not_a_panic() {
-    let e = err(&pack("cavra-x", "approval_routes:\n  cab:\n    expires_after: \"8é\"\n"));
+    let e = err(&pack(
+        "cavra-x",
+        "approval_routes:\n  cab:\n    expires_after: \"8é\"\n",
+    ));
     assert!(e.contains("expires_after"), "{e}");
 }
 
@@ -385,8 +391,14 @@ fn an_overlay_that_inherits_is_an_error() {
     let overlay = PackFile {
         id: "o".into(),
         path: "o.yaml".into(),
-        text: pack("cavra-o", "").replace("version: \"1\"\n", "version: \"1\"\n  inherits: cavra-p\n"),
+        text: pack("cavra-o", "")
+            .replace("version: \"1\"\n", "version: \"1\"\n  inherits: cavra-p\n"),
     };
-    let e = resolve_file(&src, &base, &[overlay]).unwrap_err().to_string();
-    assert!(e.contains("o.yaml:6") && e.contains("overlay cannot inherit"), "{e}");
+    let e = resolve_file(&src, &base, &[overlay])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("o.yaml:6") && e.contains("overlay cannot inherit"),
+        "{e}"
+    );
 }

@@ -41,6 +41,10 @@ pub(crate) struct Expanded {
     pub opaque: Vec<String>,
 }
 
+/// Marks, in a variable map, a name assigned a value not known here:
+/// `UNKNOWN_VAR` followed by the name (never a valid name itself).
+pub(crate) const UNKNOWN_VAR: char = '\u{1}';
+
 /// Most alternatives produced by one brace expansion.
 const MAX_BRACE_ALTERNATIVES: usize = 256;
 
@@ -85,6 +89,13 @@ fn arithmetic_into(
             && value.contains(|c: char| !(c.is_ascii_digit() || c.is_whitespace()))
         {
             arithmetic_into(value, vars, options, out, depth + 1);
+        } else if vars.contains_key(&format!("{UNKNOWN_VAR}{name}")) {
+            // Assigned on this line a value not known here (`x=$(…)`,
+            // `x+=…`, an array): bash would evaluate it as an expression,
+            // `a[$(cmd)]` running `cmd`.
+            out.opaque.push(format!(
+                "arithmetic on `{name}`, whose value is not known here and may hold code"
+            ));
         }
     }
 }

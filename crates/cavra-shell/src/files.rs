@@ -913,8 +913,39 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
                         filter_seen = true;
                         i += 1;
                     }
-                    "--indent" | "-L" | "--tab-size" => i += 1,
+                    // `-L DIR` finds the modules a filter imports in DIR
+                    // (`import "secrets" as $s` reads DIR/secrets.json):
+                    // everything below DIR may be read.
+                    "-L" | "--library-path" => {
+                        if let Some(d) = args.get(i + 1) {
+                            out.push(FileAccess {
+                                tree: true,
+                                ..mk(FileMode::Read, d)
+                            });
+                        }
+                        i += 1;
+                    }
+                    _ if a.starts_with("-L") && a.len() > 2 => {
+                        out.push(FileAccess {
+                            tree: true,
+                            ..mk(FileMode::Read, a.get(2..).unwrap_or_default())
+                        });
+                    }
+                    "--indent" | "--tab-size" => i += 1,
                     "--args" | "--jsonargs" => break,
+                    // Short options combine (`-nf FILE`): an `f` among them
+                    // takes the next word as the filter file.
+                    _ if a.starts_with('-')
+                        && !a.starts_with("--")
+                        && a.len() > 2
+                        && a.contains('f') =>
+                    {
+                        if let Some(f) = args.get(i + 1) {
+                            out.push(mk(FileMode::Read, f));
+                        }
+                        filter_seen = true;
+                        i += 1;
+                    }
                     _ if a.starts_with('-') && *a != "-" => {}
                     _ if filter_seen => out.push(mk(FileMode::Read, a)),
                     _ => filter_seen = true,
@@ -1115,14 +1146,9 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
         _ => {}
     }
     // Character streams (`/dev/null`, `/dev/stdout`, `/dev/fd/N`…) are not
-    // files; a write to any other device (`> /dev/sda`) is kept, as a write
-    // outside the repository.
-    out.retain(|f| {
-        !f.path.is_empty()
-            && f.path != "-"
-            && (!f.path.starts_with("/dev/")
-                || (f.mode == FileMode::Write && !is_stream_device(&f.path)))
-    });
+    // files; any other path under `/dev/` is kept, as an access outside the
+    // repository (`> /dev/sda`, `cat /dev/sda`, `cat /dev/fd/../cwd/.env`).
+    out.retain(|f| !f.path.is_empty() && f.path != "-" && !is_stream_device(&f.path));
     // Relative paths are relative to the directory an earlier `cd` went to.
     for f in &mut out {
         if !f.literal || f.path.starts_with('/') || f.path.starts_with('~') {
@@ -1481,10 +1507,18 @@ fn git_accesses(
     // `--pathspec-from-file=FILE` (add, commit, reset, rm, stash, checkout,
     // restore) reads FILE, and names its lines in errors
     // (`pathspec 'KEY=…' did not match any files`).
+    // git takes any unambiguous prefix of a long option: `--pathspec-fr`
+    // is already this one (`--pathspec-f` could be `--pathspec-file-nul`).
     for (i, a) in after_sub.iter().enumerate() {
-        let file = match a.strip_prefix("--pathspec-from-file") {
-            Some(v) if v.starts_with('=') => v.get(1..),
-            Some("") => after_sub.get(i + 1).copied(),
+        let (name, value) = match a.split_once('=') {
+            Some((n, v)) => (n, Some(v)),
+            None => (*a, None),
+        };
+        let abbreviates =
+            name.len() >= "--pathspec-fr".len() && "--pathspec-from-file".starts_with(name);
+        let file = match (abbreviates, value) {
+            (true, Some(v)) => Some(v),
+            (true, None) => after_sub.get(i + 1).copied(),
             _ => None,
         };
         if let Some(f) = file.filter(|f| *f != "-")
@@ -2166,7 +2200,11 @@ fn getopt<'a>(args: &[&'a str], value_opts: &[&'a str], optional: &[char]) -> Ge
 
 /// Devices that are streams, not storage: reading or writing them changes
 /// no file.
-fn is_stream_device(p: &str) -> bool {
+/// Exactly a character stream: a fixed name, or a numbered descriptor or
+/// terminal. Anything else under `/dev/` is a path like any other:
+/// `/dev/fd/../cwd/.env` is `/proc/self/cwd/.env`, the working directory's
+/// `.env` (`/dev/fd` is a link, so its `..` is not `/dev`).
+pub(crate) fn is_stream_device(p: &str) -> bool {
     matches!(
         p,
         "/dev/null"
@@ -2178,6 +2216,16 @@ fn is_stream_device(p: &str) -> bool {
             | "/dev/stdout"
             | "/dev/stderr"
             | "/dev/tty"
-    ) || p.starts_with("/dev/fd/")
-        || p.starts_with("/dev/pts/")
+    ) || is_fd_path(p)
+        || numbered(p, "/dev/pts/")
+}
+
+/// `/dev/fd/N` or `/proc/self/fd/N`, N a number: an open descriptor.
+pub(crate) fn is_fd_path(p: &str) -> bool {
+    numbered(p, "/dev/fd/") || numbered(p, "/proc/self/fd/")
+}
+
+fn numbered(p: &str, prefix: &str) -> bool {
+    p.strip_prefix(prefix)
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }

@@ -488,13 +488,10 @@ impl Walker {
                         }
                     }
                 } else {
-                    self.vars.remove(&f.variable_name);
+                    self.set_var(f.variable_name.clone(), None);
                     self.compound_list(&f.body.list, via, spec);
                 }
-                match saved {
-                    Some(v) => self.vars.insert(f.variable_name.clone(), v),
-                    None => self.vars.remove(&f.variable_name),
-                };
+                self.set_var(f.variable_name.clone(), saved);
                 if self.cwd != cwd_before {
                     self.cwd = None;
                 }
@@ -585,6 +582,12 @@ impl Walker {
                             {
                                 return;
                             }
+                            FileMode::Write
+                        }
+                        // `<>` opens the file for reading as well: it is
+                        // both a read and a write (`cat <> .env` prints it).
+                        IoFileRedirectKind::ReadAndWrite => {
+                            push_redirect(out, FileMode::Read, &fields);
                             FileMode::Write
                         }
                         _ => FileMode::Write,
@@ -726,12 +729,12 @@ impl Walker {
         }
         if words.is_empty() {
             self.procsub_out = outer_procsub;
+            for (name, value) in &assignments {
+                self.ifs_changed(name, value.as_deref(), spec);
+            }
             // Only assignments and redirections: the assignments persist.
             for (name, value) in assignments {
-                match value {
-                    Some(v) => self.vars.insert(name, v),
-                    None => self.vars.remove(&name),
-                };
+                self.set_var(name, value);
             }
             if !redirects.is_empty() {
                 self.push(SimpleCommand {
@@ -751,19 +754,14 @@ impl Walker {
             && let Some((name, value)) = printf_v(words.get(1..).unwrap_or(&[]))
         {
             self.assigned(&name, value.as_deref(), via, spec);
-            match value {
-                Some(v) => self.vars.insert(name, v),
-                None => {
-                    if !spec {
-                        self.issue(Issue::Opaque {
-                            construct: format!(
-                                "`printf -v {name}` with a value not known here, which may hold code"
-                            ),
-                        });
-                    }
-                    self.vars.remove(&name)
-                }
-            };
+            if value.is_none() && !spec {
+                self.issue(Issue::Opaque {
+                    construct: format!(
+                        "`printf -v {name}` with a value not known here, which may hold code"
+                    ),
+                });
+            }
+            self.set_var(name, value);
         }
         // `export X=val` / `declare X=val` / `readonly X=val` also set variables.
         if let Some(first) = words.first()
@@ -779,11 +777,8 @@ impl Walker {
                 {
                     let (n, v) = (n.to_string(), v.to_string());
                     self.assigned(&n, f.literal.then_some(v.as_str()), via, spec);
-                    if f.literal {
-                        self.vars.insert(n, v);
-                    } else {
-                        self.vars.remove(&n);
-                    }
+                    self.ifs_changed(&n, f.literal.then_some(v.as_str()), spec);
+                    self.set_var(n, f.literal.then_some(v));
                 }
             }
         }
@@ -1450,7 +1445,11 @@ impl Walker {
                         shell: "eval".into(),
                     });
                 }
-                self.nested(&text.join(" "), via, "eval", spec);
+                // `eval` runs in the current shell: its `cd` and its
+                // assignments stay (`eval cd .claude && echo x > settings.json`).
+                let mut v = via.to_vec();
+                v.push("eval".to_string());
+                self.script(&text.join(" "), &v, spec);
                 Unwrap::Replaced
             }
             _ if SHELLS.contains(&name) => self.unwrap_shell(name, args, via, spec, stdin),
@@ -2029,6 +2028,18 @@ impl Walker {
         if is_name(n) {
             let (n, v) = (n.to_string(), v.to_string());
             self.assigned(&n, f.literal.then_some(v.as_str()), via, spec);
+        } else if n.starts_with("BASH_FUNC_") {
+            // `env 'BASH_FUNC_ls%%=() { …; }' bash -c ls`: bash imports it
+            // as a function that any command of that name then runs. Its
+            // body is judged as if it ran.
+            if !f.literal {
+                self.issue(Issue::UnknownScript {
+                    shell: "an exported function".into(),
+                });
+            }
+            let body = v.trim_start();
+            let body = body.strip_prefix("()").unwrap_or(body).to_string();
+            self.nested(&body, via, "exported function", spec);
         }
         true
     }
@@ -2337,6 +2348,39 @@ impl Walker {
     /// command another program runs (`GIT_PAGER`, `GIT_SSH_COMMAND`,
     /// `EDITOR`): their value is analysed as a script. Others load code
     /// nothing here can see (`LD_PRELOAD`, `BASH_ENV`): reported as opaque.
+    /// Records a variable's value, or that it was given one not known here.
+    /// Bash evaluates a variable named in arithmetic as an expression in
+    /// turn, subscripts and their `$(…)` included, so arithmetic naming a
+    /// variable of unknown value is opaque (see `expand::arithmetic_into`).
+    fn set_var(&mut self, name: String, value: Option<String>) {
+        let unknown = format!("{}{name}", crate::expand::UNKNOWN_VAR);
+        match value {
+            Some(v) => {
+                self.vars.remove(&unknown);
+                self.vars.insert(name, v);
+            }
+            None => {
+                self.vars.remove(&name);
+                self.vars.insert(unknown, String::new());
+            }
+        }
+    }
+
+    /// A lasting `IFS` with a character other than a blank makes unquoted
+    /// expansions split where this analysis does not
+    /// (`IFS=,; f=x,.env; cat $f` reads `.env`): what follows is opaque.
+    /// A prefix (`IFS=, read -r a b`) lasts one command and is not this.
+    fn ifs_changed(&mut self, name: &str, value: Option<&str>, spec: bool) {
+        if name == "IFS"
+            && !spec
+            && value.is_none_or(|v| v.chars().any(|c| !matches!(c, ' ' | '\t' | '\n')))
+        {
+            self.issue(Issue::Opaque {
+                construct: "`IFS` set to split words at other characters".into(),
+            });
+        }
+    }
+
     fn assigned(&mut self, name: &str, value: Option<&str>, via: &[String], spec: bool) {
         // A literal value holding `$(…)` runs it wherever bash evaluates the
         // value as code: arithmetic (`x='a[$(cmd)]'; $((x))`), subscripts,
@@ -2843,7 +2887,7 @@ enum Unwrap {
 /// A path that names a stream rather than a file (`<(…)` becomes
 /// `/dev/fd/63`).
 fn is_stream_path(p: &str) -> bool {
-    p.starts_with("/dev/fd/") || p == "/dev/stdin" || p.starts_with("/proc/self/fd/")
+    p == "/dev/stdin" || crate::files::is_fd_path(p)
 }
 
 fn push_redirect(out: &mut Vec<Redirect>, mode: FileMode, fields: &[Field]) {
@@ -3060,6 +3104,7 @@ fn expand_heredoc(body: &str, vars: &HashMap<String, String>) -> (String, Vec<St
     let mut subs = Vec::new();
     let mut text = String::new();
     for p in pieces {
+        let source = body.get(p.start_index..p.end_index).unwrap_or_default();
         match p.piece {
             brush_parser::word::WordPiece::CommandSubstitution(s)
             | brush_parser::word::WordPiece::BackquotedCommandSubstitution(s) => {
@@ -3085,7 +3130,20 @@ fn expand_heredoc(body: &str, vars: &HashMap<String, String>) -> (String, Vec<St
             brush_parser::word::WordPiece::EscapeSequence(s) => {
                 text.push_str(s.strip_prefix('\\').unwrap_or(&s))
             }
-            other => text.push_str(&format!("{other:?}")),
+            // Any other expansion (`${x:-$(cmd)}`, `$(( $(cmd) ))`,
+            // `${a[$(cmd)]}`) runs the substitutions inside it: its source
+            // is analysed as a line of its own, which walks them (and,
+            // its command name not being a literal, is never allowed).
+            _ => {
+                let substitutes = source.contains('`')
+                    || source
+                        .match_indices("$(")
+                        .any(|(i, _)| source.get(i + 2..i + 3) != Some("("));
+                if substitutes {
+                    subs.push(source.to_string());
+                }
+                text.push_str(source);
+            }
         }
     }
     (text, subs)
