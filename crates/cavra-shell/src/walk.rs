@@ -3133,8 +3133,10 @@ fn expand_heredoc(body: &str, vars: &HashMap<String, String>) -> (String, Vec<St
             // Any other expansion (`${x:-$(cmd)}`, `$(( $(cmd) ))`,
             // `${a[$(cmd)]}`) runs the substitutions inside it: its source
             // is analysed as a line of its own, which walks them (and,
-            // its command name not being a literal, is never allowed).
-            _ => {
+            // its command name not being a literal, is never allowed). Its
+            // value is not known: the text keeps a stand-in that no script
+            // fed this body parses as what bash would run.
+            other => {
                 let substitutes = source.contains('`')
                     || source
                         .match_indices("$(")
@@ -3142,7 +3144,7 @@ fn expand_heredoc(body: &str, vars: &HashMap<String, String>) -> (String, Vec<St
                 if substitutes {
                     subs.push(source.to_string());
                 }
-                text.push_str(source);
+                text.push_str(&format!("{other:?}"));
             }
         }
     }
