@@ -225,26 +225,50 @@ fn same_json(a: &str, b: &str) -> bool {
     }
 }
 
-/// Writes a plan: temporary file, fsync, rename.
+/// Writes a plan: temporary file, fsync, rename. A settings file that is
+/// a symbolic link (a dotfiles setup) is updated at its target, so the
+/// link stays; the file keeps its permissions (settings may hold keys and
+/// be 0600), and a new one is private to the user.
 pub fn apply(plan: &InstallPlan) -> Result<(), String> {
     use std::io::Write;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     if !plan.changes() {
         return Ok(());
     }
-    let dir = plan
-        .path
+    let is_link = std::fs::symlink_metadata(&plan.path).is_ok_and(|m| m.file_type().is_symlink());
+    let target = if is_link {
+        std::fs::canonicalize(&plan.path).map_err(|e| {
+            format!(
+                "{} is a symbolic link whose target cannot be used: {e}",
+                plan.path.display()
+            )
+        })?
+    } else {
+        plan.path.clone()
+    };
+    let dir = target
         .parent()
-        .ok_or_else(|| format!("{} has no parent directory", plan.path.display()))?;
+        .ok_or_else(|| format!("{} has no parent directory", target.display()))?;
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let tmp = plan.path.with_extension("cavra-tmp");
+    let mode = std::fs::metadata(&target).map_or(0o600, |m| m.permissions().mode() & 0o7777);
+    let tmp = target.with_extension("cavra-tmp");
     let write = || -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
+        let _ = std::fs::remove_file(&tmp);
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(&tmp)?;
+        f.set_permissions(std::fs::Permissions::from_mode(mode))?;
         f.write_all(plan.after.as_bytes())?;
         f.sync_all()?;
-        std::fs::rename(&tmp, &plan.path)?;
+        std::fs::rename(&tmp, &target)?;
         Ok(())
     };
-    write().map_err(|e| format!("cannot write {}: {e}", plan.path.display()))
+    write().map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        format!("cannot write {}: {e}", target.display())
+    })
 }
 
 /// The state `doctor` reports for one agent and scope.

@@ -1258,10 +1258,20 @@ async fn rollout_details(State(state): State<AppState>, PathId(id): PathId) -> A
     let mut by_health: BTreeMap<String, i64> = BTreeMap::new();
     for i in &integrations.0 {
         *by_category
-            .entry(i.get("category").and_then(Value::as_str).unwrap_or("").to_string())
+            .entry(
+                i.get("category")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+            )
             .or_default() += 1;
         *by_health
-            .entry(i.get("health_status").and_then(Value::as_str).unwrap_or("").to_string())
+            .entry(
+                i.get("health_status")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+            )
             .or_default() += 1;
     }
     let coverage = at(&rollout, "coverage_percent").as_f64().unwrap_or(0.0);
@@ -1725,7 +1735,10 @@ async fn production_readiness(State(state): State<AppState>) -> ApiResult {
             } else if !absent.is_empty() {
                 (
                     false,
-                    format!("configured stores that do not exist yet: {}", absent.join(", ")),
+                    format!(
+                        "configured stores that do not exist yet: {}",
+                        absent.join(", ")
+                    ),
                 )
             } else {
                 (

@@ -344,7 +344,10 @@ async fn verified_actor_mutations_are_refused_when_identity_is_configured() {
         .await;
     assert_eq!(s, 403, "{v}");
     let d = v["detail"].as_str().unwrap();
-    assert!(d.contains("CAVRA_APPROVAL_OIDC_CONFIG") && d.contains("verified actor"), "{d}");
+    assert!(
+        d.contains("CAVRA_APPROVAL_OIDC_CONFIG") && d.contains("verified actor"),
+        "{d}"
+    );
     assert_eq!(t.get("/policy-rollouts").await.1["total"], 0);
     let (s, v) = t
         .post(
@@ -357,7 +360,10 @@ async fn verified_actor_mutations_are_refused_when_identity_is_configured() {
     assert_eq!(t.get("/decisions").await.1["total"], 0);
     // Ordinary decisions are unaffected.
     let (s, v) = t
-        .post("/decisions", json!({"action_type": "execute_command", "target": "ls"}))
+        .post(
+            "/decisions",
+            json!({"action_type": "execute_command", "target": "ls"}),
+        )
         .await;
     assert_eq!(s, 200, "{v}");
     let (_, b) = t.get("/console/security-boundary").await;
@@ -385,7 +391,10 @@ async fn verified_actor_mutations_are_refused_when_identity_is_configured() {
         )
         .await;
     assert_eq!(s, 400, "{v}");
-    assert!(v["detail"].as_str().unwrap().starts_with("rollout_id"), "{v}");
+    assert!(
+        v["detail"].as_str().unwrap().starts_with("rollout_id"),
+        "{v}"
+    );
     assert_eq!(plain.get("/policy-rollouts").await.1["total"], 1);
     // Regression: a limit past i64 was refused instead of clamped.
     let (s, v) = plain.get("/decisions?limit=99999999999999999999").await;
@@ -410,7 +419,10 @@ async fn readiness_checks_that_stores_exist() {
     let t = common::start(Backend::Json).await;
     let c = check(&t.get("/deployment/production-readiness").await.1);
     assert_eq!(c["passed"], false, "{c}");
-    assert!(c["detail"].as_str().unwrap().contains("do not exist"), "{c}");
+    assert!(
+        c["detail"].as_str().unwrap().contains("do not exist"),
+        "{c}"
+    );
     let t = common::start(Backend::Sqlite).await;
     let c = check(&t.get("/deployment/production-readiness").await.1);
     assert_eq!(c["passed"], true, "{c}");

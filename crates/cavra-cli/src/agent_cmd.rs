@@ -128,13 +128,8 @@ pub fn fast_hook_args(args: &[std::ffi::OsString]) -> Option<HookArgs> {
         }
         *slot = Some(value()?);
     }
-    match std::env::var_os("CAVRA_POLICY") {
-        // clap reads CAVRA_POLICY too: an empty value or one next to
-        // --policy-pack is its error to report.
-        Some(v) if v.is_empty() || policy_pack.is_some() => return None,
-        Some(v) if policy.is_none() => policy = Some(PathBuf::from(v)),
-        _ => {}
-    }
+    // `CAVRA_POLICY` is a default for when the hook names no pack (see
+    // `PackArgs::policy_file`); it is read there, not here.
     if policy.is_some() && policy_pack.is_some() {
         return None;
     }
@@ -314,7 +309,9 @@ pub fn hook(a: &HookArgs) -> ExitCode {
             .as_ref()
             .and_then(|c| c.repo_root.clone().or_else(|| c.cwd.clone()))
             .map(PathBuf::from)
-            .filter(|p| p.is_absolute());
+            // A directory that does not exist is not created on the input's
+            // word: the spool relative to where the hook runs is used.
+            .filter(|p| p.is_absolute() && p.is_dir());
         if let Err(e) = record(&run.decisions, base.as_deref(), Some(due)) {
             response = protocol::fail_closed(
                 agent,
@@ -384,9 +381,32 @@ pub fn install(a: &InstallArgs) -> Result<ExitCode> {
         Some(c) => std::env::current_dir()?.join(c),
         None => std::env::current_exe().context("cannot find the cavra executable")?,
     };
-    let exe = exe.canonicalize().unwrap_or(exe);
+    // The hook must be able to run: a command that is missing, not an
+    // executable file, or not a UTF-8 path would be written anyway, and an
+    // agent that cannot start its hook may let the action through.
+    let exe = exe
+        .canonicalize()
+        .map_err(|e| UsageError(format!("hook command {}: {e}", exe.display())))?;
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::metadata(&exe)
+            .map_err(|e| UsageError(format!("hook command {}: {e}", exe.display())))?;
+        if !meta.is_file() || meta.permissions().mode() & 0o111 == 0 {
+            return Err(UsageError(format!(
+                "hook command {} is not an executable file",
+                exe.display()
+            ))
+            .into());
+        }
+    }
+    let exe_text = exe.to_str().ok_or_else(|| {
+        UsageError(format!(
+            "hook command {} is not a UTF-8 path, which agent settings cannot hold",
+            exe.display()
+        ))
+    })?;
     let path = install::config_path(agent, scope, &project, &home);
-    let plan = install::plan(agent, &path, &exe.display().to_string()).map_err(UsageError)?;
+    let plan = install::plan(agent, &path, exe_text).map_err(UsageError)?;
     let changed = plan.changes();
     if !a.dry_run {
         install::apply(&plan).map_err(anyhow::Error::msg)?;

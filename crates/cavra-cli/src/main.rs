@@ -87,9 +87,25 @@ pub struct PackArgs {
     /// Pack id under the policy root (CAVRA_POLICY_DIR, ./policies or builtin)
     #[arg(long, conflicts_with = "policy")]
     pub policy_pack: Option<String>,
-    /// A policy.yaml file
-    #[arg(long, env = "CAVRA_POLICY")]
+    /// A policy.yaml file [env: CAVRA_POLICY, used when neither --policy nor
+    /// --policy-pack is given]
+    #[arg(long)]
     pub policy: Option<PathBuf>,
+}
+
+impl PackArgs {
+    /// The pack file to use: `--policy`, else `CAVRA_POLICY` unless
+    /// `--policy-pack` names a pack. A flag given on the command line
+    /// always wins over the environment (an exported `CAVRA_POLICY` made
+    /// `--policy-pack` and `policy test --all` refuse to run).
+    pub fn policy_file(&self) -> Option<PathBuf> {
+        if self.policy.is_some() || self.policy_pack.is_some() {
+            return self.policy.clone();
+        }
+        // An empty value stays a (missing) file, so a hook refuses it
+        // rather than falling back to the default pack.
+        std::env::var_os("CAVRA_POLICY").map(PathBuf::from)
+    }
 }
 
 #[derive(clap::Args)]
@@ -262,7 +278,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
 /// Load and compile the pack the arguments name (default: the baseline).
 pub fn load_pack(p: &PackArgs) -> Result<CompiledPolicy> {
     let source = cavra_packs::default_source();
-    let resolved = match (&p.policy_pack, &p.policy) {
+    let resolved = match (&p.policy_pack, &p.policy_file()) {
         (Some(id), _) => resolve(&source, id).map_err(|e| anyhow::anyhow!("{e}"))?,
         (None, Some(file)) => {
             let pf = pack_file(file)?;
@@ -276,7 +292,7 @@ pub fn load_pack(p: &PackArgs) -> Result<CompiledPolicy> {
 /// [`load_pack`], reusing a cached resolution under `cache` (hooks).
 pub fn load_pack_cached(p: &PackArgs, cache: Option<&std::path::Path>) -> Result<CompiledPolicy> {
     let source = cavra_packs::default_source();
-    let file = match (&p.policy_pack, &p.policy) {
+    let file = match (&p.policy_pack, &p.policy_file()) {
         (Some(id), _) => cavra_policy::PackSource::get(&source, id)
             .ok_or_else(|| anyhow::anyhow!("policy pack `{id}` not found"))?,
         (None, Some(file)) => pack_file(file)?,

@@ -234,7 +234,7 @@ pub fn run(cmd: PolicyCmd) -> Result<ExitCode> {
                 .iter()
                 .map(|p| pack_file(p))
                 .collect::<Result<Vec<_>>>()?;
-            let base = match (&pack.policy_pack, &pack.policy) {
+            let base = match (&pack.policy_pack, &pack.policy_file()) {
                 (Some(id), _) => source
                     .get(id)
                     .ok_or_else(|| anyhow!("policy pack `{id}` not found"))?,

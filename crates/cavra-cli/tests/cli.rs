@@ -324,7 +324,10 @@ fn validate_reports_every_path_even_unreadable_or_non_utf8() {
     let dir = tempfile::tempdir().unwrap();
     let odd = dir.path().join(std::ffi::OsStr::from_bytes(b"p\xff.yaml"));
     std::fs::copy(
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../policies/cavra-hipaa/policy.yaml"),
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../policies/cavra-hipaa/policy.yaml"
+        ),
         &odd,
     )
     .unwrap();
@@ -338,7 +341,10 @@ fn validate_reports_every_path_even_unreadable_or_non_utf8() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v[0]["valid"], true, "{v}");
     assert_eq!(v[1]["valid"], false, "{v}");
-    assert!(v[1]["errors"][0].as_str().unwrap().contains("missing.yaml"), "{v}");
+    assert!(
+        v[1]["errors"][0].as_str().unwrap().contains("missing.yaml"),
+        "{v}"
+    );
 }
 
 /// Regressions: keygen took a key id with a path in it and overwrote an
@@ -371,7 +377,10 @@ fn key_and_pack_outputs_never_overwrite_or_follow_links() {
     assert!(!d.join("victim").exists());
 
     std::fs::copy(
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../policies/cavra-hipaa/policy.yaml"),
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../policies/cavra-hipaa/policy.yaml"
+        ),
         d.join("p.yaml"),
     )
     .unwrap();

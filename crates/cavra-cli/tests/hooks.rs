@@ -642,3 +642,102 @@ fn refused_hook_arguments_are_the_agents_block() {
     let (_, _, code) = run_hook(&repo, "nosuch", &["--bogus".to_string()], b"{}");
     assert_eq!(code, 2);
 }
+
+/// Regressions: `install` replaced a 0600 settings file with a 0644 one and
+/// a symlinked settings file with a regular file; it accepted a hook
+/// command that cannot run (which an agent may treat as "allow").
+#[test]
+fn install_keeps_permissions_and_links_and_refuses_a_command_that_cannot_run() {
+    use std::os::unix::fs::PermissionsExt;
+    let repo = repo();
+    let root = &repo.root;
+    std::fs::create_dir_all(root.join("home")).unwrap();
+    std::fs::create_dir_all(root.join(".claude")).unwrap();
+    std::fs::create_dir_all(root.join("dotfiles")).unwrap();
+    let real = root.join("dotfiles/claude-settings.json");
+    std::fs::write(&real, r#"{"env": {"API_KEY": "k"}}"#).unwrap();
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::os::unix::fs::symlink(&real, root.join(".claude/settings.json")).unwrap();
+    for bad in ["/nonexistent/cavra", "/tmp"] {
+        let (out, err, code) = cavra(root, &["install", "claude-code", "--command", bad]);
+        assert_eq!(code, 2, "{bad}: {out}{err}");
+        assert!(err.contains("hook command"), "{err}");
+    }
+    assert!(
+        !std::fs::read_to_string(&real)
+            .unwrap()
+            .contains("PreToolUse")
+    );
+    let (out, err, code) = cavra(root, &["install", "claude-code"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let link = std::fs::symlink_metadata(root.join(".claude/settings.json")).unwrap();
+    assert!(link.file_type().is_symlink(), "the link stays a link");
+    let text = std::fs::read_to_string(&real).unwrap();
+    assert!(
+        text.contains("PreToolUse") && text.contains("API_KEY"),
+        "{text}"
+    );
+    let mode = std::fs::metadata(&real).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+}
+
+/// Regression: a hook created directories at whatever absolute `cwd` its
+/// input named, and recorded the decision there.
+#[test]
+fn a_hook_never_creates_the_directory_its_input_names() {
+    let repo = repo();
+    let ghost = repo.root.join("ghost/deeper");
+    let input = serde_json::json!({"session_id": "s", "cwd": ghost, "hook_event_name": "PreToolUse",
+                                   "tool_name": "Bash", "tool_input": {"command": "ls"}});
+    let mut child = hook_cmd(&repo, "claude-code", &[])
+        .env_remove("CAVRA_HOOK_SPOOL")
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(!repo.root.join("ghost").exists());
+    assert!(repo.root.join(".cavra/api/hook-spool.jsonl").exists());
+}
+
+/// Regression: an exported `CAVRA_POLICY` made `--policy-pack` a usage
+/// error (and every hook installed with it a block): a flag on the command
+/// line wins over the environment.
+#[test]
+fn a_policy_pack_flag_wins_over_cavra_policy() {
+    let repo = repo();
+    let input = br#"{"toolName":"bash","toolArgs":"{\"command\":\"ls\"}"}"#;
+    let mut child = hook_cmd(
+        &repo,
+        "copilot-cli",
+        &[
+            "--policy-pack".to_string(),
+            "cavra-ai-agent-baseline".to_string(),
+        ],
+    )
+    .env("CAVRA_POLICY", repo.root.join("missing.yaml"))
+    .spawn()
+    .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(!stdout.contains("deny"), "{stdout}");
+    let out = Command::new(CAVRA)
+        .args(["evaluate", "read_file", "x", "--policy-pack", "cavra-hipaa"])
+        .env("CAVRA_POLICY", repo.root.join("missing.yaml"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    // Without a flag the environment names the pack file.
+    let out = Command::new(CAVRA)
+        .args(["evaluate", "read_file", "x"])
+        .env("CAVRA_POLICY", repo.root.join("missing.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+}

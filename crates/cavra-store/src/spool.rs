@@ -276,8 +276,25 @@ async fn ingest_file(stores: &Stores, file: &Path, spool: &Path) -> Result<Inges
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
+        // A hook writes whole decisions: a line without the fields every
+        // decision has (`{"x":1}`) is not one, however the defaults would
+        // fill it in.
+        let whole = |v: &Value| {
+            ["decision_id", "decision", "action_type"].iter().all(|k| {
+                v.get(k)
+                    .and_then(Value::as_str)
+                    .is_some_and(|s| !s.trim().is_empty())
+            })
+        };
         match serde_json::from_slice::<Value>(&line)
             .map_err(|e| e.to_string())
+            .and_then(|v| {
+                if whole(&v) {
+                    Ok(v)
+                } else {
+                    Err("not a whole decision".to_string())
+                }
+            })
             .and_then(|v| records::normalize(Kind::Decision, &v).map_err(|e| e.to_string()))
         {
             Ok(r) => good.push(r),

@@ -23,7 +23,8 @@ async fn open(dir: &Path) -> Stores {
 }
 
 fn decision(id: &str) -> Value {
-    json!({"decision_id": id, "session_id": "s", "decision": "allow", "severity": "low"})
+    json!({"decision_id": id, "session_id": "s", "action_type": "execute_command",
+           "decision": "allow", "severity": "low"})
 }
 
 /// Regression: the renamed-aside file was named after the process only, so
@@ -117,4 +118,28 @@ async fn rejected_lines_are_not_written_through_a_link() {
     let err = ingest(&stores, &spool).await.unwrap_err().to_string();
     assert!(err.contains("hook-spool.rejected"), "{err}");
     assert_eq!(std::fs::read(&target).unwrap(), b"# rc\n");
+}
+
+/// Regression: a spool line that parsed as JSON but was no decision
+/// (`{"x":1}`) was stored as one, every field a default.
+#[tokio::test]
+async fn lines_that_are_not_whole_decisions_are_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let spool = dir.path().join("hook-spool.jsonl");
+    let stores = open(dir.path()).await;
+    append(
+        &spool,
+        &[
+            json!({"x": 1}),
+            json!({"decision_id": "d", "decision": "allow"}),
+            decision("ok"),
+        ],
+        false,
+    )
+    .unwrap();
+    let r = ingest(&stores, &spool).await.unwrap();
+    assert_eq!((r.ingested, r.rejected), (1, 2), "{r:?}");
+    assert_eq!(stores.count(Kind::Decision).await.unwrap(), 1);
+    let rejected = std::fs::read_to_string(dir.path().join("hook-spool.rejected")).unwrap();
+    assert_eq!(rejected.lines().count(), 2, "{rejected}");
 }
