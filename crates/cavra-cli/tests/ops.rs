@@ -8,6 +8,7 @@
     clippy::type_complexity
 )]
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -644,4 +645,76 @@ fn hook_decisions_reach_the_activity_store_through_ingest() {
             stores.close().await.unwrap();
         });
     }
+}
+
+/// Regression: a backup that failed halfway (a corrupt store) had already
+/// replaced some files of the previous backup in the same directory, whose
+/// manifest then no longer matched them: the good backup was lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_backup_leaves_the_previous_one_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok_json(cavra(
+        d,
+        &[
+            "ops",
+            "backup",
+            "--include-missing",
+            "--output",
+            "bk",
+            "--json",
+        ],
+        &[],
+    ));
+    let snapshot = |root: &Path| -> BTreeMap<String, Vec<u8>> {
+        let mut out = BTreeMap::new();
+        for e in std::fs::read_dir(root.join("stores")).unwrap().flatten() {
+            out.insert(
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            );
+        }
+        out.insert(
+            "manifest".into(),
+            std::fs::read(root.join("manifest.json")).unwrap(),
+        );
+        out
+    };
+    let before = snapshot(&d.join("bk"));
+    // The activity store gains a session; the inventory store is corrupt.
+    let mut doc: Value =
+        serde_json::from_slice(&std::fs::read(d.join("bk/stores/activity.json")).unwrap()).unwrap();
+    doc["sessions"] = json!([{"session_id": "s-new", "schema_version": "cavra.session.v1"}]);
+    std::fs::create_dir_all(d.join(".cavra/api")).unwrap();
+    std::fs::write(d.join(".cavra/api/activity.json"), doc.to_string()).unwrap();
+    std::fs::write(d.join(".cavra/api/inventory.json"), b"{").unwrap();
+    let out = cavra(
+        d,
+        &["ops", "backup", "--include-missing", "--output", "bk"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert_eq!(
+        snapshot(&d.join("bk")),
+        before,
+        "the previous backup is untouched"
+    );
+    let left: Vec<_> = std::fs::read_dir(d.join("bk"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".partial"))
+        .collect();
+    assert!(left.is_empty());
+    ok_json(cavra(
+        d,
+        &[
+            "ops",
+            "restore",
+            "bk/manifest.json",
+            "--target-dir",
+            "rt",
+            "--json",
+        ],
+        &[],
+    ));
 }

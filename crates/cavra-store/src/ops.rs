@@ -131,7 +131,51 @@ impl<T: AsyncSink> AsyncSink for &mut T {
 /// with `VACUUM INTO` (a consistent snapshot while writers continue);
 /// PostgreSQL stores are exported as JSON documents in the JSON store
 /// layout, which `restore` loads back.
+///
+/// The backup is made in a staging directory inside `output` and moved into
+/// place only once every store is copied: a backup that fails halfway
+/// (a corrupt store, a full disk) leaves the previous backup in `output`
+/// as it was, instead of some of its files replaced and its manifest's
+/// checksums no longer matching.
 pub async fn backup(
+    stores: &Stores,
+    output: &Path,
+    include_missing: bool,
+    progress: Progress<'_>,
+) -> Result<BackupManifest> {
+    let stage = output.join(format!(".partial-{}", std::process::id()));
+    if stage.exists() {
+        fs::remove_dir_all(&stage).map_err(|e| StoreError::io(&stage, e))?;
+    }
+    let manifest = match backup_into(stores, &stage, include_missing, progress).await {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = fs::remove_dir_all(&stage);
+            return Err(e);
+        }
+    };
+    let moved = (|| -> Result<()> {
+        let dir = output.join("stores");
+        fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
+        for rel in manifest
+            .stores
+            .iter()
+            .filter_map(|e| e.backup_path.as_ref())
+        {
+            let (from, to) = (stage.join(rel), output.join(rel));
+            fs::rename(&from, &to).map_err(|e| StoreError::io(&to, e))?;
+        }
+        // The manifest last: until it moves, the old one describes the
+        // old files it was written with, except those just replaced.
+        let to = output.join("manifest.json");
+        fs::rename(stage.join("manifest.json"), &to).map_err(|e| StoreError::io(&to, e))?;
+        crate::json::fsync_dir(&to)
+    })();
+    let _ = fs::remove_dir_all(&stage);
+    moved.map(|()| manifest)
+}
+
+async fn backup_into(
     stores: &Stores,
     output: &Path,
     include_missing: bool,
