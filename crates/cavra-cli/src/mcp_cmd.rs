@@ -86,6 +86,13 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 pub fn run(cmd: McpCmd) -> Result<ExitCode> {
     match cmd {
         McpCmd::Serve { policy_pack } => {
+            // A default pack that does not load is a usage error now, not a
+            // server whose every call then fails.
+            load_pack(&PackArgs {
+                policy_pack: Some(policy_pack.clone()),
+                policy: None,
+            })
+            .map_err(|e| UsageError(format!("--policy-pack {policy_pack}: {e:#}")))?;
             let source = Arc::new(cavra_packs::default_source());
             let srv = server::CavraServer::new(
                 server::ServeConfig {

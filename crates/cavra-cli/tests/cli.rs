@@ -398,3 +398,16 @@ fn key_and_pack_outputs_never_overwrite_or_follow_links() {
     let out = run(&["policy", "verify", "p.yaml"]);
     assert!(out.status.success(), "{out:?}");
 }
+
+/// Regression: `mcp serve` with a default pack that does not exist started,
+/// and every tool call then failed.
+#[test]
+fn mcp_serve_refuses_a_default_pack_that_does_not_load() {
+    let out = Command::new(env!("CARGO_BIN_EXE_cavra"))
+        .args(["mcp", "serve", "--policy-pack", "cavra-nope"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cavra-nope"));
+}
