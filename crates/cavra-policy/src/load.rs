@@ -228,6 +228,10 @@ pub fn resolve_file(
             return Err(LoadError { diagnostics: diags });
         }
     }
+    let diags = crate::validate::undefined_routes(&spec, &file.path, &file.text);
+    if !diags.is_empty() {
+        return Err(LoadError { diagnostics: diags });
+    }
     Ok(ResolvedPack {
         id: file.id.clone(),
         spec,

@@ -363,7 +363,10 @@ fn rule(v: &mut V<'_>, spec: &PackSpec, i: usize, r: &RuleSpec) {
             v.paths(&format!("{field}.unless"), &r.unless);
         }
     }
+    // A pack that inherits may name a route its parents define: that is
+    // checked on the merged pack ([`undefined_routes`]).
     if let Some(route) = &r.approval_route
+        && spec.inherits().is_empty()
         && !spec.approval_routes.contains_key(route)
     {
         v.err(
@@ -372,6 +375,30 @@ fn rule(v: &mut V<'_>, spec: &PackSpec, i: usize, r: &RuleSpec) {
             format!("approval route `{route}` is not defined in `approval_routes`"),
         );
     }
+}
+
+/// Approval routes that rules of a merged pack name but neither the pack
+/// nor its parents define, located in the pack's own file.
+pub fn undefined_routes(spec: &PackSpec, file: &str, text: &str) -> Vec<Diagnostic> {
+    spec.rules
+        .iter()
+        .filter_map(|r| {
+            let route = r.approval_route.as_ref()?;
+            if spec.approval_routes.contains_key(route) {
+                return None;
+            }
+            let (line, column) = locate(text, route);
+            Some(Diagnostic {
+                file: file.to_string(),
+                line,
+                column,
+                field: Some(format!("rules.{}.approval_route", r.id)),
+                message: format!(
+                    "approval route `{route}` is not defined in `approval_routes` of this pack or the packs it inherits"
+                ),
+            })
+        })
+        .collect()
 }
 
 /// Parse `8h`, `30m`, `2d` into hours (fractions rounded up).

@@ -402,3 +402,40 @@ fn an_overlay_that_inherits_is_an_error() {
         "{e}"
     );
 }
+
+/// Regression: each file was validated alone, so a child's rule naming an
+/// approval route its parent defines was refused; a route defined nowhere
+/// is still an error, located in the child.
+#[test]
+fn a_child_may_name_its_parents_approval_route() {
+    let rule = |route: &str| {
+        format!(
+            "rules:\n  - id: r\n    action: write_file\n    resources: [\"iam/**\"]\n    decision: require_approval\n    approval_route: {route}\n"
+        )
+    };
+    let parent = pack(
+        "cavra-parent",
+        "approval_routes:\n  cab:\n    approvers: [Change Advisory Board]\n",
+    );
+    let child = |route: &str| {
+        pack("cavra-child", &rule(route)).replace(
+            "version: \"1\"\n",
+            "version: \"1\"\n  inherits: cavra-parent\n",
+        )
+    };
+    let src = Mem(vec![
+        ("cavra-parent", parent.clone()),
+        ("cavra-child", child("cab")),
+    ]);
+    let r = resolve(&src, "cavra-child").unwrap();
+    assert!(r.spec.approval_routes.contains_key("cab"));
+    let src = Mem(vec![
+        ("cavra-parent", parent),
+        ("cavra-child", child("nowhere")),
+    ]);
+    let e = resolve(&src, "cavra-child").unwrap_err().to_string();
+    assert!(
+        e.contains("cavra-child/policy.yaml:") && e.contains("`nowhere` is not defined"),
+        "{e}"
+    );
+}
