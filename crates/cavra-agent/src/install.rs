@@ -225,17 +225,26 @@ fn same_json(a: &str, b: &str) -> bool {
     }
 }
 
-/// Writes a plan: temporary file, fsync, rename. A settings file that is
-/// a symbolic link (a dotfiles setup) is updated at its target, so the
-/// link stays; the file keeps its permissions (settings may hold keys and
-/// be 0600), and a new one is private to the user.
-pub fn apply(plan: &InstallPlan) -> Result<(), String> {
+/// Writes a plan: temporary file, fsync, rename. The file keeps its
+/// permissions (settings may hold keys and be 0600), and a new one is
+/// private to the user. A user settings file that is a symbolic link (a
+/// dotfiles setup) is updated at its target, so the link stays
+/// (`follow_links`); a project's is refused, since a cloned repository
+/// could ship `.claude/settings.json -> ~/anything`.
+pub fn apply(plan: &InstallPlan, follow_links: bool) -> Result<(), String> {
     use std::io::Write;
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     if !plan.changes() {
         return Ok(());
     }
     let is_link = std::fs::symlink_metadata(&plan.path).is_ok_and(|m| m.file_type().is_symlink());
+    if is_link && !follow_links {
+        return Err(format!(
+            "{} is a symbolic link; refusing to write through it in a project \
+             (replace it with a file, or install with --scope user)",
+            plan.path.display()
+        ));
+    }
     let target = if is_link {
         std::fs::canonicalize(&plan.path).map_err(|e| {
             format!(

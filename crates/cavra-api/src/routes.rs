@@ -577,6 +577,11 @@ async fn get_kind(state: &AppState, kind: Kind, what: &str, field: &str, id: &st
 }
 
 async fn put_kind(state: &AppState, kind: Kind, body: &Value) -> ApiResult {
+    // A rollout stored directly changes the same record apply-change does
+    // (its mode, break_glass included): the same verified actor applies.
+    if kind == Kind::Rollout {
+        require_verified_actor(state, "changing a policy rollout")?;
+    }
     body_object(body)?;
     let key = kind.spec().key;
     let siblings = fixed_siblings(key);

@@ -349,6 +349,15 @@ async fn verified_actor_mutations_are_refused_when_identity_is_configured() {
         "{d}"
     );
     assert_eq!(t.get("/policy-rollouts").await.1["total"], 0);
+    // Nor through the plain upsert of the same record (review).
+    let (s, v) = t
+        .post(
+            "/policy-rollouts",
+            json!({"repository": "payments/api", "policy_pack": "cavra-iso27001", "mode": "break_glass"}),
+        )
+        .await;
+    assert_eq!(s, 403, "{v}");
+    assert_eq!(t.get("/policy-rollouts").await.1["total"], 0);
     let (s, v) = t
         .post(
             "/decisions",
@@ -401,6 +410,9 @@ async fn verified_actor_mutations_are_refused_when_identity_is_configured() {
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["limit"], 500);
     assert_eq!(plain.get("/decisions?limit=9x").await.0, 400);
+    // Leading zeros do not make a number huge (review).
+    let (_, v) = plain.get("/decisions?limit=0000000000000000000001").await;
+    assert_eq!(v["limit"], 1);
 }
 
 /// Regression: the readiness check for persistent stores passed for stores

@@ -409,7 +409,7 @@ pub fn install(a: &InstallArgs) -> Result<ExitCode> {
     let plan = install::plan(agent, &path, exe_text).map_err(UsageError)?;
     let changed = plan.changes();
     if !a.dry_run {
-        install::apply(&plan).map_err(anyhow::Error::msg)?;
+        install::apply(&plan, scope == Scope::User).map_err(anyhow::Error::msg)?;
     }
     if a.json {
         println!(

@@ -651,15 +651,25 @@ fn install_keeps_permissions_and_links_and_refuses_a_command_that_cannot_run() {
     use std::os::unix::fs::PermissionsExt;
     let repo = repo();
     let root = &repo.root;
-    std::fs::create_dir_all(root.join("home")).unwrap();
+    std::fs::create_dir_all(root.join("home/.claude")).unwrap();
     std::fs::create_dir_all(root.join(".claude")).unwrap();
     std::fs::create_dir_all(root.join("dotfiles")).unwrap();
     let real = root.join("dotfiles/claude-settings.json");
     std::fs::write(&real, r#"{"env": {"API_KEY": "k"}}"#).unwrap();
     std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o600)).unwrap();
-    std::os::unix::fs::symlink(&real, root.join(".claude/settings.json")).unwrap();
+    std::os::unix::fs::symlink(&real, root.join("home/.claude/settings.json")).unwrap();
     for bad in ["/nonexistent/cavra", "/tmp"] {
-        let (out, err, code) = cavra(root, &["install", "claude-code", "--command", bad]);
+        let (out, err, code) = cavra(
+            root,
+            &[
+                "install",
+                "claude-code",
+                "--scope",
+                "user",
+                "--command",
+                bad,
+            ],
+        );
         assert_eq!(code, 2, "{bad}: {out}{err}");
         assert!(err.contains("hook command"), "{err}");
     }
@@ -668,9 +678,20 @@ fn install_keeps_permissions_and_links_and_refuses_a_command_that_cannot_run() {
             .unwrap()
             .contains("PreToolUse")
     );
+    // A project's settings link (a repository could ship one) is refused.
+    std::os::unix::fs::symlink(&real, root.join(".claude/settings.json")).unwrap();
     let (out, err, code) = cavra(root, &["install", "claude-code"]);
+    assert_ne!(code, 0, "{out}{err}");
+    assert!(err.contains("symbolic link"), "{err}");
+    assert!(
+        !std::fs::read_to_string(&real)
+            .unwrap()
+            .contains("PreToolUse")
+    );
+    // The user's dotfiles link is followed.
+    let (out, err, code) = cavra(root, &["install", "claude-code", "--scope", "user"]);
     assert_eq!(code, 0, "{out}{err}");
-    let link = std::fs::symlink_metadata(root.join(".claude/settings.json")).unwrap();
+    let link = std::fs::symlink_metadata(root.join("home/.claude/settings.json")).unwrap();
     assert!(link.file_type().is_symlink(), "the link stays a link");
     let text = std::fs::read_to_string(&real).unwrap();
     assert!(

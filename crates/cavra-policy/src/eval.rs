@@ -825,7 +825,13 @@ fn eval_command(
             None,
         );
     }
-    star_rules(policy, line, line, hits, star_restricts);
+    // Matched per command as the analysis sees it (quotes removed,
+    // comments dropped), not against the raw line: `pr''od` is `prod`,
+    // and `# prod-sandbox` is no exception.
+    for cmd in analysis.commands.iter().filter(|c| !c.argv.is_empty()) {
+        let l = cmd.line();
+        star_rules(policy, &l, &l, hits, star_restricts);
+    }
 }
 
 fn policy_word(d: Outcome) -> &'static str {
@@ -1101,16 +1107,18 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
         // have options that change what they do (`find / ${x:--delete}`,
         // `git push ${x:---mirror}`, `git fetch "${x:---upload-pack=…}"`):
         // matched as text, `${x}` would pass for a harmless operand.
+        // Any word holding an expansion counts (`HEAD:${B:-main}`,
+        // `-${x:-delete}`), and so do the words `xargs` appends. The rule id
+        // is outside `commands.`, so the pack default still applies (a
+        // pack whose commands default to block keeps blocking).
         if !wrapper
             && cmd.dynamic_args
             && OPTION_SENSITIVE.contains(&cmd.name())
-            && argv
-                .iter()
-                .skip(1)
-                .any(|a| a.starts_with('$') || a.starts_with('`'))
+            && (argv.iter().skip(1).any(|a| a.contains(['$', '`']))
+                || cmd.via.iter().any(|v| v == "xargs"))
         {
             own.add(
-                "commands.dynamic_argument",
+                "arguments.dynamic",
                 Outcome::RequireApproval,
                 Severity::Medium,
                 None,

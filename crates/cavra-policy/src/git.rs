@@ -91,6 +91,7 @@ pub fn parse_push_args(args: &[String]) -> Push {
     let mut delete = false;
     let mut positional: Vec<&str> = Vec::new();
     let mut tags_only = false;
+    let mut repo = None;
     let mut i = 0;
     while let Some(a) = args.get(i) {
         let a = a.as_str();
@@ -123,7 +124,10 @@ pub fn parse_push_args(args: &[String]) -> Push {
             }
             // Options whose value may be the next word.
             if let [o] = candidates.as_slice()
-                && matches!(*o, "repo" | "receive-pack" | "exec" | "push-option")
+                && matches!(
+                    *o,
+                    "repo" | "receive-pack" | "exec" | "push-option" | "recurse-submodules"
+                )
             {
                 let v = match value {
                     Some(v) => Some(v.to_string()),
@@ -133,18 +137,24 @@ pub fn parse_push_args(args: &[String]) -> Push {
                     }
                 };
                 if *o == "repo" {
-                    push.remote = v;
+                    repo = v;
                 }
             }
-        } else if a == "-o" {
-            i += 1;
         } else if a.len() > 1 && a.starts_with('-') {
-            // Combined short flags such as `-fu`.
-            if a.contains('f') {
-                force = true;
-            }
-            if a.contains('d') {
-                delete = true;
+            // Combined short flags (`-fu`); `-o` takes the rest of the
+            // cluster, or else the next word, as its value (`-uo ci.skip`).
+            for (k, c) in a.char_indices().skip(1) {
+                match c {
+                    'f' => force = true,
+                    'd' => delete = true,
+                    'o' => {
+                        if a.len() == k + 1 {
+                            i += 1;
+                        }
+                        break;
+                    }
+                    _ => {}
+                }
             }
         } else {
             positional.push(a);
@@ -152,10 +162,11 @@ pub fn parse_push_args(args: &[String]) -> Push {
         i += 1;
     }
     push.force = force;
+    // The first word is the repository even with `--repo`, which only
+    // stands in when there is none (`git push --repo=x origin` pushes the
+    // current branch to origin).
     let mut pos = positional.into_iter();
-    if push.remote.is_none() {
-        push.remote = pos.next().map(str::to_string);
-    }
+    push.remote = pos.next().map(str::to_string).or(repo);
     let specs: Vec<&str> = pos.collect();
     if specs.is_empty() && !push.all_branches {
         if tags_only {

@@ -478,6 +478,10 @@ impl Walker {
                 // matches: the body sees the glob, marked as such.
                 let saved = self.vars.get(&f.variable_name).cloned();
                 let cwd_before = self.cwd.clone();
+                // `for IFS in ,; do …` sets IFS for the body.
+                if f.variable_name == "IFS" {
+                    self.ifs_changed("IFS", None, spec);
+                }
                 if all_literal && !values.is_empty() && values.len() <= 16 {
                     for v in values {
                         self.vars.insert(f.variable_name.clone(), v);
@@ -727,6 +731,17 @@ impl Walker {
         for (name, value) in &assignments {
             self.assigned(name, value.as_deref(), via, spec);
         }
+        // A prefix assignment lasts one command, but for `eval`, `source`
+        // and `.` that command is code run in this shell
+        // (`IFS=, eval 'cat $f'`).
+        if words
+            .first()
+            .is_some_and(|w| w.literal && matches!(w.text.as_str(), "eval" | "source" | "."))
+        {
+            for (name, value) in &assignments {
+                self.ifs_changed(name, value.as_deref(), spec);
+            }
+        }
         if words.is_empty() {
             self.procsub_out = outer_procsub;
             for (name, value) in &assignments {
@@ -754,6 +769,7 @@ impl Walker {
             && let Some((name, value)) = printf_v(words.get(1..).unwrap_or(&[]))
         {
             self.assigned(&name, value.as_deref(), via, spec);
+            self.ifs_changed(&name, value.as_deref(), spec);
             if value.is_none() && !spec {
                 self.issue(Issue::Opaque {
                     construct: format!(

@@ -316,6 +316,10 @@ impl Stores {
                     format!("a {} record has no {}", kind.as_str(), kind.spec().key),
                 ));
             }
+            // What every backend can store, checked alike on each (a
+            // migration to PostgreSQL must not fail halfway on a field
+            // the others took).
+            records::check_storable(kind, r)?;
         }
         let writes = records.into_iter().map(|r| (kind, r)).collect();
         match self.backend(kind.store())? {

@@ -143,10 +143,17 @@ pub async fn backup(
     include_missing: bool,
     progress: Progress<'_>,
 ) -> Result<BackupManifest> {
-    let stage = output.join(format!(".partial-{}", std::process::id()));
-    if stage.exists() {
-        fs::remove_dir_all(&stage).map_err(|e| StoreError::io(&stage, e))?;
+    // Staging left by a backup that was killed is removed first.
+    if let Ok(entries) = fs::read_dir(output) {
+        for e in entries.flatten() {
+            if e.file_name().to_string_lossy().starts_with(".partial-")
+                && e.file_type().is_ok_and(|t| t.is_dir())
+            {
+                let _ = fs::remove_dir_all(e.path());
+            }
+        }
     }
+    let stage = output.join(format!(".partial-{}", std::process::id()));
     let manifest = match backup_into(stores, &stage, include_missing, progress).await {
         Ok(m) => m,
         Err(e) => {

@@ -80,7 +80,8 @@ impl Query {
                     // A limit beyond i64 is still a number: clamped like
                     // any other, not refused.
                     let digits = raw.trim().strip_prefix('+').unwrap_or(raw.trim());
-                    let huge = digits.len() > 18 && digits.bytes().all(|b| b.is_ascii_digit());
+                    let significant = digits.trim_start_matches('0');
+                    let huge = significant.len() > 18 && digits.bytes().all(|b| b.is_ascii_digit());
                     let n = if huge {
                         MAX_LIMIT
                     } else {

@@ -232,7 +232,17 @@ fn check_filtered_lengths(spec: &KindSpec, r: &Record) -> Result<()> {
 /// stored by every backend: no NUL anywhere, filtered fields bounded. The
 /// checks every backend's database would otherwise make halfway through.
 pub fn check_storable(kind: Kind, r: &Record) -> Result<()> {
-    if let Some(field) = nul_field(&Value::Object(r.clone())) {
+    let nul = r.iter().find_map(|(k, v)| {
+        if k.contains('\0') {
+            return Some(field_name(k.clone()));
+        }
+        nul_field(v).map(|inner| match inner.as_str() {
+            "body" => k.clone(),
+            _ if inner.starts_with('[') => format!("{k}{inner}"),
+            _ => format!("{k}.{inner}"),
+        })
+    });
+    if let Some(field) = nul {
         return Err(StoreError::invalid(
             &field,
             "text may not contain a NUL character (\\u0000)",

@@ -202,6 +202,7 @@ fn regular(path: &Path) -> Result<bool> {
 /// Moves every spooled decision into the activity store.
 pub async fn ingest(stores: &Stores, path: &Path) -> Result<IngestReport> {
     let mut report = IngestReport::default();
+    let mut refused = None;
     // Finish earlier ingests that failed or crashed before deleting their
     // file (this process's too: their names are never reused).
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
@@ -216,24 +217,37 @@ pub async fn ingest(stores: &Stores, path: &Path) -> Result<IngestReport> {
             .collect();
         left.sort();
         for file in left {
+            // One that is not a regular file (a link a repository planted)
+            // is refused, but does not stop the spool from being ingested:
+            // the error is reported once everything else is in.
+            if std::fs::symlink_metadata(&file).is_ok_and(|m| !m.file_type().is_file()) {
+                refused.get_or_insert(StoreError::io(
+                    &file,
+                    std::io::Error::other("not a regular file; refusing to ingest through it"),
+                ));
+                continue;
+            }
             let r = ingest_file(stores, &file, path).await?;
             report.ingested += r.ingested;
             report.rejected += r.rejected;
         }
     }
-    if !regular(path)? {
-        return Ok(report);
+    if regular(path)? {
+        let aside = aside_path(path);
+        match std::fs::rename(path, &aside) {
+            Ok(()) => {
+                let r = ingest_file(stores, &aside, path).await?;
+                report.ingested += r.ingested;
+                report.rejected += r.rejected;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(StoreError::io(path, e)),
+        }
     }
-    let aside = aside_path(path);
-    match std::fs::rename(path, &aside) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(report),
-        Err(e) => return Err(StoreError::io(path, e)),
+    match refused {
+        Some(e) => Err(e),
+        None => Ok(report),
     }
-    let r = ingest_file(stores, &aside, path).await?;
-    report.ingested += r.ingested;
-    report.rejected += r.rejected;
-    Ok(report)
 }
 
 /// Ingests one renamed-aside spool file and deletes it. Another ingester

@@ -95,13 +95,20 @@ async fn a_symlinked_spool_is_refused() {
         std::fs::read(&target).unwrap(),
         b"[default]\naws_secret_access_key = abc\n"
     );
-    // A link left as an aside file is refused too.
+    // A link left as an aside file is refused too, but (review) does not
+    // keep the real spool from being ingested.
     std::fs::remove_file(&spool).unwrap();
     let aside = dir.path().join("hook-spool.ingesting.7");
     std::os::unix::fs::symlink(&target, &aside).unwrap();
+    append(&spool, &[decision("real")], false).unwrap();
     let err = ingest(&stores, &spool).await.unwrap_err().to_string();
-    assert!(err.contains("symbolic link"), "{err}");
+    assert!(
+        err.contains("hook-spool.ingesting.7") && err.contains("regular file"),
+        "{err}"
+    );
     assert!(!dir.path().join("hook-spool.rejected").exists());
+    assert_eq!(stores.count(Kind::Decision).await.unwrap(), 1);
+    assert!(!spool.exists());
 }
 
 /// Regression: rejected lines were appended through a symbolic link at the
