@@ -937,8 +937,36 @@ fn eval_files(policy: &CompiledPolicy, own: &mut Hits, cmd: &SimpleCommand, acti
         }
     }
     // A program CAVRA does not model, given a protected read path
-    // (`python3 upload.py .env`, `date -f .env`): it may read it.
-    for word in cavra_shell::unmodelled_path_words(cmd) {
+    // (`python3 upload.py .env`, `date -f .env`): it may read it. Given a
+    // path no agent may write (`terraform plan -out=.github/workflows/ci.yml`,
+    // `go build -o .claude/settings.json`): it may write it.
+    let words = cavra_shell::unmodelled_path_words(cmd);
+    for word in &words {
+        // The word as a file, and as a directory written into
+        // (`--outDir .github/workflows`, `--target-dir .cavra`).
+        let mut probe = Hits::default();
+        let inside = format!("{}/cavra-probe", word.trim_end_matches('/'));
+        for p in [word.as_str(), inside.as_str()] {
+            let _ = eval_path(policy, &mut probe, FileMode::Write, p, action, true);
+        }
+        if let Some(m) = probe.v.iter().find(|m| m.decision == Outcome::Block) {
+            own.add(
+                "filesystem.write.unmodelled_operand",
+                Outcome::RequireApproval,
+                Severity::High,
+                m.pattern.as_deref(),
+                &m.subject,
+                format!(
+                    "`{}` is given `{word}`, which no agent may write ({}); CAVRA does not know whether it writes it.",
+                    cmd.name(),
+                    m.rule_id
+                ),
+                Some("Platform Security".into()),
+            );
+            break;
+        }
+    }
+    for word in words {
         let Ok(path) = normalize_for(action, &word) else {
             continue;
         };

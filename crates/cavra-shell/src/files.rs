@@ -523,9 +523,13 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
                             && ("--recursive".starts_with(l)
                                 || "--dereference-recursive".starts_with(l))
                     })
-                    || opt_values
-                        .iter()
-                        .any(|(o, v)| matches!(*o, "-d" | "--directories") && *v == "recurse")
+                    // grep takes unique prefixes of options and of their
+                    // keyword values (`--dir=rec`, `-d rec`).
+                    || opt_values.iter().any(|(o, v)| {
+                        (*o == "-d" || (o.len() >= 5 && "--directories".starts_with(*o)))
+                            && v.len() >= 3
+                            && "recurse".starts_with(*v)
+                    })
             };
             // File filters of a recursive search: `--include=.env` aims the
             // search at `.env` files (a `!` glob of rg excludes).
@@ -588,10 +592,21 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
                                 .any(|full| full.starts_with(n)))
                         .then_some(v)
                     }),
-                    None => ["-o", "-p", "-d"]
-                        .iter()
-                        .find_map(|o| a.strip_prefix(o))
-                        .filter(|v| !v.is_empty()),
+                    // Short options cluster (`-So.gitlab-ci.yml`): flags
+                    // run on until an option taking a value; `-o`, `-p` and
+                    // `-d` take the rest of the word as their file.
+                    None => a.strip_prefix('-').and_then(|cluster| {
+                        for (k, c) in cluster.char_indices() {
+                            match c {
+                                'o' | 'p' | 'd' => {
+                                    return cluster.get(k + 1..).filter(|v| !v.is_empty());
+                                }
+                                'f' | 'v' | 'F' | 'E' | 'i' | 'l' | 'D' | 'L' => return None,
+                                _ => {}
+                            }
+                        }
+                        None
+                    }),
                 };
                 if let Some(f) = file {
                     out.push(mk(FileMode::Write, f));
@@ -707,7 +722,11 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
             ));
             // `diff -r DIR1 DIR2` prints every file below them (with `-N`,
             // the whole content of one missing on the other side).
-            let tree = shorts.contains(&'r') || longs.contains(&"--recursive");
+            // `--rec` is already `--recursive` (GNU takes unique prefixes).
+            let tree = shorts.contains(&'r')
+                || longs
+                    .iter()
+                    .any(|l| l.len() >= 5 && "--recursive".starts_with(*l));
             out.extend(operands.iter().map(|p| FileAccess {
                 tree,
                 ..mk(FileMode::Read, p)
@@ -932,6 +951,13 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
                         });
                     }
                     "--indent" | "--tab-size" => i += 1,
+                    // `--run-tests FILE` echoes every line of FILE.
+                    "--run-tests" => {
+                        if let Some(f) = args.get(i + 1) {
+                            out.push(mk(FileMode::Read, f));
+                        }
+                        i += 1;
+                    }
                     "--args" | "--jsonargs" => break,
                     // Short options combine (`-nf FILE`): an `f` among them
                     // takes the next word as the filter file.
@@ -948,7 +974,14 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
                     }
                     _ if a.starts_with('-') && *a != "-" => {}
                     _ if filter_seen => out.push(mk(FileMode::Read, a)),
-                    _ => filter_seen = true,
+                    _ => {
+                        filter_seen = true;
+                        // `import "secrets" as $s {search: "."}` reads a
+                        // module file from wherever its metadata says.
+                        if a.contains("import") || a.contains("include") {
+                            out.push(unknown(FileMode::Read, "modules a jq filter imports"));
+                        }
+                    }
                 }
                 i += 1;
             }
@@ -1175,6 +1208,14 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
         };
         if let Some(v) = value.filter(|_| name != "sort") {
             out.push(mk(FileMode::Read, v));
+        }
+        // sort prints the content of the files the list names, which are
+        // not known here (`printf '.env\0' | sort --files0-from=-`).
+        if value.is_some() && name == "sort" {
+            out.push(unknown(
+                FileMode::Read,
+                "the files a --files0-from list names",
+            ));
         }
     }
     // `dos2unix FILE` rewrites FILE from what it read.
@@ -1416,6 +1457,7 @@ fn git_accesses(
     let mut out = Vec::new();
     let mut k = 0;
     let mut dir: Option<String> = None;
+    let mut work_tree = false;
     while let Some(a) = args.get(k) {
         if !a.starts_with('-') {
             break;
@@ -1428,6 +1470,7 @@ fn git_accesses(
         }
         if let Some(d) = a.strip_prefix("--work-tree=") {
             dir = Some(d.to_string());
+            work_tree = true;
         }
         match *a {
             "-c" | "--git-dir" | "--namespace" | "--config-env" | "--super-prefix"
@@ -1436,6 +1479,7 @@ fn git_accesses(
                 k += 1;
                 if let Some(d) = args.get(k) {
                     dir = Some((*d).to_string());
+                    work_tree = true;
                 }
             }
             "-C" => {
@@ -1587,6 +1631,15 @@ fn git_accesses(
                 tree,
                 ..mk(FileMode::Read, p)
             }));
+            // `git diff HEAD~1:.env HEAD:.env` compares (prints) the
+            // content of PATH at those revisions, as `git show REV:PATH`.
+            out.extend(
+                ops.iter()
+                    .filter(|a| !a.starts_with(':'))
+                    .filter_map(|a| rev_path(a))
+                    .filter(|p| !p.is_empty())
+                    .map(|p| mk(FileMode::Read, p)),
+            );
             for (_, v) in vals.iter().filter(|(o, _)| *o == "--contents") {
                 out.push(mk(FileMode::Read, v));
             }
@@ -1724,6 +1777,18 @@ fn git_accesses(
                 f.path = format!("{}/{}", d.trim_end_matches('/'), f.path);
             }
         }
+    }
+    // `git --work-tree=DIR add PATHS` stages DIR's files as the
+    // repository's PATHS: the next checkout writes them there. Staged from
+    // elsewhere, a path is as good as written (`… add .github/workflows/ci.yml
+    // && git checkout -- .github`).
+    if work_tree && matches!(sub, "add" | "stage") {
+        let Getopt { operands: ops, .. } =
+            getopt(&after_sub, &["--chmod", "--pathspec-from-file"], &[]);
+        out.extend(ops.iter().map(|p| FileAccess {
+            tree: true,
+            ..mk(FileMode::Write, p)
+        }));
     }
     out
 }

@@ -241,16 +241,39 @@ pub fn awk_effects(program: &str) -> Vec<Effect> {
         Some(Tok::Str(s)) => Some(s.clone()),
         _ => None,
     };
+    // The string an expression starting at `toks[i]` makes: adjacent
+    // literals concatenate (`".claude/" "settings.json"`); anything else
+    // before the expression ends (`".github/" $3`) makes it unknown.
+    let lit_at = |i: usize| -> Option<String> {
+        let mut s = String::new();
+        let mut j = i;
+        while let Some(Tok::Str(x)) = toks.get(j) {
+            s.push_str(x);
+            j += 1;
+        }
+        if j == i {
+            return None;
+        }
+        match toks.get(j) {
+            None
+            | Some(
+                Tok::Punct(';' | '{' | '}' | '\n' | ')' | ',' | '>' | '<')
+                | Tok::Pipe
+                | Tok::Op
+                | Tok::Append,
+            ) => Some(s),
+            _ => None,
+        }
+    };
     // Whether we are inside a print/printf statement (for `>` and `|`).
     let mut in_print = false;
     for (k, t) in toks.iter().enumerate() {
         let next = toks.get(k + 1);
-        let after = toks.get(k + 2);
         match t {
             Tok::Word(w) if w == "print" || w == "printf" => in_print = true,
             Tok::Word(w) if w == "system" && matches!(next, Some(Tok::Punct('('))) => {
                 // `system("cmd")`: known only when the argument is one literal.
-                let known = lit(after).filter(|_| matches!(toks.get(k + 3), Some(Tok::Punct(')'))));
+                let known = lit_at(k + 2);
                 out.push(Effect::Exec(known));
             }
             Tok::Word(w) if w == "getline" => {
@@ -267,7 +290,7 @@ pub fn awk_effects(program: &str) -> Vec<Effect> {
                     .find(|j| toks.get(*j) == Some(&Tok::Punct('<')))
                     .map(|j| j + 1);
                 if let Some(j) = lt {
-                    out.push(Effect::Read(lit(toks.get(j))));
+                    out.push(Effect::Read(lit_at(j)));
                 }
             }
             // awk reads the files ARGV names when the program starts: one
@@ -290,11 +313,11 @@ pub fn awk_effects(program: &str) -> Vec<Effect> {
                     let prev = k.checked_sub(1).and_then(|p| toks.get(p));
                     out.push(Effect::Exec(lit(prev)));
                 } else if in_print {
-                    out.push(Effect::Exec(lit(next)));
+                    out.push(Effect::Exec(lit_at(k + 1)));
                 }
             }
             Tok::Punct('>') | Tok::Append if in_print => {
-                out.push(Effect::Write(lit(next)));
+                out.push(Effect::Write(lit_at(k + 1)));
                 in_print = false;
             }
             _ => {}
@@ -410,12 +433,43 @@ fn awk_tokens(src: &str) -> Option<Vec<Tok>> {
                         '"' => break,
                         '\\' => {
                             let e = at(i + 1)?;
-                            s.push(match e {
-                                'n' => '\n',
-                                't' => '\t',
-                                other => other,
-                            });
                             i += 2;
+                            // Octal (`\156`) and hex (`\x6e`) escapes name
+                            // characters: `".e\156v"` is `.env`.
+                            let radix_digits = |start: usize, radix: u32, max: usize| {
+                                let mut v: u32 = 0;
+                                let mut n = 0;
+                                while n < max {
+                                    match at(start + n).and_then(|c| c.to_digit(radix)) {
+                                        Some(d) => {
+                                            v = v * radix + d;
+                                            n += 1;
+                                        }
+                                        None => break,
+                                    }
+                                }
+                                (v, n)
+                            };
+                            match e {
+                                '0'..='7' => {
+                                    let (v, n) = radix_digits(i - 1, 8, 3);
+                                    s.push(char::from_u32(v).unwrap_or('\u{fffd}'));
+                                    i += n - 1;
+                                }
+                                'x' => {
+                                    let (v, n) = radix_digits(i, 16, 2);
+                                    if n == 0 {
+                                        s.push('x');
+                                    } else {
+                                        s.push(char::from_u32(v).unwrap_or('\u{fffd}'));
+                                        i += n;
+                                    }
+                                }
+                                'n' => s.push('\n'),
+                                't' => s.push('\t'),
+                                'r' => s.push('\r'),
+                                other => s.push(other),
+                            }
                         }
                         other => {
                             s.push(other);

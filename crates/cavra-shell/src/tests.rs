@@ -684,7 +684,10 @@ fn options_spelt_the_getopt_way() {
         ("sort -uoout x", "Read x\nWrite out"),
         ("sort --outp=out x", "Read x\nWrite out"),
         ("sort --out out x", "Read out\nRead x\nWrite out"),
-        ("sort --files0-from=list", "Read list"),
+        (
+            "sort --files0-from=list",
+            "Read list\nRead (the files a --files0-from list names) [dynamic]",
+        ),
         ("uniq in out", "Read in\nWrite out"),
         ("uniq -c -f 2 in", "Read in"),
         ("xxd -r dump bin", "Read dump\nRead bin\nWrite bin"),
