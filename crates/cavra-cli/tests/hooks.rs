@@ -710,17 +710,9 @@ fn a_hook_never_creates_the_directory_its_input_names() {
     let ghost = repo.root.join("ghost/deeper");
     let input = serde_json::json!({"session_id": "s", "cwd": ghost, "hook_event_name": "PreToolUse",
                                    "tool_name": "Bash", "tool_input": {"command": "ls"}});
-    let mut child = hook_cmd(&repo, "claude-code", &[])
-        .env_remove("CAVRA_HOOK_SPOOL")
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let mut cmd = hook_cmd(&repo, "claude-code", &[]);
+    cmd.env_remove("CAVRA_HOOK_SPOOL");
+    let out = feed(cmd, input.to_string().as_bytes());
     assert!(out.status.success(), "{out:?}");
     assert!(!repo.root.join("ghost").exists());
     assert!(repo.root.join(".cavra/api/hook-spool.jsonl").exists());
@@ -733,20 +725,16 @@ fn a_hook_never_creates_the_directory_its_input_names() {
 fn a_policy_pack_flag_wins_over_cavra_policy() {
     let repo = repo();
     let input = br#"{"toolName":"bash","toolArgs":"{\"command\":\"ls\"}"}"#;
-    let mut child = hook_cmd(
+    let mut cmd = hook_cmd(
         &repo,
         "copilot-cli",
         &[
             "--policy-pack".to_string(),
             "cavra-ai-agent-baseline".to_string(),
         ],
-    )
-    .env("CAVRA_POLICY", repo.root.join("missing.yaml"))
-    .spawn()
-    .unwrap();
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8(out.stdout).unwrap();
+    );
+    cmd.env("CAVRA_POLICY", repo.root.join("missing.yaml"));
+    let stdout = String::from_utf8(feed(cmd, input).stdout).unwrap();
     assert!(!stdout.contains("deny"), "{stdout}");
     let out = Command::new(CAVRA)
         .args(["evaluate", "read_file", "x", "--policy-pack", "cavra-hipaa"])
@@ -761,4 +749,11 @@ fn a_policy_pack_flag_wins_over_cavra_policy() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{out:?}");
+}
+
+/// Runs `cmd` with `input` on its standard input.
+fn feed(mut cmd: Command, input: &[u8]) -> std::process::Output {
+    let mut child = cmd.spawn().unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
 }

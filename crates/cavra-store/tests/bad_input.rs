@@ -23,13 +23,31 @@ fn json_plans(dir: &Path) -> BTreeMap<StoreName, Location> {
         .collect()
 }
 
+async fn json_stores(dir: &Path) -> Stores {
+    Stores::open(plan_at(&json_plans(dir), "test"))
+        .await
+        .unwrap()
+}
+
+/// Puts one decision, which must fail: the error's text.
+async fn put_err(stores: &Stores, decision: serde_json::Value) -> String {
+    stores
+        .put(Kind::Decision, &decision)
+        .await
+        .unwrap_err()
+        .to_string()
+}
+
+/// Puts one decision, which must succeed.
+async fn put(stores: &Stores, decision: serde_json::Value) {
+    stores.put(Kind::Decision, &decision).await.unwrap();
+}
+
 async fn corrupt_case(content: &[u8], expect: &str) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("activity.json");
     std::fs::write(&file, content).unwrap();
-    let stores = Stores::open(plan_at(&json_plans(dir.path()), "test"))
-        .await
-        .unwrap();
+    let stores = json_stores(dir.path()).await;
     let err = stores
         .put(Kind::Decision, &json!({"decision_id": "d1"}))
         .await
@@ -86,9 +104,7 @@ async fn corrupt_journal_entry_is_reported() {
     let dir = tempfile::tempdir().unwrap();
     let wal = cavra_store::json_journal(&dir.path().join("activity.json"));
     std::fs::write(&wal, b"{\"w\": 5}\n").unwrap();
-    let stores = Stores::open(plan_at(&json_plans(dir.path()), "test"))
-        .await
-        .unwrap();
+    let stores = json_stores(dir.path()).await;
     let err = stores
         .get(Kind::Decision, "x")
         .await
@@ -107,13 +123,8 @@ async fn unknown_top_level_keys_survive_a_rewrite() {
         br#"{"sessions": [], "decisions": [], "notes": {"keep": true}}"#,
     )
     .unwrap();
-    let stores = Stores::open(plan_at(&json_plans(dir.path()), "test"))
-        .await
-        .unwrap();
-    stores
-        .put(Kind::Decision, &json!({"decision_id": "d1"}))
-        .await
-        .unwrap();
+    let stores = json_stores(dir.path()).await;
+    put(&stores, json!({"decision_id": "d1"})).await;
     stores.close().await.unwrap();
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     assert_eq!(doc["notes"]["keep"], true);
@@ -147,13 +158,7 @@ async fn sqlite_row_with_a_damaged_payload_is_reported_on_a_page() {
     let mut plans = json_plans(dir.path());
     plans.insert(StoreName::Activity, Location::Sqlite(db.clone()));
     let stores = Stores::open(plan_at(&plans, "test")).await.unwrap();
-    stores
-        .put(
-            Kind::Decision,
-            &json!({"decision_id": "d1", "agent_id": "a"}),
-        )
-        .await
-        .unwrap();
+    put(&stores, json!({"decision_id": "d1", "agent_id": "a"})).await;
     stores.close().await.unwrap();
     for damage in ["'not json'", "x'00ff'"] {
         let conn = rusqlite::Connection::open(&db).unwrap();
@@ -208,13 +213,8 @@ async fn full_disk_fails_the_write_and_keeps_the_store() {
         .map(|s| s.success())
         .unwrap_or(false);
     let file = dir.path().join("activity.json");
-    let stores = Stores::open(plan_at(&json_plans(dir.path()), "test"))
-        .await
-        .unwrap();
-    stores
-        .put(Kind::Decision, &json!({"decision_id": "before"}))
-        .await
-        .unwrap();
+    let stores = json_stores(dir.path()).await;
+    put(&stores, json!({"decision_id": "before"})).await;
     stores.flush().await.unwrap();
     let before = std::fs::read(&file).unwrap();
     let wal = cavra_store::json_journal(&file);
@@ -228,11 +228,7 @@ async fn full_disk_fails_the_write_and_keeps_the_store() {
         std::fs::remove_file(&wal).unwrap();
         std::os::unix::fs::symlink("/dev/full", &wal).unwrap();
     }
-    let err = stores
-        .put(Kind::Decision, &json!({"decision_id": "lost"}))
-        .await
-        .unwrap_err()
-        .to_string();
+    let err = put_err(&stores, json!({"decision_id": "lost"})).await;
     assert!(err.contains("activity.json.wal"), "{err}");
     if mounted {
         assert!(err.to_lowercase().contains("space"), "{err}");
@@ -252,10 +248,7 @@ async fn full_disk_fails_the_write_and_keeps_the_store() {
     );
     assert_eq!(std::fs::read(&file).unwrap(), before);
     // With room again, writes work.
-    stores
-        .put(Kind::Decision, &json!({"decision_id": "after"}))
-        .await
-        .unwrap();
+    put(&stores, json!({"decision_id": "after"})).await;
     stores.close().await.unwrap();
     if mounted {
         let _ = std::process::Command::new("umount")
@@ -274,14 +267,8 @@ async fn a_symlinked_journal_is_refused_and_its_target_untouched() {
     std::fs::write(&target, b"secret-without-newline").unwrap();
     let file = dir.path().join("activity.json");
     std::os::unix::fs::symlink(&target, cavra_store::json_journal(&file)).unwrap();
-    let stores = Stores::open(plan_at(&json_plans(dir.path()), "test"))
-        .await
-        .unwrap();
-    let err = stores
-        .put(Kind::Decision, &json!({"decision_id": "d"}))
-        .await
-        .unwrap_err()
-        .to_string();
+    let stores = json_stores(dir.path()).await;
+    let err = put_err(&stores, json!({"decision_id": "d"})).await;
     assert!(
         err.contains("activity.json.wal") && err.contains("symbolic link"),
         "{err}"
@@ -297,13 +284,8 @@ async fn the_fold_never_writes_through_a_link_and_keeps_permissions() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("activity.json");
-    let stores = Stores::open(plan_at(&json_plans(dir.path()), "test"))
-        .await
-        .unwrap();
-    stores
-        .put(Kind::Decision, &json!({"decision_id": "a"}))
-        .await
-        .unwrap();
+    let stores = json_stores(dir.path()).await;
+    put(&stores, json!({"decision_id": "a"})).await;
     stores.flush().await.unwrap();
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&file), 0o600, "a new store is private to its user");
@@ -313,10 +295,7 @@ async fn the_fold_never_writes_through_a_link_and_keeps_permissions() {
     let mut tmp = file.as_os_str().to_owned();
     tmp.push(format!(".tmp.{}", std::process::id()));
     std::os::unix::fs::symlink(&target, &tmp).unwrap();
-    stores
-        .put(Kind::Decision, &json!({"decision_id": "b"}))
-        .await
-        .unwrap();
+    put(&stores, json!({"decision_id": "b"})).await;
     stores.flush().await.unwrap();
     assert_eq!(std::fs::read(&target).unwrap(), b"keep me");
     assert_eq!(mode(&file), 0o640, "the fold keeps the store's permissions");
@@ -331,9 +310,7 @@ async fn the_fold_never_writes_through_a_link_and_keeps_permissions() {
 async fn a_failed_fold_does_not_fail_durable_puts() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("activity.json");
-    let stores = Stores::open(plan_at(&json_plans(dir.path()), "test"))
-        .await
-        .unwrap();
+    let stores = json_stores(dir.path()).await;
     // The fold's temporary path is taken by a directory: every fold fails.
     let mut tmp = file.as_os_str().to_owned();
     tmp.push(format!(".tmp.{}", std::process::id()));
@@ -341,13 +318,11 @@ async fn a_failed_fold_does_not_fail_durable_puts() {
     let big = "x".repeat(2_000);
     // Enough to pass the journal size at which a put also folds.
     for i in 0..200 {
-        stores
-            .put(
-                Kind::Decision,
-                &json!({"decision_id": format!("d{i}"), "target": big}),
-            )
-            .await
-            .unwrap();
+        put(
+            &stores,
+            json!({"decision_id": format!("d{i}"), "target": big}),
+        )
+        .await;
     }
     assert!(
         std::fs::metadata(cavra_store::json_journal(&file))
@@ -370,16 +345,8 @@ async fn a_failed_fold_does_not_fail_durable_puts() {
 #[tokio::test]
 async fn a_count_at_the_limit_saturates() {
     let dir = tempfile::tempdir().unwrap();
-    let stores = Stores::open(plan_at(&json_plans(dir.path()), "test"))
-        .await
-        .unwrap();
-    stores
-        .put(
-            Kind::Decision,
-            &json!({"decision_id": "d0", "session_id": "s"}),
-        )
-        .await
-        .unwrap();
+    let stores = json_stores(dir.path()).await;
+    put(&stores, json!({"decision_id": "d0", "session_id": "s"})).await;
     let mut s = stores
         .get(Kind::Session, "s")
         .await
@@ -390,20 +357,8 @@ async fn a_count_at_the_limit_saturates() {
         .clone();
     s.insert("decision_count".into(), json!(i64::MAX));
     stores.import(Kind::Session, vec![s]).await.unwrap();
-    stores
-        .put(
-            Kind::Decision,
-            &json!({"decision_id": "d1", "session_id": "s"}),
-        )
-        .await
-        .unwrap();
-    stores
-        .put(
-            Kind::Decision,
-            &json!({"decision_id": "d2", "session_id": "other"}),
-        )
-        .await
-        .unwrap();
+    put(&stores, json!({"decision_id": "d1", "session_id": "s"})).await;
+    put(&stores, json!({"decision_id": "d2", "session_id": "other"})).await;
     assert_eq!(stores.count(Kind::Decision).await.unwrap(), 3);
 }
 
@@ -412,9 +367,7 @@ async fn a_count_at_the_limit_saturates() {
 #[tokio::test]
 async fn a_decision_session_id_obeys_the_id_rules() {
     let dir = tempfile::tempdir().unwrap();
-    let stores = Stores::open(plan_at(&json_plans(dir.path()), "test"))
-        .await
-        .unwrap();
+    let stores = json_stores(dir.path()).await;
     for bad in ["../x", " ", "a\u{7}b"] {
         let err = stores
             .put(
@@ -461,16 +414,10 @@ fn read_only_dir() -> (Option<tempfile::TempDir>, std::path::PathBuf, bool) {
 #[tokio::test]
 async fn read_only_directory_gives_a_clear_error() {
     let (guard, dir, mounted) = read_only_dir();
-    let stores = Stores::open(plan_at(&json_plans(&dir), "test"))
-        .await
-        .unwrap();
+    let stores = json_stores(&dir).await;
     // Reading an empty read-only store works.
     assert_eq!(stores.count(Kind::Decision).await.unwrap(), 0);
-    let err = stores
-        .put(Kind::Decision, &json!({"decision_id": "d"}))
-        .await
-        .unwrap_err()
-        .to_string();
+    let err = put_err(&stores, json!({"decision_id": "d"})).await;
     assert!(
         err.contains(&dir.display().to_string()),
         "names the path: {err}"
