@@ -148,6 +148,24 @@ fn run_inner(
             mode,
             &BreakGlass::default(),
         ));
+        // A file reached through a symbolic link that already exists (a
+        // repository may ship `cfg -> .claude`) is judged where it leads
+        // too; the worse decision wins.
+        if matches!(
+            a.action_type,
+            cavra_policy::ActionType::ReadFile | cavra_policy::ActionType::WriteFile
+        ) && let Some(target) = resolved_target(a)
+        {
+            let mut through = a.clone();
+            through.target = target;
+            decisions.push(cavra_policy::decide_now(
+                &policy,
+                &through,
+                &EvalContext::default(),
+                mode,
+                &BreakGlass::default(),
+            ));
+        }
     }
     let gate = gate_for(&decisions);
     HookRun {
@@ -183,4 +201,52 @@ pub fn gate_for(decisions: &[Decision]) -> Gate {
         Outcome::Warn => Gate::Notice(format!("CAVRA warning for {what}: {} {tail}", worst.reason)),
         Outcome::Allow | Outcome::AllowWithAttestation | Outcome::AuditOnly => Gate::Allow,
     }
+}
+
+/// Where a file action's path leads through symbolic links that exist now,
+/// when that differs from the path as written: the longest existing prefix
+/// resolved, the rest appended, mapped back under the repository root as
+/// the action names it (so a root below a linked directory, such as macOS's
+/// `/tmp`, changes nothing). `None` when nothing on the way is a link.
+fn resolved_target(a: &cavra_policy::Action) -> Option<String> {
+    use std::path::{Component, PathBuf};
+    let raw = a.target.as_str();
+    if raw.starts_with('~') {
+        return None;
+    }
+    let abs = if raw.starts_with('/') {
+        PathBuf::from(raw)
+    } else {
+        Path::new(a.cwd.as_deref()?).join(raw)
+    };
+    // Lexically normalised, as the policy reads it.
+    let mut lexical = PathBuf::new();
+    for c in abs.components() {
+        match c {
+            Component::ParentDir => {
+                lexical.pop();
+            }
+            Component::CurDir => {}
+            other => lexical.push(other),
+        }
+    }
+    let mut existing = lexical.clone();
+    let mut rest = Vec::new();
+    while std::fs::symlink_metadata(&existing).is_err() {
+        rest.push(existing.file_name()?.to_owned());
+        existing = existing.parent()?.to_path_buf();
+    }
+    let mut resolved = std::fs::canonicalize(&existing).ok()?;
+    for n in rest.iter().rev() {
+        resolved.push(n);
+    }
+    let root = Path::new(a.repo_root.as_deref()?);
+    let mapped = match std::fs::canonicalize(root)
+        .ok()
+        .and_then(|c| resolved.strip_prefix(c).ok().map(|rel| root.join(rel)))
+    {
+        Some(p) => p,
+        None => resolved,
+    };
+    (mapped != lexical).then(|| mapped.display().to_string())
 }

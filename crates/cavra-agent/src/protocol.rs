@@ -220,7 +220,11 @@ fn str_field<'a>(m: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
 }
 
 /// A path or command from the tool input: present, a string, no NUL.
+/// Every alias present must say the same: the agent may act on any one of
+/// them, so a decoy (`{"file_path": "README.md", "path": ".env"}`) is
+/// refused rather than the first one judged.
 fn text_arg(input: &Map<String, Value>, keys: &[&str], tool: &str) -> Result<String, InputError> {
+    let mut found: Option<(&str, &String)> = None;
     for k in keys {
         match input.get(*k) {
             None | Some(Value::Null) => continue,
@@ -231,7 +235,15 @@ fn text_arg(input: &Map<String, Value>, keys: &[&str], tool: &str) -> Result<Str
                 if s.trim().is_empty() {
                     return err(format!("{tool}: `{k}` is empty"));
                 }
-                return Ok(s.clone());
+                match found {
+                    Some((first, v)) if v != s => {
+                        return err(format!(
+                            "{tool}: `{first}` and `{k}` name different values; which one the tool uses is not known"
+                        ));
+                    }
+                    Some(_) => {}
+                    None => found = Some((k, s)),
+                }
             }
             Some(other) => {
                 return err(format!(
@@ -241,10 +253,13 @@ fn text_arg(input: &Map<String, Value>, keys: &[&str], tool: &str) -> Result<Str
             }
         }
     }
-    err(format!(
-        "{tool}: tool input has no `{}`",
-        keys.first().copied().unwrap_or("?")
-    ))
+    match found {
+        Some((_, v)) => Ok(v.clone()),
+        None => err(format!(
+            "{tool}: tool input has no `{}`",
+            keys.first().copied().unwrap_or("?")
+        )),
+    }
 }
 
 /// A search root: the given path, or the working directory.
@@ -261,6 +276,9 @@ fn dir_arg(input: &Map<String, Value>, keys: &[&str], tool: &str) -> Result<Stri
 /// A shell command: a string, or an argument vector (Codex).
 fn command_arg(input: &Map<String, Value>, tool: &str) -> Result<String, InputError> {
     match input.get("command") {
+        Some(Value::Array(_)) if !matches!(input.get("cmd"), None | Some(Value::Null)) => err(
+            format!("{tool}: both `command` and `cmd` are given; which one runs is not known"),
+        ),
         Some(Value::Array(items)) => {
             let mut words = Vec::new();
             for i in items {
@@ -277,6 +295,15 @@ fn command_arg(input: &Map<String, Value>, tool: &str) -> Result<String, InputEr
         }
         _ => text_arg(input, &["command", "cmd"], tool),
     }
+}
+
+/// A PowerShell command as the bash analysis should read it. A backslash
+/// separates path components there (`.git\config`, `.claude\settings.json`)
+/// and escapes nothing, so it becomes `/`; PowerShell's own escape, the
+/// backquote, reads as a command substitution to bash, which the analysis
+/// never allows.
+fn powershell(command: String) -> String {
+    command.replace('\\', "/")
 }
 
 /// Quotes one word for bash (single quotes, `'\''` for quotes inside).
@@ -435,12 +462,24 @@ fn mcp_action(server: &str, tool: &str, args: Option<Value>) -> Action {
 
 /// `mcp__server__tool` (also `mcp__plugin_p_server__tool`) → (server, tool).
 pub fn split_mcp_name(name: &str) -> Option<(String, String)> {
-    let rest = name.strip_prefix("mcp__")?;
-    let (server, tool) = rest.split_once("__")?;
-    if server.is_empty() || tool.is_empty() {
-        return None;
-    }
-    Some((server.to_string(), tool.to_string()))
+    mcp_name_splits(name).into_iter().next()
+}
+
+/// Every (server, tool) reading of `mcp__…`: a server name may itself hold
+/// `__` (Claude Code turns each character it does not allow into `_`), so
+/// `mcp__github-enterprise__list__run` may be server `github-enterprise`
+/// with tool `list__run`, or server `github-enterprise__list` with tool
+/// `run`. A hook judges them all; the most restrictive wins.
+pub fn mcp_name_splits(name: &str) -> Vec<(String, String)> {
+    let Some(rest) = name.strip_prefix("mcp__") else {
+        return Vec::new();
+    };
+    rest.match_indices("__")
+        .filter_map(|(i, _)| {
+            let (server, tool) = (rest.get(..i)?, rest.get(i + 2..)?);
+            (!server.is_empty() && !tool.is_empty()).then(|| (server.to_string(), tool.to_string()))
+        })
+        .collect()
 }
 
 /// The object a tool's arguments arrive in (Cursor and Copilot CLI may
@@ -651,11 +690,13 @@ fn map_tool(
             vec![mcp_action(server, &t, Some(Value::Object(input)))],
         ));
     }
-    if let Some((server, t)) = split_mcp_name(&tool) {
-        return Ok((
-            tool.clone(),
-            vec![mcp_action(&server, &t, Some(Value::Object(input)))],
-        ));
+    let splits = mcp_name_splits(&tool);
+    if !splits.is_empty() {
+        let actions = splits
+            .iter()
+            .map(|(server, t)| mcp_action(server, t, Some(Value::Object(input.clone()))))
+            .collect();
+        return Ok((tool.clone(), actions));
     }
     if passive(agent, &tool) {
         return Ok((tool, Vec::new()));
@@ -667,12 +708,24 @@ fn map_tool(
     // A shell tool may run somewhere else than the session's directory.
     let exec_in = |c: String| -> Result<Action, InputError> {
         let mut a = exec(c);
-        for k in ["workdir", "dir_path", "directory", "cwd"] {
+        // Every spelling agents use (Cursor's is `working_directory`);
+        // two that disagree are refused.
+        for k in [
+            "workdir",
+            "dir_path",
+            "directory",
+            "cwd",
+            "working_directory",
+        ] {
             match input.get(k) {
                 None | Some(Value::Null) => {}
                 Some(Value::String(d)) if !d.contains('\0') && !d.trim().is_empty() => {
+                    if a.cwd.as_ref().is_some_and(|c| c != d) {
+                        return err(format!(
+                            "{t}: the tool names two different working directories"
+                        ));
+                    }
                     a.cwd = Some(d.clone());
-                    break;
                 }
                 Some(_) => return err(format!("{t}: `{k}` is not a usable directory")),
             }
@@ -680,8 +733,11 @@ fn map_tool(
         Ok(a)
     };
     let actions = match (agent, t) {
-        (Agent::ClaudeCode | Agent::Codex, "Bash" | "PowerShell" | "shell" | "exec_command") => {
+        (Agent::ClaudeCode | Agent::Codex, "Bash" | "shell" | "exec_command") => {
             vec![exec_in(command_arg(&input, t)?)?]
+        }
+        (Agent::ClaudeCode | Agent::Codex, "PowerShell") => {
+            vec![exec_in(powershell(command_arg(&input, t)?))?]
         }
         (Agent::ClaudeCode | Agent::Codex, "ReadMcpResourceTool" | "ListMcpResourcesTool") => {
             let server = match input.get("server") {
@@ -796,8 +852,11 @@ fn map_tool(
         (Agent::Cursor, "Glob" | "LS" | "codebase_search") => {
             vec![read(dir_arg(&input, &["path", "target_directory"], t)?)]
         }
-        (Agent::CopilotCli, "bash" | "powershell" | "shell") => {
+        (Agent::CopilotCli, "bash" | "shell") => {
             vec![exec_in(command_arg(&input, t)?)?]
+        }
+        (Agent::CopilotCli, "powershell") => {
+            vec![exec_in(powershell(command_arg(&input, t)?))?]
         }
         (Agent::CopilotCli, "view" | "read") => vec![read(text_arg(&input, &["path"], t)?)],
         (Agent::CopilotCli, "create" | "edit" | "str_replace" | "write") => {

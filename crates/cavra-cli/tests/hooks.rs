@@ -757,3 +757,27 @@ fn feed(mut cmd: Command, input: &[u8]) -> std::process::Output {
     child.stdin.take().unwrap().write_all(input).unwrap();
     child.wait_with_output().unwrap()
 }
+
+/// Regression (review): a path through a symbolic link the repository
+/// ships (`cfg -> .claude`) was judged as written, not where it leads.
+#[test]
+fn a_path_through_a_link_is_judged_where_it_leads() {
+    let repo = repo();
+    std::fs::create_dir_all(repo.root.join(".claude")).unwrap();
+    std::os::unix::fs::symlink(".claude", repo.root.join("cfg")).unwrap();
+    let write = |path: &str| {
+        serde_json::json!({"session_id": "s", "cwd": repo.root, "hook_event_name": "PreToolUse",
+                           "tool_name": "Write", "tool_input": {"file_path": repo.root.join(path), "content": "x"}})
+        .to_string()
+    };
+    let (stdout, _, code) = run_hook(
+        &repo,
+        "claude-code",
+        &[],
+        write("cfg/settings.json").as_bytes(),
+    );
+    assert!(is_block(Agent::ClaudeCode, &stdout, Some(code)), "{stdout}");
+    assert!(stdout.contains("self_protection"), "{stdout}");
+    let (stdout, _, code) = run_hook(&repo, "claude-code", &[], write("src/lib.rs").as_bytes());
+    assert_eq!((stdout.as_str(), code), ("", 0));
+}
