@@ -1035,8 +1035,17 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
         // tool's global options (`terraform -chdir=infra apply`); allow
         // rules only as written ([`crate::globals`]).
         let globals = crate::globals::without_globals(argv);
+        // Restrictive rules also match without regard to case: programs
+        // such as kubectl fold resource names (`get SECRETS` is `get
+        // secrets`), and a respelling may only tighten a decision.
+        let lowered: Option<Vec<String>> = argv
+            .iter()
+            .any(|a| a.chars().any(char::is_uppercase))
+            .then(|| argv.iter().map(|a| a.to_lowercase()).collect());
         let restricts = |p: &&crate::pattern::CommandPattern| {
-            matches(p) || globals.iter().any(|g| p.matches_argv(g))
+            matches(p)
+                || globals.iter().any(|g| p.matches_argv(g))
+                || lowered.as_ref().is_some_and(|l| p.matches_argv(l))
         };
         // Restrictive rules also match the options in any spelling
         // (`rm -Rf /`, `rm -r -f -- /` are `rm -rf /`); allow rules only as

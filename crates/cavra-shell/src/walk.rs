@@ -140,6 +140,12 @@ const CONFIG_VARS: &[&str] = &[
     "CARGO_BUILD_RUSTC_WRAPPER",
     "TF_LOG_PATH",
     "TF_CLI_CONFIG_FILE",
+    // A `credential_process` in these files runs a command.
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    // Helm loads plugin code from here.
+    "HELM_PLUGINS",
+    "HELM_DATA_HOME",
 ];
 
 /// Whether a git configuration key names a command git runs through a
@@ -2472,6 +2478,10 @@ impl Walker {
             });
         } else if !spec
             && (CONFIG_VARS.contains(&name)
+                // `TF_CLI_ARGS` and `TF_CLI_ARGS_<command>` add options to
+                // every terraform command (`-migrate-state`, `-var-file=`).
+                || name == "TF_CLI_ARGS"
+                || name.starts_with("TF_CLI_ARGS_")
                 || (name.starts_with("GIT_TRACE")
                     && value.is_none_or(|v| {
                         !(v.chars().all(|c| c.is_ascii_digit())
@@ -2659,6 +2669,13 @@ impl Walker {
                     })
             {
                 let key = v.split_once('=').map(|(k, _)| k).unwrap_or(&v);
+                // An alias defined from the environment runs what a
+                // variable holds, which is not seen here.
+                if key.to_ascii_lowercase().starts_with("alias.") && !spec {
+                    self.issue(Issue::UnknownScript {
+                        shell: format!("git --config-env {key}"),
+                    });
+                }
                 if git_exec_key(&key.to_ascii_lowercase()).is_some() && !spec {
                     self.issue(Issue::UnknownScript {
                         shell: format!("git --config-env {key}"),
@@ -2787,7 +2804,10 @@ impl Walker {
             _ => {}
         }
         // `git -c alias.x='push --force' x` runs `git push --force`.
-        if let Some((_, value)) = aliases.iter().rev().find(|(a, _)| a == sub) {
+        // git looks alias names up without regard to case (`-c alias.logs=…
+        // logS`).
+        let sub_lower = sub.to_ascii_lowercase();
+        if let Some((_, value)) = aliases.iter().rev().find(|(a, _)| *a == sub_lower) {
             if let Some(script) = value.strip_prefix('!') {
                 let tail: Vec<String> = rest.iter().map(|f| sh_quote(&f.text)).collect();
                 self.nested(
