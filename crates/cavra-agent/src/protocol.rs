@@ -297,6 +297,37 @@ fn command_arg(input: &Map<String, Value>, tool: &str) -> Result<String, InputEr
     }
 }
 
+/// The patch of a shell call that is Codex's `apply_patch`: the argument
+/// vector `["apply_patch", PATCH]` (or `applypatch`), or a command line
+/// `apply_patch <<'EOF' … EOF` whose here-document is the patch.
+fn shell_patch(input: &Map<String, Value>) -> Option<String> {
+    let is_patch = |w: &str| matches!(w, "apply_patch" | "applypatch");
+    match input.get("command") {
+        Some(Value::Array(items)) => {
+            let first = items.first()?.as_str()?;
+            if !is_patch(first) {
+                return None;
+            }
+            items.get(1)?.as_str().map(str::to_string)
+        }
+        Some(Value::String(line)) => {
+            let (head, body) = line.split_once('\n')?;
+            let mut words = head.split_whitespace();
+            if !is_patch(words.next()?) {
+                return None;
+            }
+            let marker = words.next()?.strip_prefix("<<")?;
+            let marker = marker.trim_start_matches('-').trim_matches(['\'', '"']);
+            let end = body
+                .lines()
+                .position(|l| l.trim() == marker)
+                .unwrap_or(body.lines().count());
+            Some(body.lines().take(end).collect::<Vec<_>>().join("\n"))
+        }
+        _ => None,
+    }
+}
+
 /// A PowerShell command as the bash analysis should read it. A backslash
 /// separates path components there (`.git\config`, `.claude\settings.json`)
 /// and escapes nothing, so it becomes `/`; PowerShell's own escape, the
@@ -734,7 +765,20 @@ fn map_tool(
     };
     let actions = match (agent, t) {
         (Agent::ClaudeCode | Agent::Codex, "Bash" | "shell" | "exec_command") => {
-            vec![exec_in(command_arg(&input, t)?)?]
+            let mut actions = vec![exec_in(command_arg(&input, t)?)?];
+            // Codex runs `["apply_patch", PATCH]` given to its shell as a
+            // patch: the files it writes are judged too.
+            if let Some(patch_text) = shell_patch(&input) {
+                let changes = patch::parse(&patch_text)
+                    .map_err(|e| InputError(format!("{t}: apply_patch: {e}")))?;
+                actions.extend(
+                    changes
+                        .iter()
+                        .flat_map(|c| c.paths())
+                        .map(|p| write(p.to_string())),
+                );
+            }
+            actions
         }
         (Agent::ClaudeCode | Agent::Codex, "PowerShell") => {
             vec![exec_in(powershell(command_arg(&input, t)?))?]
