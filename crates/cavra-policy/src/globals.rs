@@ -147,6 +147,66 @@ fn kube_scope_end(argv: &[String]) -> Option<usize> {
     None
 }
 
+/// The arguments of `git commit` and `git push` with the options rules
+/// name spelt out: git takes unambiguous prefixes of long options
+/// (`--no-verif`, `--amen`) and clusters of short ones (`commit -nm x` is
+/// `-n -m x`, and commit's `-n` is `--no-verify`). A prefix that could be
+/// several options counts as each. Other arguments are kept as written.
+fn git_options(sub: &str, rest: &[String]) -> Vec<String> {
+    let longs: &[&str] = match sub {
+        "commit" => &["--no-verify", "--amend"],
+        "push" => &["--no-verify"],
+        _ => return rest.to_vec(),
+    };
+    let mut out = Vec::with_capacity(rest.len());
+    let mut words = rest.iter();
+    while let Some(w) = words.next() {
+        if w == "--" {
+            out.push(w.clone());
+            out.extend(words.by_ref().cloned());
+            break;
+        }
+        if w.starts_with("--") {
+            let name = w.split_once('=').map_or(w.as_str(), |(n, _)| n);
+            let full: Vec<&&str> = longs
+                .iter()
+                .filter(|l| name.len() >= 5 && l.starts_with(name) && name != **l)
+                .collect();
+            out.push(w.clone());
+            out.extend(full.into_iter().map(|l| (*l).to_string()));
+            continue;
+        }
+        if sub == "commit" && w.len() > 2 && w.starts_with('-') {
+            // A cluster: each letter an option until one that takes the
+            // rest of the word (or the next word) as its value.
+            for (k, c) in w.char_indices().skip(1) {
+                if matches!(c, 'm' | 'F' | 'C' | 'c' | 't' | 'S' | 'u') {
+                    let value = w.get(k + 1..).unwrap_or("");
+                    out.push(format!("-{c}"));
+                    if !value.is_empty() {
+                        out.push(value.to_string());
+                    } else if let Some(next) = words.next() {
+                        out.push(next.clone());
+                    }
+                    break;
+                }
+                out.push(if c == 'n' {
+                    "--no-verify".to_string()
+                } else {
+                    format!("-{c}")
+                });
+            }
+            continue;
+        }
+        if sub == "commit" && w == "-n" {
+            out.push("--no-verify".to_string());
+            continue;
+        }
+        out.push(w.clone());
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::{canonical_form, subcommand_form, without_globals};
@@ -210,64 +270,4 @@ mod tests {
         assert!(forms("rm -rf /").is_empty());
         assert!(forms("helm -- uninstall api").is_empty());
     }
-}
-
-/// The arguments of `git commit` and `git push` with the options rules
-/// name spelt out: git takes unambiguous prefixes of long options
-/// (`--no-verif`, `--amen`) and clusters of short ones (`commit -nm x` is
-/// `-n -m x`, and commit's `-n` is `--no-verify`). A prefix that could be
-/// several options counts as each. Other arguments are kept as written.
-fn git_options(sub: &str, rest: &[String]) -> Vec<String> {
-    let longs: &[&str] = match sub {
-        "commit" => &["--no-verify", "--amend"],
-        "push" => &["--no-verify"],
-        _ => return rest.to_vec(),
-    };
-    let mut out = Vec::with_capacity(rest.len());
-    let mut words = rest.iter();
-    while let Some(w) = words.next() {
-        if w == "--" {
-            out.push(w.clone());
-            out.extend(words.by_ref().cloned());
-            break;
-        }
-        if w.starts_with("--") {
-            let name = w.split_once('=').map_or(w.as_str(), |(n, _)| n);
-            let full: Vec<&&str> = longs
-                .iter()
-                .filter(|l| name.len() >= 5 && l.starts_with(name) && name != **l)
-                .collect();
-            out.push(w.clone());
-            out.extend(full.into_iter().map(|l| (*l).to_string()));
-            continue;
-        }
-        if sub == "commit" && w.len() > 2 && w.starts_with('-') {
-            // A cluster: each letter an option until one that takes the
-            // rest of the word (or the next word) as its value.
-            for (k, c) in w.char_indices().skip(1) {
-                if matches!(c, 'm' | 'F' | 'C' | 'c' | 't' | 'S' | 'u') {
-                    let value = w.get(k + 1..).unwrap_or("");
-                    out.push(format!("-{c}"));
-                    if !value.is_empty() {
-                        out.push(value.to_string());
-                    } else if let Some(next) = words.next() {
-                        out.push(next.clone());
-                    }
-                    break;
-                }
-                out.push(if c == 'n' {
-                    "--no-verify".to_string()
-                } else {
-                    format!("-{c}")
-                });
-            }
-            continue;
-        }
-        if sub == "commit" && w == "-n" {
-            out.push("--no-verify".to_string());
-            continue;
-        }
-        out.push(w.clone());
-    }
-    out
 }
