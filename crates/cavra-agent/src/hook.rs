@@ -207,9 +207,26 @@ pub fn gate_for(decisions: &[Decision]) -> Gate {
 /// when that differs from the path as written: the longest existing prefix
 /// resolved, the rest appended, mapped back under the repository root as
 /// the action names it (so a root below a linked directory, such as macOS's
-/// `/tmp`, changes nothing). `None` when nothing on the way is a link.
+/// `/tmp`, changes nothing). A dangling link is followed to where it points
+/// (writing through it creates its target). A path outside the root that
+/// leads outside it too is left to the outside-root rules as written
+/// (`/tmp` is `/private/tmp` on macOS). `None` when nothing on the way is a
+/// link.
 fn resolved_target(a: &cavra_policy::Action) -> Option<String> {
     use std::path::{Component, PathBuf};
+    fn lexical(p: &Path) -> PathBuf {
+        let mut out = PathBuf::new();
+        for c in p.components() {
+            match c {
+                Component::ParentDir => {
+                    out.pop();
+                }
+                Component::CurDir => {}
+                other => out.push(other),
+            }
+        }
+        out
+    }
     let raw = a.target.as_str();
     if raw.starts_with('~') {
         return None;
@@ -219,34 +236,49 @@ fn resolved_target(a: &cavra_policy::Action) -> Option<String> {
     } else {
         Path::new(a.cwd.as_deref()?).join(raw)
     };
-    // Lexically normalised, as the policy reads it.
-    let mut lexical = PathBuf::new();
-    for c in abs.components() {
-        match c {
-            Component::ParentDir => {
-                lexical.pop();
+    let written = lexical(&abs);
+    let mut path = written.clone();
+    let mut resolved = None;
+    // At most a few dangling links in a row (a loop of links ends here).
+    for _ in 0..8 {
+        let mut existing = path.clone();
+        let mut rest = Vec::new();
+        while std::fs::symlink_metadata(&existing).is_err() {
+            rest.push(existing.file_name()?.to_owned());
+            existing = existing.parent()?.to_path_buf();
+        }
+        match std::fs::canonicalize(&existing) {
+            Ok(mut r) => {
+                for n in rest.iter().rev() {
+                    r.push(n);
+                }
+                resolved = Some(r);
+                break;
             }
-            Component::CurDir => {}
-            other => lexical.push(other),
+            // A dangling link: continue from where it points.
+            Err(_) => {
+                let target = std::fs::read_link(&existing).ok()?;
+                let mut next = match existing.parent() {
+                    Some(dir) if target.is_relative() => dir.join(target),
+                    _ => target,
+                };
+                for n in rest.iter().rev() {
+                    next.push(n);
+                }
+                path = lexical(&next);
+            }
         }
     }
-    let mut existing = lexical.clone();
-    let mut rest = Vec::new();
-    while std::fs::symlink_metadata(&existing).is_err() {
-        rest.push(existing.file_name()?.to_owned());
-        existing = existing.parent()?.to_path_buf();
-    }
-    let mut resolved = std::fs::canonicalize(&existing).ok()?;
-    for n in rest.iter().rev() {
-        resolved.push(n);
-    }
+    let resolved = resolved?;
     let root = Path::new(a.repo_root.as_deref()?);
-    let mapped = match std::fs::canonicalize(root)
-        .ok()
+    let croot = std::fs::canonicalize(root).ok();
+    let mapped = match croot
+        .as_ref()
         .and_then(|c| resolved.strip_prefix(c).ok().map(|rel| root.join(rel)))
     {
         Some(p) => p,
+        None if !written.starts_with(root) => return None,
         None => resolved,
     };
-    (mapped != lexical).then(|| mapped.display().to_string())
+    (mapped != written).then(|| mapped.display().to_string())
 }

@@ -316,11 +316,19 @@ fn shell_patch(input: &Map<String, Value>) -> Option<String> {
             if !is_patch(words.next()?) {
                 return None;
             }
-            let marker = words.next()?.strip_prefix("<<")?;
+            // `<<EOF`, `<<'EOF'`, `<< 'EOF'`, `<<-EOF`.
+            let op = words.next()?;
+            let marker = match op.strip_prefix("<<")? {
+                "" | "-" => words.next()?,
+                m => m,
+            };
             let marker = marker.trim_start_matches('-').trim_matches(['\'', '"']);
+            if marker.is_empty() {
+                return None;
+            }
             let end = body
                 .lines()
-                .position(|l| l.trim() == marker)
+                .position(|l| l.trim_end_matches('\r') == marker)
                 .unwrap_or(body.lines().count());
             Some(body.lines().take(end).collect::<Vec<_>>().join("\n"))
         }
@@ -505,8 +513,11 @@ pub fn mcp_name_splits(name: &str) -> Vec<(String, String)> {
     let Some(rest) = name.strip_prefix("mcp__") else {
         return Vec::new();
     };
-    rest.match_indices("__")
-        .filter_map(|(i, _)| {
+    // Every position of `__`, overlapping ones too (`db___query` may be
+    // `db` + `_query` or `db_` + `query`).
+    (0..rest.len())
+        .filter(|&i| rest.get(i..i + 2) == Some("__"))
+        .filter_map(|i| {
             let (server, tool) = (rest.get(..i)?, rest.get(i + 2..)?);
             (!server.is_empty() && !tool.is_empty()).then(|| (server.to_string(), tool.to_string()))
         })

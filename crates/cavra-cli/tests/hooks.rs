@@ -780,4 +780,12 @@ fn a_path_through_a_link_is_judged_where_it_leads() {
     assert!(stdout.contains("self_protection"), "{stdout}");
     let (stdout, _, code) = run_hook(&repo, "claude-code", &[], write("src/lib.rs").as_bytes());
     assert_eq!((stdout.as_str(), code), ("", 0));
+    // A dangling link: writing through it creates its target (review).
+    std::os::unix::fs::symlink(
+        ".claude/settings.local.json",
+        repo.root.join("dangling.json"),
+    )
+    .unwrap();
+    let (stdout, _, code) = run_hook(&repo, "claude-code", &[], write("dangling.json").as_bytes());
+    assert!(is_block(Agent::ClaudeCode, &stdout, Some(code)), "{stdout}");
 }

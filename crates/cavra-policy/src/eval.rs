@@ -941,8 +941,14 @@ fn eval_files(policy: &CompiledPolicy, own: &mut Hits, cmd: &SimpleCommand, acti
     // path no agent may write (`terraform plan -out=.github/workflows/ci.yml`,
     // `go build -o .claude/settings.json`): it may write it.
     let words = cavra_shell::unmodelled_path_words(cmd);
-    for word in &words {
-        // The word as a file, and as a directory written into
+    // Only for programs CAVRA does not model (those have path words).
+    let outputs = if words.is_empty() {
+        Vec::new()
+    } else {
+        output_values(cmd)
+    };
+    for word in &outputs {
+        // The value as a file, and as a directory written into
         // (`--outDir .github/workflows`, `--target-dir .cavra`).
         let mut probe = Hits::default();
         let inside = format!("{}/cavra-probe", word.trim_end_matches('/'));
@@ -993,6 +999,45 @@ fn eval_files(policy: &CompiledPolicy, own: &mut Hits, cmd: &SimpleCommand, acti
     }
 }
 
+/// The values of a command's output-like options (`-o X`, `-out=X`,
+/// `--outDir X`, `--target-dir=X`, `-coverprofile=X`, `--logfile X`), for
+/// a program CAVRA does not model: where it may write. Other words are
+/// not probed as writes (`pytest -k phi`, `terraform fmt modules/`).
+fn output_values(cmd: &SimpleCommand) -> Vec<String> {
+    let outputish = |name: &str| {
+        let n = name.trim_start_matches('-').to_ascii_lowercase();
+        n == "o"
+            || n.starts_with("out")
+            || n.ends_with("out")
+            || n.ends_with("-out")
+            || n.contains("target-dir")
+            || n.contains("profile")
+            || n.contains("logfile")
+            || n.contains("log-file")
+            || n.starts_with("dest")
+            || n.contains("output")
+    };
+    let mut out = Vec::new();
+    let mut words = cmd.argv.iter().skip(1).peekable();
+    while let Some(w) = words.next() {
+        if !w.starts_with('-') || w == "-" || w == "--" {
+            continue;
+        }
+        match w.split_once('=') {
+            Some((name, value)) if outputish(name) && !value.is_empty() => {
+                out.push(value.to_string());
+            }
+            None if outputish(w) => {
+                if let Some(v) = words.peek().filter(|v| !v.starts_with('-')) {
+                    out.push((*v).clone());
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 /// Programs whose options can run code, delete, write or push elsewhere,
 /// so an argument not known here (it may be an option) needs approval.
 const OPTION_SENSITIVE: &[&str] = &[
@@ -1038,14 +1083,20 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
         // Restrictive rules also match without regard to case: programs
         // such as kubectl fold resource names (`get SECRETS` is `get
         // secrets`), and a respelling may only tighten a decision.
-        let lowered: Option<Vec<String>> = argv
-            .iter()
-            .any(|a| a.chars().any(char::is_uppercase))
-            .then(|| argv.iter().map(|a| a.to_lowercase()).collect());
+        let lower = |v: &[String]| -> Vec<String> { v.iter().map(|a| a.to_lowercase()).collect() };
+        let lowered: Vec<Vec<String>> = if argv.iter().any(|a| a.chars().any(char::is_uppercase)) {
+            std::iter::once(argv.as_slice())
+                .chain(canonical.as_deref())
+                .chain(globals.iter().map(Vec::as_slice))
+                .map(lower)
+                .collect()
+        } else {
+            Vec::new()
+        };
         let restricts = |p: &&crate::pattern::CommandPattern| {
             matches(p)
                 || globals.iter().any(|g| p.matches_argv(g))
-                || lowered.as_ref().is_some_and(|l| p.matches_argv(l))
+                || lowered.iter().any(|l| p.matches_argv(l))
         };
         // Restrictive rules also match the options in any spelling
         // (`rm -Rf /`, `rm -r -f -- /` are `rm -rf /`); allow rules only as

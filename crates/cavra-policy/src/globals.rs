@@ -152,6 +152,32 @@ fn kube_scope_end(argv: &[String]) -> Option<usize> {
 /// (`--no-verif`, `--amen`) and clusters of short ones (`commit -nm x` is
 /// `-n -m x`, and commit's `-n` is `--no-verify`). A prefix that could be
 /// several options counts as each. Other arguments are kept as written.
+/// Options of `git commit` and `git push` whose value is the next word.
+const VALUE_OPTIONS: &[&str] = &[
+    "-m",
+    "-F",
+    "-C",
+    "-c",
+    "-t",
+    "--message",
+    "--file",
+    "--reuse-message",
+    "--reedit-message",
+    "--fixup",
+    "--squash",
+    "--author",
+    "--date",
+    "--template",
+    "--cleanup",
+    "--trailer",
+    "--pathspec-from-file",
+    "--repo",
+    "--receive-pack",
+    "--exec",
+    "--push-option",
+    "-o",
+];
+
 fn git_options(sub: &str, rest: &[String]) -> Vec<String> {
     let longs: &[&str] = match sub {
         "commit" => &["--no-verify", "--amend"],
@@ -166,26 +192,36 @@ fn git_options(sub: &str, rest: &[String]) -> Vec<String> {
             out.extend(words.by_ref().cloned());
             break;
         }
+        // An option whose value is the next word: that word is text (a
+        // message line `- Added x`), never an option.
+        if VALUE_OPTIONS.contains(&w.as_str()) {
+            out.push(w.clone());
+            out.extend(words.next().cloned());
+            continue;
+        }
         if w.starts_with("--") {
             let name = w.split_once('=').map_or(w.as_str(), |(n, _)| n);
             let full: Vec<&&str> = longs
                 .iter()
-                .filter(|l| name.len() >= 5 && l.starts_with(name) && name != **l)
+                .filter(|l| name.len() >= 4 && l.starts_with(name) && name != **l)
                 .collect();
             out.push(w.clone());
             out.extend(full.into_iter().map(|l| (*l).to_string()));
             continue;
         }
         if sub == "commit" && w.len() > 2 && w.starts_with('-') {
-            // A cluster: each letter an option until one that takes the
-            // rest of the word (or the next word) as its value.
+            // A cluster: each letter an option until one that takes a
+            // value: the rest of the word, or else (`-m`, `-F`, `-C`,
+            // `-c`, `-t`) the next word; `-S` and `-u` take only the rest.
             for (k, c) in w.char_indices().skip(1) {
                 if matches!(c, 'm' | 'F' | 'C' | 'c' | 't' | 'S' | 'u') {
                     let value = w.get(k + 1..).unwrap_or("");
                     out.push(format!("-{c}"));
                     if !value.is_empty() {
                         out.push(value.to_string());
-                    } else if let Some(next) = words.next() {
+                    } else if !matches!(c, 'S' | 'u')
+                        && let Some(next) = words.next()
+                    {
                         out.push(next.clone());
                     }
                     break;

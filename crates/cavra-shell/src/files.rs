@@ -978,7 +978,7 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
                         filter_seen = true;
                         // `import "secrets" as $s {search: "."}` reads a
                         // module file from wherever its metadata says.
-                        if a.contains("import") || a.contains("include") {
+                        if jq_imports(a) {
                             out.push(unknown(FileMode::Read, "modules a jq filter imports"));
                         }
                     }
@@ -1633,10 +1633,21 @@ fn git_accesses(
             }));
             // `git diff HEAD~1:.env HEAD:.env` compares (prints) the
             // content of PATH at those revisions, as `git show REV:PATH`.
+            // `:PATH` and `:N:PATH` are the index's copy (pathspec magic
+            // `:(…)` and `:/` is handled below).
             out.extend(
                 ops.iter()
-                    .filter(|a| !a.starts_with(':'))
-                    .filter_map(|a| rev_path(a))
+                    .filter_map(|a| match a.strip_prefix(':') {
+                        Some(rest) if rest.starts_with('(') || rest.starts_with('/') => None,
+                        Some(rest) => {
+                            let mut c = rest.chars();
+                            match (c.next(), c.next()) {
+                                (Some(d), Some(':')) if d.is_ascii_digit() => rest.get(2..),
+                                _ => Some(rest),
+                            }
+                        }
+                        None => rev_path(a),
+                    })
                     .filter(|p| !p.is_empty())
                     .map(|p| mk(FileMode::Read, p)),
             );
@@ -2293,4 +2304,20 @@ pub(crate) fn is_fd_path(p: &str) -> bool {
 fn numbered(p: &str, prefix: &str) -> bool {
     p.strip_prefix(prefix)
         .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Whether a jq program has an `import` or `include` statement (the
+/// keyword, blanks, then a quoted module path), not merely the word
+/// (`.include`, `.scripts.import`).
+fn jq_imports(program: &str) -> bool {
+    ["import", "include"].iter().any(|kw| {
+        program.match_indices(kw).any(|(i, _)| {
+            let before = program.get(..i).and_then(|b| b.chars().next_back());
+            let after = program.get(i + kw.len()..).unwrap_or("");
+            let trimmed = after.trim_start();
+            before.is_none_or(|c| !(c.is_alphanumeric() || c == '_' || c == '.' || c == '$'))
+                && trimmed.len() < after.len()
+                && trimmed.starts_with('"')
+        })
+    })
 }

@@ -289,8 +289,10 @@ pub fn awk_effects(program: &str) -> Vec<Effect> {
                     })
                     .find(|j| toks.get(*j) == Some(&Tok::Punct('<')))
                     .map(|j| j + 1);
+                // `getline < a b` is `(getline < a) b`: only the first
+                // string names the file.
                 if let Some(j) = lt {
-                    out.push(Effect::Read(lit_at(j)));
+                    out.push(Effect::Read(lit(toks.get(j))));
                 }
             }
             // awk reads the files ARGV names when the program starts: one
@@ -310,8 +312,22 @@ pub fn awk_effects(program: &str) -> Vec<Effect> {
                 // `"cmd" | getline` runs the command before it; `print … |
                 // "cmd"` the one after it.
                 if matches!(next, Some(Tok::Word(w)) if w == "getline") {
-                    let prev = k.checked_sub(1).and_then(|p| toks.get(p));
-                    out.push(Effect::Exec(lit(prev)));
+                    // `"a" "b" | getline` runs the concatenation; anything
+                    // else in the expression makes it unknown.
+                    let mut j = k;
+                    let mut parts = Vec::new();
+                    while let Some(Tok::Str(x)) = j.checked_sub(1).and_then(|p| toks.get(p)) {
+                        parts.push(x.clone());
+                        j -= 1;
+                    }
+                    parts.reverse();
+                    let starts_expression = j == 0
+                        || matches!(
+                            toks.get(j - 1),
+                            Some(Tok::Punct(';' | '{' | '}' | '\n' | '(' | ',') | Tok::Op)
+                        );
+                    let known = (!parts.is_empty() && starts_expression).then(|| parts.concat());
+                    out.push(Effect::Exec(known));
                 } else if in_print {
                     out.push(Effect::Exec(lit_at(k + 1)));
                 }

@@ -146,6 +146,9 @@ const CONFIG_VARS: &[&str] = &[
     // Helm loads plugin code from here.
     "HELM_PLUGINS",
     "HELM_DATA_HOME",
+    // The terraform binary terragrunt runs.
+    "TG_TF_PATH",
+    "TERRAGRUNT_TFPATH",
 ];
 
 /// Whether a git configuration key names a command git runs through a
