@@ -1593,19 +1593,7 @@ fn git_accesses(
         // `git show <id>` or `cat-file` to print.
         "show" | "cat-file" | "rev-parse" => {
             for a in &operands {
-                // `REV:PATH`, `:PATH` (the index), `:N:PATH` (a stage).
-                let path = match a.strip_prefix(':') {
-                    Some(rest) => {
-                        let mut c = rest.chars();
-                        match (c.next(), c.next()) {
-                            (Some(d), Some(':')) if d.is_ascii_digit() => rest.get(2..),
-                            _ => Some(rest),
-                        }
-                    }
-                    // The first `:` outside `{…}` (`HEAD^{/fix: x}:.env`,
-                    // `HEAD@{2024-01-01 10:00}:.env`).
-                    None => rev_path(a),
-                };
+                let path = object_path(a);
                 if let Some(p) = path.filter(|p| !p.is_empty()) {
                     out.push(mk(FileMode::Read, p));
                 } else if sub == "show" && path.is_none() {
@@ -1637,17 +1625,8 @@ fn git_accesses(
             // `:(…)` and `:/` is handled below).
             out.extend(
                 ops.iter()
-                    .filter_map(|a| match a.strip_prefix(':') {
-                        Some(rest) if rest.starts_with('(') || rest.starts_with('/') => None,
-                        Some(rest) => {
-                            let mut c = rest.chars();
-                            match (c.next(), c.next()) {
-                                (Some(d), Some(':')) if d.is_ascii_digit() => rest.get(2..),
-                                _ => Some(rest),
-                            }
-                        }
-                        None => rev_path(a),
-                    })
+                    .filter(|a| !a.starts_with(":(") && !a.starts_with(":/"))
+                    .filter_map(|a| object_path(a))
                     .filter(|p| !p.is_empty())
                     .map(|p| mk(FileMode::Read, p)),
             );
@@ -1914,6 +1893,22 @@ fn pytest_accesses(args: &[&str], mk: impl Fn(FileMode, &str) -> FileAccess) -> 
         }
     }
     out
+}
+
+/// The path an object name names: `REV:PATH`, `:PATH` (the index),
+/// `:N:PATH` (a stage); for `REV:PATH` the first `:` outside `{…}`
+/// (`HEAD^{/fix: x}:.env`, `HEAD@{2024-01-01 10:00}:.env`).
+fn object_path(a: &str) -> Option<&str> {
+    match a.strip_prefix(':') {
+        Some(rest) => {
+            let mut c = rest.chars();
+            match (c.next(), c.next()) {
+                (Some(d), Some(':')) if d.is_ascii_digit() => rest.get(2..),
+                _ => Some(rest),
+            }
+        }
+        None => rev_path(a),
+    }
 }
 
 /// The path of `REV:PATH`: after the first `:` outside `{…}`.
