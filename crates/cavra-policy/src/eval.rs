@@ -1009,7 +1009,6 @@ fn output_values(cmd: &SimpleCommand) -> Vec<String> {
         n == "o"
             || n.starts_with("out")
             || n.ends_with("out")
-            || n.ends_with("-out")
             || n.contains("target-dir")
             || n.contains("profile")
             || n.contains("logfile")
