@@ -232,8 +232,6 @@ fn same_json(a: &str, b: &str) -> bool {
 /// (`follow_links`); a project's is refused, since a cloned repository
 /// could ship `.claude/settings.json -> ~/anything`.
 pub fn apply(plan: &InstallPlan, follow_links: bool) -> Result<(), String> {
-    use std::io::Write;
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     if !plan.changes() {
         return Ok(());
     }
@@ -259,25 +257,9 @@ pub fn apply(plan: &InstallPlan, follow_links: bool) -> Result<(), String> {
         .parent()
         .ok_or_else(|| format!("{} has no parent directory", target.display()))?;
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let mode = std::fs::metadata(&target).map_or(0o600, |m| m.permissions().mode() & 0o7777);
-    let tmp = target.with_extension("cavra-tmp");
-    let write = || -> std::io::Result<()> {
-        let _ = std::fs::remove_file(&tmp);
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(mode)
-            .open(&tmp)?;
-        f.set_permissions(std::fs::Permissions::from_mode(mode))?;
-        f.write_all(plan.after.as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, &target)?;
-        Ok(())
-    };
-    write().map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        format!("cannot write {}: {e}", target.display())
-    })
+    let mode = cavra_store::fsx::existing_mode(&target, 0o600);
+    cavra_store::fsx::replace_file(&target, plan.after.as_bytes(), mode, true)
+        .map_err(|(p, e)| format!("cannot write {}: {e}", p.display()))
 }
 
 /// The state `doctor` reports for one agent and scope.

@@ -512,36 +512,24 @@ fn trim_newline(b: &[u8]) -> &[u8] {
 
 /// Writes a new file at `path` with `mode`, never through a symbolic link:
 /// without `replace` the file must not exist (a dangling link counts);
-/// with it, a temporary sibling is written and renamed over `path`, which
-/// replaces a link rather than its target.
+/// with it, the file is replaced atomically ([`cavra_store::fsx::replace_file`]),
+/// which replaces a link rather than its target.
 fn write_file(path: &Path, bytes: &[u8], replace: bool, mode: u32) -> Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let create = |p: &Path| -> Result<()> {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(mode)
-            .open(p)
-            .with_context(|| format!("cannot create {}", p.display()))?;
-        f.write_all(bytes)
-            .and_then(|()| f.sync_all())
-            .with_context(|| format!("cannot write {}", p.display()))
-    };
-    if !replace {
-        return create(path);
+    if replace {
+        return cavra_store::fsx::replace_file(path, bytes, mode, false)
+            .map_err(|(p, e)| anyhow!("cannot write {}: {e}", p.display()));
     }
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(format!(".tmp.{}", std::process::id()));
-    let tmp = PathBuf::from(tmp);
-    let _ = std::fs::remove_file(&tmp);
-    if let Err(e) = create(&tmp).and_then(|()| {
-        std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
-    }) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
-    Ok(())
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn sig_path(path: &Path) -> PathBuf {

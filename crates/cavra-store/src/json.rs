@@ -116,41 +116,20 @@ pub(crate) fn sibling(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
-/// Opens one of the store's own files for writing without following a
-/// symbolic link at `path`: a repository could ship
-/// `.cavra/api/activity.json.wal -> ~/.bashrc`, and the journal would
-/// append to (or cut) whatever the link names. Only a regular file is
-/// written; new files are private to the user (0600).
+/// Opens one of the store's own files for writing: never through a
+/// symbolic link, only a regular file ([`crate::fsx::open_regular`]); a new
+/// one is private to the user (0600).
 fn open_own(path: &Path, create: bool, append: bool) -> std::io::Result<File> {
     use std::os::unix::fs::OpenOptionsExt;
-    let f = OpenOptions::new()
-        .create(create)
-        .append(append)
-        .write(true)
-        .truncate(false)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)
-        .map_err(|e| refuse_link(path, e))?;
-    if !f.metadata()?.is_file() {
-        return Err(std::io::Error::other(format!(
-            "{} is not a regular file",
-            path.display()
-        )));
-    }
-    Ok(f)
-}
-
-/// `ELOOP` from `O_NOFOLLOW`, said plainly.
-fn refuse_link(path: &Path, e: std::io::Error) -> std::io::Error {
-    if e.raw_os_error() == Some(libc::ELOOP) {
-        std::io::Error::other(format!(
-            "{} is a symbolic link; refusing to write through it",
-            path.display()
-        ))
-    } else {
-        e
-    }
+    crate::fsx::open_regular(
+        path,
+        OpenOptions::new()
+            .create(create)
+            .append(append)
+            .write(true)
+            .truncate(false)
+            .mode(0o600),
+    )
 }
 
 pub(crate) fn fsync_dir(path: &Path) -> Result<()> {
@@ -634,36 +613,11 @@ impl Inner {
     /// Writes the whole store file atomically and empties the journal.
     fn compact(&self, state: &mut State) -> Result<()> {
         let bytes = self.document(state)?;
-        let tmp = sibling(&self.path, &format!(".tmp.{}", std::process::id()));
-        let write = || -> std::io::Result<()> {
-            use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-            // A fresh file of our own: whatever sits at the temporary path
-            // (a crashed run's leftover, or a planted symbolic link, which
-            // `remove_file` unlinks without following) is removed, and
-            // `create_new` never opens an existing file or follows a link.
-            // The store keeps the permissions it has (a `chmod 600`
-            // survives the fold); a new one is private to the user.
-            let mode = fs::metadata(&self.path).map_or(0o600, |m| m.permissions().mode() & 0o7777);
-            let _ = fs::remove_file(&tmp);
-            let mut f = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(mode)
-                .custom_flags(libc::O_NOFOLLOW)
-                .open(&tmp)?;
-            f.set_permissions(fs::Permissions::from_mode(mode))?;
-            f.write_all(&bytes)?;
-            f.sync_all()?;
-            Ok(())
-        };
-        if let Err(e) = write() {
-            let _ = fs::remove_file(&tmp);
-            return Err(StoreError::io(&tmp, e));
-        }
-        fs::rename(&tmp, &self.path).map_err(|e| {
-            let _ = fs::remove_file(&tmp);
-            StoreError::io(&self.path, e)
-        })?;
+        // The store keeps the permissions it has (a `chmod 600` survives
+        // the fold); a new one is private to the user.
+        let mode = crate::fsx::existing_mode(&self.path, 0o600);
+        crate::fsx::replace_file(&self.path, &bytes, mode, true)
+            .map_err(|(p, e)| StoreError::io(&p, e))?;
         fsync_dir(&self.path)?;
         if self.journal.exists() {
             let f = open_own(&self.journal, false, false)

@@ -13,6 +13,7 @@
 //! store and fetch.
 
 pub mod error;
+pub mod fsx;
 mod group;
 pub mod json;
 pub mod kinds;

@@ -55,21 +55,7 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     {
         fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
     }
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(format!(".tmp.{}", std::process::id()));
-    let tmp = PathBuf::from(tmp);
-    let r = (|| -> std::io::Result<()> {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)?;
-        Ok(())
-    })();
-    if let Err(e) = r {
-        let _ = fs::remove_file(&tmp);
-        return Err(StoreError::io(path, e));
-    }
-    Ok(())
+    crate::fsx::replace_file(path, bytes, 0o666, false).map_err(|(p, e)| StoreError::io(&p, e))
 }
 
 /// One store's entry in a backup manifest.

@@ -90,14 +90,7 @@ pub fn append_until(
     // Never follow a symlink at the spool path: a repository could ship
     // `.cavra/api/hook-spool.jsonl -> /dev/stdout` (corrupting the hook's
     // answer) or `-> ~/.bashrc`. Only a regular file is appended to.
-    let open = || {
-        use std::os::unix::fs::OpenOptionsExt;
-        OpenOptions::new()
-            .create(true)
-            .append(true)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-            .open(path)
-    };
+    let open = || crate::fsx::open_regular(path, OpenOptions::new().create(true).append(true));
     for _ in 0..16 {
         let mut f = match open() {
             Ok(f) => f,
@@ -108,20 +101,8 @@ pub fn append_until(
                 }
                 open()?
             }
-            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
-                return Err(std::io::Error::other(format!(
-                    "{} is a symbolic link; refusing to write through it",
-                    path.display()
-                )));
-            }
             Err(e) => return Err(e),
         };
-        if !f.metadata()?.is_file() {
-            return Err(std::io::Error::other(format!(
-                "{} is not a regular file",
-                path.display()
-            )));
-        }
         lock_until(&f, due)?;
         if !same_file(&f, path) {
             continue;
@@ -255,30 +236,13 @@ pub async fn ingest(stores: &Stores, path: &Path) -> Result<IngestReport> {
 /// gone before it is opened, or unlinked while this one waited for its
 /// lock, was ingested by the other.
 async fn ingest_file(stores: &Stores, file: &Path, spool: &Path) -> Result<IngestReport> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let f = match OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(file)
-    {
+    let f = match crate::fsx::open_regular(file, OpenOptions::new().read(true)) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Ok(IngestReport::default());
         }
-        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
-            return Err(StoreError::io(
-                file,
-                std::io::Error::other("a symbolic link; refusing to ingest through it"),
-            ));
-        }
         Err(e) => return Err(StoreError::io(file, e)),
     };
-    if !f.metadata().map_err(|e| StoreError::io(file, e))?.is_file() {
-        return Err(StoreError::io(
-            file,
-            std::io::Error::other("not a regular file; refusing to ingest it"),
-        ));
-    }
     f.lock().map_err(|e| StoreError::io(file, e))?;
     if !same_file(&f, file) {
         return Ok(IngestReport::default());
@@ -326,23 +290,14 @@ async fn ingest_file(stores: &Stores, file: &Path, spool: &Path) -> Result<Inges
     }
     if !bad.is_empty() {
         let rej = spool.with_extension("rejected");
-        let mut out = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-            .open(&rej)
-            .map_err(|e| StoreError::io(&rej, e))?;
-        if !out
-            .metadata()
-            .map_err(|e| StoreError::io(&rej, e))?
-            .is_file()
-        {
-            return Err(StoreError::io(
+        let mut out = {
+            use std::os::unix::fs::OpenOptionsExt;
+            crate::fsx::open_regular(
                 &rej,
-                std::io::Error::other("not a regular file; refusing to write to it"),
-            ));
-        }
+                OpenOptions::new().create(true).append(true).mode(0o600),
+            )
+            .map_err(|e| StoreError::io(&rej, e))?
+        };
         for l in &bad {
             out.write_all(l)
                 .and_then(|()| out.write_all(b"\n"))
