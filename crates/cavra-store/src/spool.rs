@@ -201,11 +201,8 @@ pub async fn ingest(stores: &Stores, path: &Path) -> Result<IngestReport> {
             // One that is not a regular file (a link a repository planted)
             // is refused, but does not stop the spool from being ingested:
             // the error is reported once everything else is in.
-            if std::fs::symlink_metadata(&file).is_ok_and(|m| !m.file_type().is_file()) {
-                refused.get_or_insert(StoreError::io(
-                    &file,
-                    std::io::Error::other("not a regular file; refusing to ingest through it"),
-                ));
+            if let Err(e) = regular(&file) {
+                refused.get_or_insert(e);
                 continue;
             }
             let r = ingest_file(stores, &file, path).await?;
