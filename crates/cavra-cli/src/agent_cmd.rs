@@ -12,7 +12,7 @@ use cavra_agent::{Gate, hook};
 use cavra_policy::{Action, ActionType, BreakGlass, Decision, EvalContext};
 use clap::{Args, Subcommand};
 
-use crate::{PackArgs, UsageError, load_pack, load_pack_cached, parse_mode};
+use crate::{PackArgs, UsageError, load_pack_cached, parse_mode};
 
 #[derive(Args)]
 pub struct HookArgs {
@@ -532,7 +532,7 @@ fn exec(
         .collect::<Vec<_>>()
         .join(" ");
     let mode = parse_mode(mode)?;
-    let policy = load_pack(pack)?;
+    let policy = crate::load_agent_pack(pack)?;
     let mut action = Action::new(ActionType::ExecuteCommand, line);
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
     let root = hook::find_repo_root(&cwd).unwrap_or_else(|| cwd.clone());

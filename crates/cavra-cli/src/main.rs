@@ -277,27 +277,42 @@ fn run(cli: Cli) -> Result<ExitCode> {
 
 /// Load and compile the pack the arguments name (default: the baseline).
 pub fn load_pack(p: &PackArgs) -> Result<CompiledPolicy> {
-    let source = cavra_packs::default_source();
+    load_pack_from(&cavra_packs::default_source(), p)
+}
+
+/// [`load_pack`] for commands an agent runs in the project it works on
+/// (`cavra agent exec`, `cavra mcp`): never from the project's
+/// `./policies` ([`cavra_packs::agent_source`]).
+pub fn load_agent_pack(p: &PackArgs) -> Result<CompiledPolicy> {
+    load_pack_from(&cavra_packs::agent_source(), p)
+}
+
+fn load_pack_from(source: &cavra_packs::Layered, p: &PackArgs) -> Result<CompiledPolicy> {
     let resolved = match (&p.policy_pack, &p.policy_file()) {
-        (Some(id), _) => resolve(&source, id).map_err(|e| anyhow::anyhow!("{e}"))?,
+        (Some(id), _) => resolve(source, id).map_err(|e| anyhow::anyhow!("{e}"))?,
         (None, Some(file)) => {
             let pf = pack_file(file)?;
-            resolve_file(&source, &pf, &[]).map_err(|e| anyhow::anyhow!("{e}"))?
+            resolve_file(source, &pf, &[]).map_err(|e| anyhow::anyhow!("{e}"))?
         }
-        (None, None) => resolve(&source, DEFAULT_PACK).map_err(|e| anyhow::anyhow!("{e}"))?,
+        (None, None) => resolve(source, DEFAULT_PACK).map_err(|e| anyhow::anyhow!("{e}"))?,
     };
     resolved.compile().map_err(|e| anyhow::anyhow!("{e}"))
 }
 
-/// [`load_pack`], reusing a cached resolution under `cache` (hooks).
+/// [`load_agent_pack`], reusing a cached resolution under `cache` (hooks).
 pub fn load_pack_cached(p: &PackArgs, cache: Option<&std::path::Path>) -> Result<CompiledPolicy> {
-    let source = cavra_packs::default_source();
+    use cavra_policy::PackSource;
+    let source = cavra_packs::agent_source();
+    let get = |id: &str| {
+        source.get(id).ok_or_else(|| match source.problem(id) {
+            Some(why) => anyhow::anyhow!("policy pack `{id}` cannot be read: {why}"),
+            None => anyhow::anyhow!("policy pack `{id}` not found"),
+        })
+    };
     let file = match (&p.policy_pack, &p.policy_file()) {
-        (Some(id), _) => cavra_policy::PackSource::get(&source, id)
-            .ok_or_else(|| anyhow::anyhow!("policy pack `{id}` not found"))?,
+        (Some(id), _) => get(id)?,
         (None, Some(file)) => pack_file(file)?,
-        (None, None) => cavra_policy::PackSource::get(&source, DEFAULT_PACK)
-            .ok_or_else(|| anyhow::anyhow!("policy pack `{DEFAULT_PACK}` not found"))?,
+        (None, None) => get(DEFAULT_PACK)?,
     };
     let resolved = cavra_packs::resolve_file_cached(&source, &file, cache)
         .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use cavra_agent::mcp::{pins, proxy, server};
 use clap::Subcommand;
 
-use crate::{DEFAULT_PACK, PackArgs, UsageError, load_pack};
+use crate::{DEFAULT_PACK, PackArgs, UsageError, load_agent_pack};
 
 #[derive(Subcommand)]
 pub enum McpCmd {
@@ -88,12 +88,12 @@ pub fn run(cmd: McpCmd) -> Result<ExitCode> {
         McpCmd::Serve { policy_pack } => {
             // A default pack that does not load is a usage error now, not a
             // server whose every call then fails.
-            load_pack(&PackArgs {
+            load_agent_pack(&PackArgs {
                 policy_pack: Some(policy_pack.clone()),
                 policy: None,
             })
             .map_err(|e| UsageError(format!("--policy-pack {policy_pack}: {e:#}")))?;
-            let source = Arc::new(cavra_packs::default_source());
+            let source = Arc::new(cavra_packs::agent_source());
             let srv = server::CavraServer::new(
                 server::ServeConfig {
                     default_pack: policy_pack,
@@ -119,7 +119,7 @@ pub fn run(cmd: McpCmd) -> Result<ExitCode> {
             session_id,
             command,
         } => {
-            let policy = load_pack(&pack)?;
+            let policy = load_agent_pack(&pack)?;
             let prog = command
                 .first()
                 .ok_or_else(|| UsageError("no MCP server command given after --".into()))?;

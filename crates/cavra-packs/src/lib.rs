@@ -36,12 +36,19 @@ pub struct DirSource {
 }
 
 impl DirSource {
+    /// The pack file of `id`, when something is there (a file, a link, a
+    /// directory): an entry that cannot be read is an error, never absent.
     fn file(&self, id: &str) -> Option<PathBuf> {
         if id.is_empty() || id.contains(['/', '\\']) || id == "." || id == ".." {
             return None;
         }
         let p = self.root.join(id).join("policy.yaml");
-        p.is_file().then_some(p)
+        std::fs::symlink_metadata(&p).is_ok().then_some(p)
+    }
+
+    /// Whether the directory has pack `id` (readable or not).
+    pub fn has(&self, id: &str) -> bool {
+        self.file(id).is_some()
     }
 }
 
@@ -74,11 +81,14 @@ impl PackSource for DirSource {
             text,
         })
     }
+    fn problem(&self, id: &str) -> Option<String> {
+        read_policy_file(&self.file(id)?).err()
+    }
     fn ids(&self) -> Vec<String> {
         let mut ids: Vec<String> = std::fs::read_dir(&self.root)
             .map(|rd| {
                 rd.filter_map(Result::ok)
-                    .filter(|e| e.path().join("policy.yaml").is_file())
+                    .filter(|e| std::fs::symlink_metadata(e.path().join("policy.yaml")).is_ok())
                     .map(|e| e.file_name().to_string_lossy().into_owned())
                     .collect()
             })
@@ -132,17 +142,40 @@ pub struct Layered {
 }
 
 impl PackSource for Layered {
+    /// The directory's pack, else the builtin one of that id. A pack the
+    /// directory has but cannot read is not replaced by the builtin one
+    /// (a stricter local baseline silently served as the shipped one).
     fn get(&self, id: &str) -> Option<PackFile> {
-        self.dir
-            .as_ref()
-            .and_then(|d| d.get(id))
-            .or_else(|| Builtin.get(id))
+        match &self.dir {
+            Some(d) if d.has(id) => d.get(id),
+            _ => Builtin.get(id),
+        }
+    }
+    fn problem(&self, id: &str) -> Option<String> {
+        self.dir.as_ref().and_then(|d| d.problem(id))
     }
     fn ids(&self) -> Vec<String> {
         match &self.dir {
             Some(d) => d.ids(),
             None => Builtin.ids(),
         }
+    }
+}
+
+/// The source for commands an agent runs in its project (`cavra hook`,
+/// `cavra mcp`, `cavra agent exec`): `CAVRA_POLICY_DIR` or the builtin
+/// packs, never `./policies`. The working directory is the project being
+/// judged, and a repository that ships `policies/<id>/policy.yaml` would
+/// otherwise choose its own rules.
+pub fn agent_source() -> Layered {
+    match root() {
+        Root::Dir {
+            path,
+            configured_by: "CAVRA_POLICY_DIR",
+        } => Layered {
+            dir: Some(DirSource { root: path }),
+        },
+        _ => Layered { dir: None },
     }
 }
 
@@ -199,6 +232,9 @@ impl PackSource for Recording<'_> {
     }
     fn ids(&self) -> Vec<String> {
         self.inner.ids()
+    }
+    fn problem(&self, id: &str) -> Option<String> {
+        self.inner.problem(id)
     }
 }
 

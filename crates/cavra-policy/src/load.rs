@@ -33,6 +33,19 @@ pub trait PackSource {
     fn get(&self, id: &str) -> Option<PackFile>;
     /// Every pack id, sorted.
     fn ids(&self) -> Vec<String>;
+    /// Why pack `id` is there but cannot be served (unreadable, too large,
+    /// not UTF-8), so an error says so instead of "not found".
+    fn problem(&self, _id: &str) -> Option<String> {
+        None
+    }
+}
+
+/// The error for a pack `source` does not serve.
+fn missing(source: &dyn PackSource, id: &str, what: &str) -> String {
+    source
+        .problem(id)
+        .map(|p| format!("{what} `{id}` cannot be read: {p}"))
+        .unwrap_or_else(|| format!("{what} `{id}` not found"))
 }
 
 /// A problem in a pack, located as precisely as possible.
@@ -183,7 +196,7 @@ impl ResolvedPack {
 pub fn resolve(source: &dyn PackSource, id: &str) -> Result<ResolvedPack, LoadError> {
     let file = source
         .get(id)
-        .ok_or_else(|| LoadError::one(id, format!("policy pack `{id}` not found")))?;
+        .ok_or_else(|| LoadError::one(id, missing(source, id, "policy pack")))?;
     resolve_file(source, &file, &[])
 }
 
@@ -302,7 +315,7 @@ fn resolve_value(
                     line,
                     column,
                     field: Some("metadata.inherits".into()),
-                    message: format!("inherited policy pack `{parent}` not found"),
+                    message: missing(source, parent, "inherited policy pack"),
                 }],
             }
         })?;
