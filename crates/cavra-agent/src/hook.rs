@@ -138,6 +138,16 @@ fn run_inner(
             None => call.cwd.clone(),
         };
         a.repo_root.clone_from(&root);
+        // The branch checked out where the session runs, for pushes that
+        // name none or `HEAD` (`git push -u origin HEAD`).
+        if a.branch.is_none()
+            && matches!(
+                a.action_type,
+                cavra_policy::ActionType::ExecuteCommand | cavra_policy::ActionType::GitOperation
+            )
+        {
+            a.branch = root.as_deref().and_then(|r| current_branch(Path::new(r)));
+        }
         if a.action_type == cavra_policy::ActionType::McpToolCall {
             a.capability = Some(a.capability.clone().unwrap_or_else(|| "tool".into()));
         }
@@ -151,20 +161,27 @@ fn run_inner(
         // A file reached through a symbolic link that already exists (a
         // repository may ship `cfg -> .claude`) is judged where it leads
         // too; the worse decision wins.
-        if matches!(
-            a.action_type,
-            cavra_policy::ActionType::ReadFile | cavra_policy::ActionType::WriteFile
-        ) && let Some(target) = resolved_target(a)
-        {
-            let mut through = a.clone();
-            through.target = target;
-            decisions.push(cavra_policy::decide_now(
-                &policy,
-                &through,
-                &EvalContext::default(),
-                mode,
-                &BreakGlass::default(),
-            ));
+        // Shell commands likewise, for each file they name (`cat notes.txt`
+        // with `notes.txt -> ~/.ssh/id_rsa`).
+        let files = match a.action_type {
+            cavra_policy::ActionType::ReadFile | cavra_policy::ActionType::WriteFile => {
+                vec![a.clone()]
+            }
+            cavra_policy::ActionType::ExecuteCommand => command_file_actions(a),
+            _ => Vec::new(),
+        };
+        for f in files {
+            if let Some(target) = resolved_target(&f) {
+                let mut through = f;
+                through.target = target;
+                decisions.push(cavra_policy::decide_now(
+                    &policy,
+                    &through,
+                    &EvalContext::default(),
+                    mode,
+                    &BreakGlass::default(),
+                ));
+            }
         }
     }
     let gate = gate_for(&decisions);
@@ -204,29 +221,17 @@ pub fn gate_for(decisions: &[Decision]) -> Gate {
 }
 
 /// Where a file action's path leads through symbolic links that exist now,
-/// when that differs from the path as written: the longest existing prefix
-/// resolved, the rest appended, mapped back under the repository root as
-/// the action names it (so a root below a linked directory, such as macOS's
-/// `/tmp`, changes nothing). A dangling link is followed to where it points
-/// (writing through it creates its target). A path outside the root that
-/// leads outside it too is left to the outside-root rules as written
-/// (`/tmp` is `/private/tmp` on macOS). `None` when nothing on the way is a
-/// link.
+/// when that differs from the path as written: resolved the way the kernel
+/// resolves it (component by component, a `..` after a link leaving the
+/// link's target, not the link: `cfg/../settings.json` with `cfg ->
+/// .claude` is `.claude/settings.json`), mapped back under the repository
+/// root as the action names it (so a root below a linked directory, such
+/// as macOS's `/tmp`, changes nothing). A dangling link is followed to
+/// where it points (writing through it creates its target). A path outside
+/// the root that leads outside it too is left to the outside-root rules as
+/// written (`/tmp` is `/private/tmp` on macOS). `None` when nothing on the
+/// way is a link.
 fn resolved_target(a: &cavra_policy::Action) -> Option<String> {
-    use std::path::{Component, PathBuf};
-    fn lexical(p: &Path) -> PathBuf {
-        let mut out = PathBuf::new();
-        for c in p.components() {
-            match c {
-                Component::ParentDir => {
-                    out.pop();
-                }
-                Component::CurDir => {}
-                other => out.push(other),
-            }
-        }
-        out
-    }
     let raw = a.target.as_str();
     if raw.starts_with('~') {
         return None;
@@ -237,41 +242,10 @@ fn resolved_target(a: &cavra_policy::Action) -> Option<String> {
         Path::new(a.cwd.as_deref()?).join(raw)
     };
     let written = lexical(&abs);
-    let mut path = written.clone();
-    let mut resolved = None;
-    // At most a few dangling links in a row (a loop of links ends here).
-    for _ in 0..8 {
-        let mut existing = path.clone();
-        let mut rest = Vec::new();
-        while std::fs::symlink_metadata(&existing).is_err() {
-            rest.push(existing.file_name()?.to_owned());
-            existing = existing.parent()?.to_path_buf();
-        }
-        match std::fs::canonicalize(&existing) {
-            Ok(mut r) => {
-                for n in rest.iter().rev() {
-                    r.push(n);
-                }
-                resolved = Some(r);
-                break;
-            }
-            // A dangling link: continue from where it points.
-            Err(_) => {
-                let target = std::fs::read_link(&existing).ok()?;
-                let mut next = match existing.parent() {
-                    Some(dir) if target.is_relative() => dir.join(target),
-                    _ => target,
-                };
-                for n in rest.iter().rev() {
-                    next.push(n);
-                }
-                path = lexical(&next);
-            }
-        }
-    }
-    let resolved = resolved?;
+    let mut hops = 0;
+    let resolved = physical(&abs, &mut hops)?;
     let root = Path::new(a.repo_root.as_deref()?);
-    let croot = std::fs::canonicalize(root).ok();
+    let croot = physical(root, &mut 0);
     let mapped = match croot
         .as_ref()
         .and_then(|c| resolved.strip_prefix(c).ok().map(|rel| root.join(rel)))
@@ -281,4 +255,106 @@ fn resolved_target(a: &cavra_policy::Action) -> Option<String> {
         None => resolved,
     };
     (mapped != written).then(|| mapped.display().to_string())
+}
+
+/// The branch checked out in the repository at `root` (`ref:
+/// refs/heads/NAME` in `.git/HEAD`, or in the directory a `.git` file
+/// names); `None` when detached or unreadable.
+fn current_branch(root: &Path) -> Option<String> {
+    let dot_git = root.join(".git");
+    let git_dir = if dot_git.is_dir() {
+        dot_git
+    } else {
+        let text = std::fs::read_to_string(&dot_git).ok()?;
+        let dir = text.lines().next()?.strip_prefix("gitdir:")?.trim();
+        root.join(dir)
+    };
+    let head = std::fs::read_to_string(git_dir.join("HEAD")).ok()?;
+    let name = head
+        .lines()
+        .next()?
+        .strip_prefix("ref: refs/heads/")?
+        .trim();
+    (!name.is_empty()).then(|| name.to_string())
+}
+
+/// `p` with `.` and `..` removed as text.
+fn lexical(p: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// An absolute path resolved component by component through the links
+/// that exist (dangling ones too), as the kernel would; components that
+/// do not exist are kept as written. `None` past 40 links (a loop).
+fn physical(p: &Path, hops: &mut usize) -> Option<PathBuf> {
+    use std::path::Component;
+    let mut cur = PathBuf::from("/");
+    for c in p.components() {
+        match c {
+            Component::RootDir | Component::Prefix(_) => cur = PathBuf::from("/"),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                cur.pop();
+            }
+            Component::Normal(name) => {
+                let next = cur.join(name);
+                match std::fs::symlink_metadata(&next) {
+                    Ok(m) if m.file_type().is_symlink() => {
+                        *hops += 1;
+                        if *hops > 40 {
+                            return None;
+                        }
+                        let target = std::fs::read_link(&next).ok()?;
+                        let joined = if target.is_absolute() {
+                            target
+                        } else {
+                            cur.join(target)
+                        };
+                        cur = physical(&joined, hops)?;
+                    }
+                    _ => cur = next,
+                }
+            }
+        }
+    }
+    Some(cur)
+}
+
+/// The literal files a command line reads and writes (below the directory
+/// an earlier `cd` went to), as file actions (at most 256), for judging
+/// where links lead.
+fn command_file_actions(a: &cavra_policy::Action) -> Vec<cavra_policy::Action> {
+    use cavra_policy::ActionType;
+    let analysis = cavra_shell::analyze(&a.target);
+    let mut out = Vec::new();
+    for cmd in &analysis.commands {
+        for fa in cavra_shell::file_accesses(cmd) {
+            if !fa.literal || fa.glob || fa.path.starts_with(cavra_shell::UNKNOWN_CWD) {
+                continue;
+            }
+            let mut f = a.clone();
+            f.action_type = match fa.mode {
+                cavra_shell::FileMode::Read => ActionType::ReadFile,
+                cavra_shell::FileMode::Write => ActionType::WriteFile,
+            };
+            // Already below the directory an earlier `cd` went to.
+            f.target = fa.path;
+            out.push(f);
+            if out.len() >= 256 {
+                return out;
+            }
+        }
+    }
+    out
 }

@@ -788,4 +788,74 @@ fn a_path_through_a_link_is_judged_where_it_leads() {
     .unwrap();
     let (stdout, _, code) = run_hook(&repo, "claude-code", &[], write("dangling.json").as_bytes());
     assert!(is_block(Agent::ClaudeCode, &stdout, Some(code)), "{stdout}");
+    // `..` after a link leaves the link's target, as the kernel resolves
+    // it: `cmds/../settings.json` with `cmds -> .claude/commands` is
+    // `.claude/settings.json` (review round 19).
+    std::fs::create_dir_all(repo.root.join(".claude/commands")).unwrap();
+    std::os::unix::fs::symlink(".claude/commands", repo.root.join("cmds")).unwrap();
+    let (stdout, _, code) = run_hook(
+        &repo,
+        "claude-code",
+        &[],
+        write("cmds/../settings.json").as_bytes(),
+    );
+    assert!(is_block(Agent::ClaudeCode, &stdout, Some(code)), "{stdout}");
+}
+
+#[test]
+fn files_a_command_names_are_judged_where_links_lead() {
+    let repo = repo();
+    std::fs::create_dir_all(repo.root.join(".claude")).unwrap();
+    std::fs::write(repo.root.join(".env"), "SECRET=x\n").unwrap();
+    std::os::unix::fs::symlink(".claude", repo.root.join("cfg")).unwrap();
+    std::os::unix::fs::symlink(".env", repo.root.join("notes.txt")).unwrap();
+    let bash = |command: &str| {
+        serde_json::json!({"session_id": "s", "cwd": repo.root, "hook_event_name": "PreToolUse",
+                           "tool_name": "Bash", "tool_input": {"command": command}})
+        .to_string()
+    };
+    for command in [
+        "cat notes.txt",
+        "echo {} > cfg/settings.json",
+        "sed -i s/a/b/ cfg/settings.json",
+        "cd cfg && echo {} > settings.json",
+    ] {
+        let (stdout, _, code) = run_hook(&repo, "claude-code", &[], bash(command).as_bytes());
+        assert!(
+            is_block(Agent::ClaudeCode, &stdout, Some(code)),
+            "{command}: {stdout}"
+        );
+    }
+    let (stdout, _, code) = run_hook(&repo, "claude-code", &[], bash("cat README.md").as_bytes());
+    assert_eq!((stdout.as_str(), code), ("", 0));
+}
+
+/// A repository that ships `policies/<id>/policy.yaml` does not choose the
+/// hook's rules: hooks never read `./policies` (review round 19).
+#[test]
+fn a_repository_cannot_replace_the_hook_policy() {
+    let repo = repo();
+    let dir = repo.root.join("policies/cavra-ai-agent-baseline");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("policy.yaml"),
+        "metadata:\n  id: cavra-ai-agent-baseline\n  title: forged\n  version: 1.0.0\n  description: forged\ncommands:\n  default: allow\n  allow: [\"*\"]\n",
+    )
+    .unwrap();
+    let input = serde_json::json!({"session_id": "s", "cwd": repo.root, "hook_event_name": "PreToolUse",
+                                   "tool_name": "Bash", "tool_input": {"command": "terraform apply -auto-approve"}})
+    .to_string();
+    for args in [
+        vec![],
+        vec![
+            "--policy-pack".to_string(),
+            "cavra-ai-agent-baseline".to_string(),
+        ],
+    ] {
+        let (stdout, _, code) = run_hook(&repo, "claude-code", &args, input.as_bytes());
+        assert!(
+            is_block(Agent::ClaudeCode, &stdout, Some(code)),
+            "{args:?}: {stdout}"
+        );
+    }
 }

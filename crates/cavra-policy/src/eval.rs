@@ -351,7 +351,8 @@ fn path_rules(
     path: &NormPath,
     hits: &mut Hits,
     allow_hits: bool,
-) {
+) -> bool {
+    let mut ruled = false;
     let action = match mode {
         FileMode::Read => ActionType::ReadFile,
         FileMode::Write => ActionType::WriteFile,
@@ -381,6 +382,7 @@ fn path_rules(
         {
             continue;
         }
+        ruled = true;
         if allow_hits || !r.decision.proceeds() {
             hits.rule(r, &path.display, Some(pattern), Severity::Low);
         }
@@ -389,6 +391,11 @@ fn path_rules(
     star_rules(policy, &path.subject, &path.display, hits, |d| {
         allow_hits || !d.proceeds()
     });
+    ruled
+        || policy.rules.iter().any(|r| {
+            r.action.is_none()
+                && matches!(&r.matcher, Matcher::Resources(g) if g.iter().any(|g| wildcard(g, &path.subject)))
+        })
 }
 
 /// The rules for every action type (`action: "*"`) whose resource globs
@@ -519,10 +526,15 @@ fn eval_path(
             Some("Platform Security".into()),
         );
     }
-    path_rules(policy, mode, &path, hits, !from_command);
-    if hits.v.len() == before && !from_command {
-        match policy.rules_default.filter(|_| !policy.rules.is_empty()) {
-            Some(d) => hits.add(
+    let ruled = path_rules(policy, mode, &path, hits, !from_command);
+    // The pack default holds for a file a command touches as for a file
+    // action (`cat config/db-password.txt` under `defaults: deny`), when it
+    // restricts; an allowing default leaves the command's own rules to
+    // decide. A pack of the rules shape with no rules at all still has its
+    // default.
+    if hits.v.len() == before && !ruled {
+        match policy.rules_default {
+            Some(d) if !from_command || !d.proceeds() => hits.add(
                 "defaults.decision",
                 d,
                 if d == Outcome::Block {
@@ -535,7 +547,7 @@ fn eval_path(
                 "No rule matched; the pack default applies.",
                 None,
             ),
-            None => hits.add(
+            None if !from_command => hits.add(
                 format!("filesystem.{m}.allow"),
                 Outcome::Allow,
                 Severity::Low,
@@ -544,6 +556,7 @@ fn eval_path(
                 "No sensitive path policy matched.",
                 None,
             ),
+            _ => {}
         }
     }
     Some(path)
@@ -656,7 +669,9 @@ fn eval_tree(policy: &CompiledPolicy, hits: &mut Hits, mode: FileMode, dir: &Nor
     // directory, but the repository root and the home directory are where
     // such dotfiles live: reading everything below them (`grep -r KEY .`,
     // `tar czf /tmp/x.tgz .`) reads those files too.
-    let top = matches!(dir.subject.as_str(), "" | "." | "~") || dir.outside_root;
+    let top = matches!(dir.subject.as_str(), "" | "." | "~")
+        || dir.outside_root
+        || dir.home_alias.as_deref() == Some("~");
     let d = &dir.display;
     let found = lists
         .iter()
@@ -815,15 +830,32 @@ fn eval_command(
         );
     }
     if analysis.commands.is_empty() && analysis.issues.is_empty() {
-        hits.add(
-            "input.invalid",
-            Outcome::Block,
-            Severity::High,
-            None,
-            line,
-            "The command line contains no command.",
-            None,
-        );
+        // Only tests, arithmetic and assignments (`[[ -f package.json ]]`,
+        // `x=1`) run no program; a blank or comment-only line is no input.
+        let blank = line
+            .lines()
+            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'));
+        if blank {
+            hits.add(
+                "input.invalid",
+                Outcome::Block,
+                Severity::High,
+                None,
+                line,
+                "The command line contains no command.",
+                None,
+            );
+        } else {
+            hits.add(
+                "commands.no_program",
+                Outcome::Allow,
+                Severity::Low,
+                None,
+                line,
+                "The line runs no program: only tests, arithmetic or assignments.",
+                None,
+            );
+        }
     }
     // Matched per command as the analysis sees it (quotes removed,
     // comments dropped), not against the raw line: `pr''od` is `prod`,
@@ -1198,10 +1230,24 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
         // `-${x:-delete}`), and so do the words `xargs` appends. The rule id
         // is outside `commands.`, so the pack default still applies (a
         // pack whose commands default to block keeps blocking).
+        // A commit message stays text however it expands, when it stays
+        // one word (`git commit -m "$(cat <<'EOF' … EOF)"`, as Claude Code
+        // writes it; not `-m $MSG`, which may split into options).
+        let messages = if cmd.name() == "git" {
+            crate::git::commit_message_words(argv)
+        } else {
+            Vec::new()
+        };
+        let text_only =
+            |i: usize| messages.contains(&i) && cmd.single_words.get(i).copied().unwrap_or(false);
         if !wrapper
             && cmd.dynamic_args
             && OPTION_SENSITIVE.contains(&cmd.name())
-            && (argv.iter().skip(1).any(|a| a.contains(['$', '`']))
+            && (argv
+                .iter()
+                .enumerate()
+                .skip(1)
+                .any(|(i, a)| a.contains(['$', '`']) && !text_only(i))
                 || cmd.via.iter().any(|v| v == "xargs"))
         {
             own.add(
@@ -1222,7 +1268,36 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
             && let Some(("push", args)) = git::subcommand(argv)
         {
             let push = git::parse_push_args(args);
-            eval_push(policy, &mut own, &push, &line, action.branch.as_deref());
+            // The action's branch is the checkout's at the line's start: a
+            // push after `cd`, or naming another repository (`-C`,
+            // `--git-dir`, `--work-tree`), may be from another branch.
+            let elsewhere = !cmd.cwd.is_empty()
+                || cmd.cwd_unknown
+                || argv
+                    .iter()
+                    .skip(1)
+                    .take(argv.len().saturating_sub(args.len() + 2))
+                    .any(|a| {
+                        a == "-C" || a.starts_with("--git-dir") || a.starts_with("--work-tree")
+                    });
+            let branch = action.branch.as_deref().filter(|_| !elsewhere);
+            eval_push(policy, &mut own, &push, &line, branch);
+        }
+        if !wrapper
+            && argv.first().map(String::as_str) == Some("git")
+            && let Some(location) = git::fetch_location(argv)
+        {
+            own.add(
+                "git.fetch.location",
+                Outcome::RequireApproval,
+                Severity::High,
+                None,
+                &line,
+                format!(
+                    "`{location}` is not a configured remote: what this brings in (hook settings, CI workflows, policies) comes from anywhere."
+                ),
+                Some("Repository Owners".into()),
+            );
         }
         // A finding that an allow rule does not apply to an untrusted
         // program leaves the pack default in force.
@@ -1461,6 +1536,19 @@ fn eval_push(
             );
             continue;
         }
+        // `HEAD` is the current branch: when that is not known, review.
+        if b == "HEAD" && current_branch.is_none() && !u.delete && !u.force {
+            hits.add(
+                "git.push.unknown_destination",
+                Outcome::RequireApproval,
+                Severity::Medium,
+                None,
+                subject,
+                "The push names HEAD and the current branch is unknown.",
+                Some("Repository Owners".into()),
+            );
+            continue;
+        }
         let protected = b == "HEAD" && current_branch.is_none_or(|c| is_protected(policy, c))
             || is_protected(policy, b);
         if protected {
@@ -1580,9 +1668,45 @@ fn eval_push(
     }
 }
 
+/// Pull request operations that change nothing a reviewer guards.
+const PR_OPERATIONS: &[&str] = &[
+    "create",
+    "open",
+    "update",
+    "edit",
+    "comment",
+    "draft",
+    "ready",
+    "label",
+    "assign",
+    "request_review",
+    "close",
+    "reopen",
+    "view",
+    "list",
+];
+
 fn eval_pull_request(policy: &CompiledPolicy, hits: &mut Hits, operation: &str, target: &str) {
     let g = &policy.git;
-    if operation == "merge" && g.require_human_reviewer {
+    // Operations are matched in any case and spelling: `MERGE`,
+    // `squash-merge` and `auto-merge` merge; one not known here (`approve`,
+    // `delete`) needs review rather than passing as a `create`.
+    let op = operation.trim().to_lowercase();
+    let merge = op.contains("merge");
+    if !merge && !PR_OPERATIONS.contains(&op.as_str()) {
+        hits.add(
+            "git.pull_request.unknown_operation",
+            Outcome::RequireApproval,
+            Severity::Medium,
+            None,
+            target,
+            format!(
+                "Pull request operation `{operation}` is not one CAVRA knows; review required."
+            ),
+            Some("Repository Owners".into()),
+        );
+    }
+    if merge && g.require_human_reviewer {
         hits.add(
             "git.pull_request.require_human_reviewer",
             Outcome::RequireApproval,
@@ -1645,6 +1769,18 @@ fn in_list(list: &[String], server: &str) -> bool {
     list.iter().any(|s| wildcard(s, server))
 }
 
+/// [`wildcard`] without regard to case, for lists that block or gate: a
+/// server or tool spelt `Delete_Repo` is the one the list names, and so is
+/// an argument `PASSWORD`.
+fn wildcard_folded(pat: &str, text: &str) -> bool {
+    wildcard(&pat.to_lowercase(), &text.to_lowercase())
+}
+
+/// [`in_list`] without regard to case.
+fn in_list_folded(list: &[String], server: &str) -> bool {
+    list.iter().any(|s| wildcard_folded(s, server))
+}
+
 fn eval_mcp(
     policy: &CompiledPolicy,
     hits: &mut Hits,
@@ -1668,7 +1804,7 @@ fn eval_mcp(
         return;
     }
     let capability = action.capability.as_deref();
-    if in_list(&m.blocked_servers, server) {
+    if in_list_folded(&m.blocked_servers, server) {
         hits.add(
             "mcp.server.blocked",
             Outcome::Block,
@@ -1680,8 +1816,8 @@ fn eval_mcp(
         );
     }
     for (srv, tools) in &m.blocked_tools {
-        if wildcard(srv, server)
-            && let Some(t) = tools.iter().find(|t| wildcard(t, tool))
+        if wildcard_folded(srv, server)
+            && let Some(t) = tools.iter().find(|t| wildcard_folded(t, tool))
         {
             hits.add(
                 "mcp.tool.blocked",
@@ -1695,17 +1831,39 @@ fn eval_mcp(
         }
     }
     for (rule, paths) in &m.argument_rules {
-        if !wildcard(&rule.server, server) || !wildcard(&rule.tool, tool) {
+        // A rule that blocks or gates matches names and values in any case
+        // and any element of an array (`{"paths": [".env"]}`); one that
+        // allows matches as written, and only when every value does.
+        let restrictive = !matches!(
+            rule.decision,
+            Outcome::Allow | Outcome::AllowWithAttestation
+        );
+        let names = |p: &str, t: &str| {
+            if restrictive {
+                wildcard_folded(p, t)
+            } else {
+                wildcard(p, t)
+            }
+        };
+        if !names(&rule.server, server) || !names(&rule.tool, tool) {
             continue;
         }
-        let Some(value) = argument_value(action.arguments.as_ref(), &rule.argument) else {
-            continue;
-        };
-        let matched = match paths {
-            Some(pp) => normalize_for(action, &value)
+        let values = argument_values(action.arguments.as_ref(), &rule.argument);
+        let one = |value: &str| match paths {
+            Some(pp) => normalize_for(action, value)
                 .ok()
                 .and_then(|n| pp.first_match(&n).map(str::to_string)),
-            None => rule.patterns.iter().find(|p| wildcard(p, &value)).cloned(),
+            None => rule.patterns.iter().find(|p| names(p, value)).cloned(),
+        };
+        let matched = if restrictive {
+            values.iter().find_map(|v| one(v))
+        } else {
+            let each: Vec<Option<String>> = values.iter().map(|v| one(v)).collect();
+            if each.iter().all(Option::is_some) {
+                each.into_iter().flatten().next()
+            } else {
+                None
+            }
         };
         if let Some(p) = matched {
             let sev = rule.severity.unwrap_or(if rule.decision == Outcome::Block {
@@ -1739,6 +1897,12 @@ fn eval_mcp(
             r.reason,
             r.approver_group,
         );
+        // The registry vets servers; what the pack says of a server it
+        // lists (approval, tool and capability scope, a critical score)
+        // still holds.
+        if in_list(&m.allowed_servers, server) || in_list(&m.approval_required_servers, server) {
+            listed_server_limits(m, hits, server, tool, capability, &subject);
+        }
     } else if !m.allowlist_enabled {
         if !in_list(&m.blocked_servers, server) {
             hits.add(
@@ -1752,59 +1916,7 @@ fn eval_mcp(
             );
         }
     } else if in_list(&m.allowed_servers, server) || in_list(&m.approval_required_servers, server) {
-        if in_list(&m.approval_required_servers, server) {
-            hits.add(
-                "mcp.server.approval_required",
-                Outcome::RequireApproval,
-                Severity::Medium,
-                None,
-                &subject,
-                format!("Calls to MCP server `{server}` require approval."),
-                gov.clone(),
-            );
-        }
-        if let Some(tools) = per_server(&m.allowed_tools, server)
-            && !tools.is_empty()
-            && !tools.iter().any(|t| wildcard(t, tool))
-        {
-            hits.add(
-                "mcp.tool_scope",
-                Outcome::RequireApproval,
-                Severity::Medium,
-                None,
-                &subject,
-                format!("Tool `{tool}` is outside the tools allowed for `{server}`."),
-                gov.clone(),
-            );
-        }
-        if let (Some(cap), Some(caps)) = (
-            capability.filter(|c| !c.is_empty()),
-            per_server(&m.allowed_capabilities, server),
-        ) && !caps.is_empty()
-            && !caps.iter().any(|c| c == cap)
-        {
-            hits.add(
-                "mcp.capability_scope",
-                Outcome::RequireApproval,
-                Severity::Medium,
-                None,
-                &subject,
-                format!("Capability `{cap}` is outside the capabilities allowed for `{server}`."),
-                gov.clone(),
-            );
-        }
-        let risk = per_server(&m.risk_scoring, server).copied();
-        if risk == Some(Severity::Critical) {
-            hits.add(
-                "mcp.server.risk.critical",
-                Outcome::RequireApproval,
-                Severity::Critical,
-                None,
-                &subject,
-                format!("MCP server `{server}` is scored critical; approval required."),
-                gov.clone(),
-            );
-        }
+        let risk = listed_server_limits(m, hits, server, tool, capability, &subject);
         hits.add(
             "mcp.server.trust.allow",
             Outcome::Allow,
@@ -1849,16 +1961,114 @@ fn eval_mcp(
     star_rules(policy, &subject, &subject, hits, star_restricts);
 }
 
-/// An argument by name or JSON pointer, as text.
-fn argument_value(args: Option<&serde_json::Value>, key: &str) -> Option<String> {
-    let args = args?;
-    let v = if key.starts_with('/') {
-        args.pointer(key)?
-    } else {
-        args.get(key)?
+/// The limits a pack puts on a server it lists: approval for the server,
+/// its tool and capability scopes, a critical risk score. Returns the
+/// server's score.
+fn listed_server_limits(
+    m: &crate::compile::McpRules,
+    hits: &mut Hits,
+    server: &str,
+    tool: &str,
+    capability: Option<&str>,
+    subject: &str,
+) -> Option<Severity> {
+    let gov = Some("AI Governance".to_string());
+    if in_list(&m.approval_required_servers, server) {
+        hits.add(
+            "mcp.server.approval_required",
+            Outcome::RequireApproval,
+            Severity::Medium,
+            None,
+            subject,
+            format!("Calls to MCP server `{server}` require approval."),
+            gov.clone(),
+        );
+    }
+    if let Some(tools) = per_server(&m.allowed_tools, server)
+        && !tools.is_empty()
+        && !tools.iter().any(|t| wildcard(t, tool))
+    {
+        hits.add(
+            "mcp.tool_scope",
+            Outcome::RequireApproval,
+            Severity::Medium,
+            None,
+            subject,
+            format!("Tool `{tool}` is outside the tools allowed for `{server}`."),
+            gov.clone(),
+        );
+    }
+    if let (Some(cap), Some(caps)) = (
+        capability.filter(|c| !c.is_empty()),
+        per_server(&m.allowed_capabilities, server),
+    ) && !caps.is_empty()
+        && !caps.iter().any(|c| c == cap)
+    {
+        hits.add(
+            "mcp.capability_scope",
+            Outcome::RequireApproval,
+            Severity::Medium,
+            None,
+            subject,
+            format!("Capability `{cap}` is outside the capabilities allowed for `{server}`."),
+            gov.clone(),
+        );
+    }
+    let risk = per_server(&m.risk_scoring, server).copied();
+    if risk == Some(Severity::Critical) {
+        hits.add(
+            "mcp.server.risk.critical",
+            Outcome::RequireApproval,
+            Severity::Critical,
+            None,
+            subject,
+            format!("MCP server `{server}` is scored critical; approval required."),
+            gov.clone(),
+        );
+    }
+    risk
+}
+
+/// The values an argument rule judges: the argument itself (a string as
+/// is, anything else as JSON) and every string, number or boolean inside
+/// an array or object it holds (`["x", ".env"]` is also `x` and `.env`).
+/// Empty when the argument is absent.
+fn argument_values(args: Option<&serde_json::Value>, key: &str) -> Vec<String> {
+    fn leaves(v: &serde_json::Value, out: &mut Vec<String>, depth: usize) {
+        match v {
+            serde_json::Value::String(s) => out.push(s.clone()),
+            serde_json::Value::Array(a) if depth < 32 => {
+                for x in a {
+                    leaves(x, out, depth + 1);
+                }
+            }
+            serde_json::Value::Object(o) if depth < 32 => {
+                for x in o.values() {
+                    leaves(x, out, depth + 1);
+                }
+            }
+            serde_json::Value::Null => {}
+            other => out.push(other.to_string()),
+        }
+    }
+    let Some(args) = args else {
+        return Vec::new();
     };
-    Some(match v {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    })
+    let found = if key.starts_with('/') {
+        args.pointer(key)
+    } else {
+        args.get(key)
+    };
+    let Some(v) = found else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    match v {
+        serde_json::Value::String(s) => out.push(s.clone()),
+        other => {
+            out.push(other.to_string());
+            leaves(other, &mut out, 0);
+        }
+    }
+    out
 }

@@ -304,6 +304,196 @@ pub fn subcommand(argv: &[String]) -> Option<(&str, &[String])> {
     None
 }
 
+/// Options of `git fetch` and `git pull` whose value is the next word.
+const FETCH_VALUE_OPTIONS: &[&str] = &[
+    "--depth",
+    "--deepen",
+    "--shallow-since",
+    "--shallow-exclude",
+    "--upload-pack",
+    "-j",
+    "--jobs",
+    "--negotiation-tip",
+    "--server-option",
+    "-o",
+    "--refmap",
+    "--filter",
+    "-X",
+    "--strategy-option",
+    "-s",
+    "--strategy",
+    "--recurse-submodules-default",
+    "--submodule-prefix",
+    "--cleanup",
+    "--exec",
+];
+
+/// The repository a `git fetch` or `git pull` names (its first operand),
+/// when that is a URL or a path rather than a configured remote: content
+/// from anywhere (`git pull https://…/r.git main` merges a stranger's
+/// `.claude/settings.json`; `git fetch URL && git checkout FETCH_HEAD`).
+pub fn fetch_location(argv: &[String]) -> Option<&str> {
+    let (sub, args) = subcommand(argv)?;
+    if !matches!(sub, "fetch" | "pull") {
+        return None;
+    }
+    // A word that is plainly a URL or a path is one wherever it stands
+    // (the walk below may misread an abbreviated option's value).
+    let plain = |r: &str| {
+        r.contains("://")
+            || r.starts_with(['/', '~'])
+            || r.starts_with("../")
+            || r.ends_with(".git")
+            || r.ends_with(".bundle")
+    };
+    if let Some(w) = args
+        .iter()
+        .take_while(|w| *w != "--")
+        .find(|w| !w.starts_with('-') && plain(w))
+    {
+        return Some(w.as_str());
+    }
+    let mut k = 0;
+    while let Some(w) = args.get(k) {
+        k += 1;
+        if w == "--" {
+            return args.get(k).map(String::as_str).filter(|r| is_location(r));
+        }
+        // git takes unambiguous prefixes of long options (`--dep 1`).
+        let takes_value = FETCH_VALUE_OPTIONS.contains(&w.as_str())
+            || (w.starts_with("--")
+                && !w.contains('=')
+                && w.len() >= 4
+                && FETCH_VALUE_OPTIONS
+                    .iter()
+                    .any(|o| o.starts_with(w.as_str())));
+        if takes_value {
+            k += 1;
+            continue;
+        }
+        if w.starts_with('-') {
+            continue;
+        }
+        return is_location(w).then_some(w.as_str());
+    }
+    None
+}
+
+/// Whether a repository argument is a URL (`https://…`, `file://…`,
+/// `git@host:path`) or a path (`/x`, `../x`, `~/x`, `x.bundle`), not the
+/// name of a configured remote. `.` (this repository) is a name here.
+fn is_location(r: &str) -> bool {
+    if r == "." {
+        return false;
+    }
+    let before_slash = r.split('/').next().unwrap_or("");
+    r.contains("://")
+        || r.starts_with(['/', '~', '.', '\\'])
+        || before_slash.contains(':')
+        || r.contains('/')
+        || r.ends_with(".bundle")
+}
+
+/// Flags of `git commit` that take no value.
+const COMMIT_FLAGS: &[&str] = &[
+    "-a",
+    "--all",
+    "-n",
+    "--no-verify",
+    "--verify",
+    "--amend",
+    "--no-amend",
+    "-s",
+    "--signoff",
+    "--no-signoff",
+    "-v",
+    "--verbose",
+    "-q",
+    "--quiet",
+    "-e",
+    "--edit",
+    "--no-edit",
+    "-i",
+    "--include",
+    "-o",
+    "--only",
+    "-p",
+    "--patch",
+    "--interactive",
+    "--dry-run",
+    "--short",
+    "--porcelain",
+    "--long",
+    "-z",
+    "--null",
+    "--allow-empty",
+    "--allow-empty-message",
+    "--reset-author",
+    "--no-post-rewrite",
+    "--status",
+    "--no-status",
+    "--no-gpg-sign",
+    "--branch",
+];
+
+/// The indices in `argv` of the words that `git commit` takes as its
+/// message (`-m MSG`, `-amMSG`, `--message=MSG`): text, never an option,
+/// however they expand. The walk stops at the first word whose meaning it
+/// is not sure of (an abbreviated or unknown option may take the next word
+/// as its value), so a word after it is never named.
+pub fn commit_message_words(argv: &[String]) -> Vec<usize> {
+    let mut out = Vec::new();
+    let Some(("commit", args)) = subcommand(argv) else {
+        return out;
+    };
+    let base = argv.len() - args.len();
+    let mut k = 0;
+    while let Some(w) = args.get(k) {
+        let at = base + k;
+        k += 1;
+        if w == "-m" || w == "--message" {
+            if k < args.len() {
+                out.push(base + k);
+            }
+            k += 1;
+        } else if w.starts_with("--message=") {
+            out.push(at);
+        } else if crate::globals::COMMIT_VALUE_OPTIONS.contains(&w.as_str()) {
+            k += 1;
+        } else if w == "--" {
+            break;
+        } else if let Some(cluster) = w.strip_prefix('-').filter(|c| !c.starts_with('-')) {
+            // `-am`, `-nm MSG`, `-mMSG`: flags until `m`, whose value is
+            // the rest of the word or else the next word.
+            let mut sure = false;
+            for (j, c) in cluster.char_indices() {
+                if c == 'm' {
+                    if cluster.len() == j + 1 {
+                        if k < args.len() {
+                            out.push(base + k);
+                        }
+                        k += 1;
+                    } else {
+                        out.push(at);
+                    }
+                    sure = true;
+                    break;
+                }
+                if !matches!(c, 'a' | 'n' | 's' | 'v' | 'q' | 'e' | 'i' | 'o' | 'p' | 'z') {
+                    break;
+                }
+                sure = j + 1 == cluster.len();
+            }
+            if !sure {
+                break;
+            }
+        } else if w.starts_with('-') && !COMMIT_FLAGS.contains(&w.as_str()) {
+            break;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -333,5 +523,67 @@ mod tests {
         );
         assert!(parse_target("git push --mirror origin").all_branches);
         assert!(parse_target("git push").implicit);
+    }
+
+    #[test]
+    fn commit_messages() {
+        let f = |line: &str| {
+            let argv: Vec<String> = line.split_whitespace().map(String::from).collect();
+            commit_message_words(&argv)
+        };
+        assert_eq!(f("git commit -m M"), vec![3]);
+        assert_eq!(f("git -C d commit -am M -- M2"), vec![5]);
+        assert_eq!(f("git commit -mM --message N --message=O"), vec![2, 4, 5]);
+        assert_eq!(f("git commit -nvm M"), vec![3]);
+        assert_eq!(f("git commit -a -m"), Vec::<usize>::new());
+        // Not sure what the words mean: nothing after them is named.
+        assert_eq!(f("git commit --auth -m M"), Vec::<usize>::new());
+        assert_eq!(f("git commit --author -m M"), Vec::<usize>::new());
+        assert_eq!(f("git commit -Fm M"), Vec::<usize>::new());
+        assert_eq!(f("git commit -ux -m M"), Vec::<usize>::new());
+        assert_eq!(f("git commit -- -m M"), Vec::<usize>::new());
+        assert_eq!(f("git tag -m M"), Vec::<usize>::new());
+        assert_eq!(f("git commit -C HEAD -m M"), vec![5]);
+        // `-o` is `--only`, a flag: `-m -m M` gives the first -m the value
+        // `-m`, and M is then an option (review round 19).
+        assert_eq!(f("git commit -o -m -m M"), vec![4]);
+    }
+
+    #[test]
+    fn fetch_locations() {
+        let f = |line: &str| {
+            let argv: Vec<String> = line.split_whitespace().map(String::from).collect();
+            fetch_location(&argv).map(str::to_string)
+        };
+        assert_eq!(
+            f("git pull https://x/r.git main").as_deref(),
+            Some("https://x/r.git")
+        );
+        assert_eq!(f("git fetch git@host:o/r").as_deref(), Some("git@host:o/r"));
+        assert_eq!(
+            f("git -C d fetch --depth 1 ../evil").as_deref(),
+            Some("../evil")
+        );
+        assert_eq!(
+            f("git pull --no-rebase -- /tmp/r").as_deref(),
+            Some("/tmp/r")
+        );
+        assert_eq!(f("git fetch o/r main").as_deref(), Some("o/r"));
+        assert_eq!(f("git pull origin main"), None);
+        assert_eq!(f("git fetch --all"), None);
+        assert_eq!(f("git pull . feature"), None);
+        assert_eq!(f("git fetch -o x origin"), None);
+        assert_eq!(f("git fetch origin main:main"), None);
+        assert_eq!(f("git push https://x/r.git"), None);
+        // Abbreviated options take their value (review round 19).
+        assert_eq!(f("git fetch --dep 1 evil/r").as_deref(), Some("evil/r"));
+        assert_eq!(
+            f("git pull --dept 1 https://e/r.git main").as_deref(),
+            Some("https://e/r.git")
+        );
+        assert_eq!(
+            f("git fetch --shallow-ex x g@h:r").as_deref(),
+            Some("g@h:r")
+        );
     }
 }

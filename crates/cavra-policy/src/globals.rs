@@ -152,8 +152,10 @@ fn kube_scope_end(argv: &[String]) -> Option<usize> {
 /// (`--no-verif`, `--amen`) and clusters of short ones (`commit -nm x` is
 /// `-n -m x`, and commit's `-n` is `--no-verify`). A prefix that could be
 /// several options counts as each. Other arguments are kept as written.
-/// Options of `git commit` and `git push` whose value is the next word.
-const VALUE_OPTIONS: &[&str] = &[
+/// Options of `git commit` whose value is the next word. (`-o` is
+/// commit's `--only`, a flag: listed here it would swallow the word after
+/// it, `git commit -o -m -m "$X"`.)
+pub(crate) const COMMIT_VALUE_OPTIONS: &[&str] = &[
     "-m",
     "-F",
     "-C",
@@ -171,12 +173,10 @@ const VALUE_OPTIONS: &[&str] = &[
     "--cleanup",
     "--trailer",
     "--pathspec-from-file",
-    "--repo",
-    "--receive-pack",
-    "--exec",
-    "--push-option",
-    "-o",
 ];
+
+/// Options of `git push` whose value is the next word.
+const PUSH_VALUE_OPTIONS: &[&str] = &["--repo", "--receive-pack", "--exec", "--push-option", "-o"];
 
 fn git_options(sub: &str, rest: &[String]) -> Vec<String> {
     let longs: &[&str] = match sub {
@@ -194,7 +194,12 @@ fn git_options(sub: &str, rest: &[String]) -> Vec<String> {
         }
         // An option whose value is the next word: that word is text (a
         // message line `- Added x`), never an option.
-        if VALUE_OPTIONS.contains(&w.as_str()) {
+        let values = if sub == "commit" {
+            COMMIT_VALUE_OPTIONS
+        } else {
+            PUSH_VALUE_OPTIONS
+        };
+        if values.contains(&w.as_str()) {
             out.push(w.clone());
             out.extend(words.next().cloned());
             continue;

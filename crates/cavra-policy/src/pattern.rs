@@ -16,6 +16,48 @@ pub struct NormPath {
     pub display: String,
     /// The path is outside the repository root.
     pub outside_root: bool,
+    /// An absolute path in a home directory (`/home/u/.aws/credentials`,
+    /// `/root/.kube/config`, `/Users/u/.ssh/id_rsa`) as `~/…`, matched as
+    /// well, so home-directory patterns hold however the path is written:
+    /// agents send absolute paths. `None` inside a repository that lies
+    /// below a home directory (those paths are the repository's).
+    pub home_alias: Option<String>,
+}
+
+/// The home directory an absolute, normalised path lies in (`/root`,
+/// `/home/u`, `/Users/u`, `/var/home/u`) and the rest of the path.
+fn home_of(abs: &str) -> Option<(&str, &str)> {
+    let a = abs.strip_prefix('/')?;
+    let user_home = |base: &str| -> Option<usize> {
+        let r = a.strip_prefix(base)?;
+        let user = r.split('/').next().unwrap_or("");
+        (!user.is_empty()).then(|| base.len() + user.len())
+    };
+    let end = if a == "root" || a.starts_with("root/") {
+        4
+    } else {
+        ["home/", "Users/", "var/home/"]
+            .into_iter()
+            .find_map(user_home)?
+    };
+    let home = abs.get(..end + 1)?;
+    let rest = a.get(end..).unwrap_or("").trim_start_matches('/');
+    Some((home, rest))
+}
+
+/// The `~/…` form of `abs` unless `root` lies below its home directory and
+/// holds it.
+fn home_alias(abs: &str, root: Option<&str>, inside_root: bool) -> Option<String> {
+    let (home, rest) = home_of(abs)?;
+    let root_below_home = root.is_some_and(|r| r.starts_with(&format!("{home}/")));
+    if inside_root && root_below_home {
+        return None;
+    }
+    Some(if rest.is_empty() {
+        "~".to_string()
+    } else {
+        format!("~/{rest}")
+    })
 }
 
 /// Normalise a path: strip `./`, collapse `//`, resolve `.` and `..`, make
@@ -66,6 +108,7 @@ pub fn normalize_path(
                 subject,
                 display,
                 outside_root: true,
+                home_alias: None,
             });
         }
     }
@@ -80,6 +123,7 @@ pub fn normalize_path(
             subject: display.clone(),
             display,
             outside_root: true,
+            home_alias: None,
         });
     }
     let root = root
@@ -101,6 +145,7 @@ pub fn normalize_path(
                         subject: ".".into(),
                         display: ".".into(),
                         outside_root: false,
+                        home_alias: home_alias(&abs, Some(root), true),
                     });
                 }
                 if let Some(rest) = abs_rel.strip_prefix(&format!("{root_rel}/")) {
@@ -108,12 +153,14 @@ pub fn normalize_path(
                         subject: rest.to_string(),
                         display: rest.to_string(),
                         outside_root: false,
+                        home_alias: home_alias(&abs, Some(root), true),
                     });
                 }
             }
             let subject = abs.trim_start_matches('/').to_string();
             Ok(NormPath {
                 subject,
+                home_alias: home_alias(&abs, None, false),
                 display: abs,
                 outside_root: true,
             })
@@ -129,6 +176,7 @@ pub fn normalize_path(
                 display: subject.clone(),
                 subject,
                 outside_root: escaped,
+                home_alias: None,
             })
         }
     }
@@ -179,6 +227,9 @@ pub struct PathPatterns {
     anchored: Vec<bool>,
     /// Match without regard to case (globs are stored lower-cased).
     fold: bool,
+    /// `**/x` patterns also match absolute paths outside the repository
+    /// (the built-in self-protection: hook settings of any checkout).
+    anywhere: bool,
     /// Translated globs, each with the index of its pattern.
     globs: Vec<(String, usize)>,
     set: std::sync::OnceLock<Option<GlobSet>>,
@@ -217,9 +268,18 @@ impl PathPatterns {
             patterns: patterns.to_vec(),
             anchored,
             fold: false,
+            anywhere: false,
             globs,
             set: std::sync::OnceLock::new(),
         })
+    }
+
+    /// The same patterns, whose `**/x` also match outside the repository.
+    pub fn anywhere(self) -> PathPatterns {
+        PathPatterns {
+            anywhere: true,
+            ..self
+        }
     }
 
     /// The same patterns, matching without regard to case.
@@ -286,6 +346,21 @@ impl PathPatterns {
         if let Some(home_rel) = subject.strip_prefix("~/") {
             hits.extend(set.matches(home_rel));
         }
+        // Hits through the `~/…` form hold like those of a `~/…` path.
+        let mut home_hits = Vec::new();
+        if let Some(alias) = &path.home_alias {
+            let alias = self.folded(alias);
+            home_hits.extend(set.matches(alias.as_ref()));
+            if let Some(home_rel) = alias.strip_prefix("~/") {
+                home_hits.extend(set.matches(home_rel));
+            }
+        }
+        for pi in home_hits
+            .iter()
+            .filter_map(|gi| self.globs.get(*gi).map(|g| g.1))
+        {
+            out.push(pi);
+        }
         for gi in hits {
             let Some(&(_, pi)) = self.globs.get(gi) else {
                 continue;
@@ -298,7 +373,8 @@ impl PathPatterns {
                 // absolute paths outside it only patterns written as absolute
                 // paths apply.
                 let pat = self.patterns.get(pi).map(String::as_str).unwrap_or("");
-                if !pat.starts_with('/') {
+                let anywhere = self.anywhere && pat.trim_start().starts_with("**/");
+                if !(pat.starts_with('/') || anywhere) {
                     continue;
                 }
             }
@@ -315,6 +391,17 @@ impl PathPatterns {
     /// any depth (`.env`) could sit below any directory, and judging every
     /// recursive operation by it would flag them all.
     pub fn tree_could_match(&self, dir: &NormPath) -> Option<&str> {
+        if let Some(alias) = &dir.home_alias {
+            let home = NormPath {
+                subject: alias.clone(),
+                display: dir.display.clone(),
+                outside_root: true,
+                home_alias: None,
+            };
+            if let Some(p) = self.tree_could_match(&home) {
+                return Some(p);
+            }
+        }
         let folded = self.folded(&dir.subject);
         let subject = folded.as_ref();
         let mut bases: Vec<&str> = vec![subject];
@@ -373,6 +460,17 @@ impl PathPatterns {
     /// normalised like a path, could name a path one of these patterns
     /// matches; returns that pattern. The answer errs towards yes.
     pub fn glob_could_match(&self, operand: &NormPath) -> Option<&str> {
+        if let Some(alias) = &operand.home_alias {
+            let home = NormPath {
+                subject: alias.clone(),
+                display: operand.display.clone(),
+                outside_root: true,
+                home_alias: None,
+            };
+            if let Some(p) = self.glob_could_match(&home) {
+                return Some(p);
+            }
+        }
         let folded = self.folded(&operand.subject);
         let subject = folded.as_ref();
         let mut subjects = vec![subject];

@@ -20,12 +20,17 @@ pub(crate) struct Field {
     pub glob: bool,
     /// Some part of the word was quoted (so an empty field is kept).
     pub quoted: bool,
+    /// Stays exactly one word: every expansion whose value is unknown is
+    /// inside double quotes and yields one word (`-m "$MSG"`, not `$MSG`,
+    /// `"$@"` or `"${a[@]}"`). Only meaningful when not `literal`.
+    pub whole: bool,
 }
 
 impl Field {
     fn new() -> Self {
         Field {
             literal: true,
+            whole: true,
             ..Field::default()
         }
     }
@@ -39,7 +44,41 @@ pub(crate) struct Expanded {
     pub substitutions: Vec<String>,
     /// Constructs that may run code we cannot see.
     pub opaque: Vec<String>,
+    /// Variables the expansion assigns (`${x:=v}`, `$((x=1))`, `((x++))`):
+    /// their value afterwards is not known here.
+    pub assigned: Vec<String>,
 }
+
+/// Variables bash sets by itself (`$_` is the last word of the previous
+/// command, `$PWD` follows `cd`, `$BASH_REMATCH` the last `=~`): an
+/// assignment on the line does not tell their value when read.
+pub(crate) const BASH_SET: &[&str] = &[
+    "_",
+    "PWD",
+    "OLDPWD",
+    "BASH_REMATCH",
+    "BASH_COMMAND",
+    "BASH_SOURCE",
+    "BASH_LINENO",
+    "BASH_ARGV",
+    "BASH_ARGC",
+    "FUNCNAME",
+    "MAPFILE",
+    "REPLY",
+    "OPTARG",
+    "OPTIND",
+    "COPROC",
+    "DIRSTACK",
+    "PIPESTATUS",
+    "RANDOM",
+    "SRANDOM",
+    "SECONDS",
+    "LINENO",
+    "EPOCHSECONDS",
+    "EPOCHREALTIME",
+    "BASHPID",
+    "HISTCMD",
+];
 
 /// Marks, in a variable map, a name assigned a value not known here:
 /// `UNKNOWN_VAR` followed by the name (never a valid name itself).
@@ -75,8 +114,22 @@ fn arithmetic_into(
         return;
     }
     if text.contains(['$', '`']) {
-        let _ = expand_inner(text, vars, options, out, depth + 1);
+        // Bash reads arithmetic as if double-quoted: a single quote is an
+        // ordinary character there, so `$(( 'a[$(cmd)]' ))` runs `cmd`.
+        let unquoted = text.replace('\'', "");
+        let fields = expand_inner(&unquoted, vars, options, out, depth + 1);
+        // The expanded text is then evaluated as an expression: pieces
+        // that only together spell `a[$(cmd)]` (`$p$q`) run `cmd` too.
+        let joined: String = fields
+            .iter()
+            .map(|f| f.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        if fields.iter().all(|f| f.literal) && joined != text && holds_code(&joined) {
+            arithmetic_into(&joined, vars, options, out, depth + 1);
+        }
     }
+    arithmetic_assignments(text, out);
     let mut seen: Vec<&str> = Vec::new();
     for name in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
         if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) || seen.contains(&name)
@@ -84,7 +137,23 @@ fn arithmetic_into(
             continue;
         }
         seen.push(name);
-        if let Some(value) = vars.get(name)
+        // Text bash put there itself (`_`: the previous command's last
+        // word; `BASH_REMATCH`: what `=~` matched) may hold `a[$(cmd)]`.
+        if matches!(
+            name,
+            "_" | "BASH_REMATCH"
+                | "BASH_COMMAND"
+                | "MAPFILE"
+                | "REPLY"
+                | "OPTARG"
+                | "PWD"
+                | "OLDPWD"
+                | "DIRSTACK"
+                | "BASH_ARGV"
+        ) {
+            out.opaque
+                .push(format!("arithmetic on `{name}`, which bash sets by itself"));
+        } else if let Some(value) = vars.get(name)
             && value != name
             && value.contains(|c: char| !(c.is_ascii_digit() || c.is_whitespace()))
         {
@@ -96,6 +165,57 @@ fn arithmetic_into(
             out.opaque.push(format!(
                 "arithmetic on `{name}`, whose value is not known here and may hold code"
             ));
+        }
+    }
+}
+
+/// Names arithmetic text assigns (`x=1`, `x+=2`, `x++`, `--x`).
+fn arithmetic_assignments(text: &str, out: &mut Expanded) {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b.get(i).copied().unwrap_or(0);
+        if c.is_ascii_alphabetic() || c == b'_' {
+            let start = i;
+            while b
+                .get(i)
+                .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
+            {
+                i += 1;
+            }
+            let name = text.get(start..i).unwrap_or("");
+            // Skip a subscript (`a[i]=1`).
+            let mut j = i;
+            if b.get(j) == Some(&b'[') {
+                let mut depth = 0usize;
+                while let Some(&c) = b.get(j) {
+                    if c == b'[' {
+                        depth += 1;
+                    } else if c == b']' {
+                        depth = depth.saturating_sub(1);
+                        if depth == 0 {
+                            j += 1;
+                            break;
+                        }
+                    }
+                    j += 1;
+                }
+            }
+            let after = text.get(j..).unwrap_or("").trim_start();
+            let before = text.get(..start).unwrap_or("").trim_end();
+            let assigns = (after.starts_with('=') && !after.starts_with("=="))
+                || after.starts_with("++")
+                || after.starts_with("--")
+                || ["+=", "-=", "*=", "/=", "%=", "<<=", ">>=", "&=", "^=", "|="]
+                    .iter()
+                    .any(|op| after.starts_with(op))
+                || before.ends_with("++")
+                || before.ends_with("--");
+            if assigns && !out.assigned.iter().any(|n| n == name) {
+                out.assigned.push(name.to_string());
+            }
+        } else {
+            i += 1;
         }
     }
 }
@@ -143,6 +263,7 @@ pub(crate) fn expand_word(raw: &str, vars: &HashMap<String, String>) -> Expanded
                     literal: false,
                     glob: true,
                     quoted: false,
+                    whole: false,
                 });
                 out.opaque
                     .push("a brace expansion too large to expand".into());
@@ -292,6 +413,7 @@ fn expand_at(
                 literal: false,
                 glob: false,
                 quoted: false,
+                whole: false,
             }];
         }
     };
@@ -366,6 +488,7 @@ impl State<'_> {
             WordPiece::CommandSubstitution(s) | WordPiece::BackquotedCommandSubstitution(s) => {
                 self.out.substitutions.push(s.clone());
                 self.cur.literal = false;
+                self.cur.whole &= quoted;
                 self.cur.text.push_str("$(");
                 self.cur.text.push_str(s);
                 self.cur.text.push(')');
@@ -393,6 +516,7 @@ impl State<'_> {
                     self.depth + 1,
                 );
                 self.cur.literal = false;
+                self.cur.whole &= quoted;
                 self.cur.text.push_str("$((");
                 self.cur.text.push_str(&e.value);
                 self.cur.text.push_str("))");
@@ -432,6 +556,18 @@ impl State<'_> {
             }
             None => {
                 self.cur.literal = false;
+                // Quoted, a plain parameter is one word; `"$@"`,
+                // `"${a[@]}"` and the operators' words may be several.
+                let single = matches!(
+                    expr,
+                    ParameterExpr::Parameter {
+                        parameter: Parameter::Named(_)
+                            | Parameter::Positional(_)
+                            | Parameter::NamedWithIndex { .. },
+                        indirect: false,
+                    }
+                );
+                self.cur.whole &= quoted && single;
                 self.cur
                     .text
                     .push_str(&format!("${{{}}}", param_name(expr)));
@@ -451,6 +587,14 @@ impl State<'_> {
         let parameter = parameter_of(expr);
         if let Some(Parameter::NamedWithIndex { index, .. }) = parameter {
             arithmetic.push(index);
+        }
+        // `${x:=v}` assigns x (when it was unset or empty).
+        if let P::AssignDefaultValues { .. } = expr {
+            let name = param_name(expr);
+            let base = name.split('[').next().unwrap_or("").to_string();
+            if !base.is_empty() && !self.out.assigned.contains(&base) {
+                self.out.assigned.push(base);
+            }
         }
         match expr {
             P::UseDefaultValues {
@@ -535,6 +679,9 @@ impl State<'_> {
     }
 
     fn lookup(&self, name: &str) -> Option<String> {
+        if BASH_SET.contains(&name) {
+            return None;
+        }
         if let Some(v) = self.vars.get(name) {
             return Some(v.clone());
         }

@@ -909,12 +909,60 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
             }
         }
         "tee" => out.extend(operands.iter().map(|p| mk(FileMode::Write, p))),
+        // `go test -trace=F`, `-coverprofile F`, `-o F`, `-test.trace F`
+        // (one dash or two, value joined or next) write F; `-outputdir D`
+        // writes below D.
+        "go" => {
+            const FILES: &[&str] = &[
+                "o",
+                "trace",
+                "coverprofile",
+                "cpuprofile",
+                "memprofile",
+                "blockprofile",
+                "mutexprofile",
+                "fuzzcache",
+            ];
+            let mut i = 0;
+            while let Some(a) = args.get(i) {
+                i += 1;
+                if *a == "--" {
+                    break;
+                }
+                let Some(flag) = a.strip_prefix("--").or_else(|| a.strip_prefix('-')) else {
+                    continue;
+                };
+                let (name, joined) = match flag.split_once('=') {
+                    Some((n, v)) => (n, Some(v)),
+                    None => (flag, None),
+                };
+                let name = name.strip_prefix("test.").unwrap_or(name);
+                let dir = name == "outputdir";
+                if !(dir || FILES.contains(&name)) {
+                    continue;
+                }
+                let value = match joined {
+                    Some(v) => Some(v),
+                    None => {
+                        i += 1;
+                        args.get(i - 1).copied()
+                    }
+                };
+                if let Some(v) = value {
+                    out.push(FileAccess {
+                        tree: dir,
+                        ..mk(FileMode::Write, v)
+                    });
+                }
+            }
+        }
         "jq" | "yq" => {
             // jq FILTER [FILES…]; `--arg NAME VALUE` and `--argjson` carry
             // two values, `--slurpfile`/`--rawfile NAME FILE` read FILE,
             // `-f FILE` reads the filter from FILE, and everything after
             // `--args`/`--jsonargs` is a positional value.
             let mut filter_seen = false;
+            let mut positional = false;
             let mut i = 0;
             while let Some(a) = args.get(i) {
                 match *a {
@@ -958,7 +1006,10 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
                         }
                         i += 1;
                     }
-                    "--args" | "--jsonargs" => break,
+                    // Words after `--args`/`--jsonargs` are values, not
+                    // files, but options still count there
+                    // (`jq -n --args '$k' --rawfile k .env`).
+                    "--args" | "--jsonargs" => positional = true,
                     // Short options combine (`-nf FILE`): an `f` among them
                     // takes the next word as the filter file.
                     _ if a.starts_with('-')
@@ -973,6 +1024,7 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
                         i += 1;
                     }
                     _ if a.starts_with('-') && *a != "-" => {}
+                    _ if filter_seen && positional => {}
                     _ if filter_seen => out.push(mk(FileMode::Read, a)),
                     _ => {
                         filter_seen = true;
@@ -1713,6 +1765,35 @@ fn git_accesses(
                 }
             }
         }
+        // `git stash [push] [-u|-a] [--] PATHS` takes the changes below
+        // PATHS away (untracked and ignored files too with `-u`/`-a`): a
+        // write of each (`git stash push --all -- .claude .cavra`). Plain
+        // `git stash` names no path.
+        "stash" => {
+            let (push, rest): (bool, &[&str]) = match after_sub.first() {
+                Some(&"push") | Some(&"save") => (true, after_sub.get(1..).unwrap_or(&[])),
+                Some(a) if a.starts_with('-') => (true, &after_sub[..]),
+                _ => (false, &[]),
+            };
+            if push {
+                let Getopt {
+                    operands: ops,
+                    values: vals,
+                    ..
+                } = getopt(rest, &["-m", "--message", "--pathspec-from-file"], &[]);
+                let save = after_sub.first() == Some(&"save");
+                // `git stash save MESSAGE` takes words as the message.
+                if !save {
+                    out.extend(ops.iter().map(|p| FileAccess {
+                        tree: true,
+                        ..mk(FileMode::Write, p)
+                    }));
+                }
+                if vals.iter().any(|(o, _)| *o == "--pathspec-from-file") {
+                    out.push(unknown(FileMode::Write, "paths listed in a file"));
+                }
+            }
+        }
         // `git checkout [REV] [--] PATHS` and `git restore PATHS` overwrite
         // working-tree files. A lone `git checkout WORD` may be a branch or
         // a path: it is recorded as a write of WORD, which matters only
@@ -1739,6 +1820,15 @@ fn git_accesses(
                     vals.iter().any(|(o, _)| matches!(*o, "-s" | "--source")),
                 ),
             };
+            // `git restore --staged PATHS` (without `--worktree`) changes
+            // only the index.
+            let staged_only = sub == "restore"
+                && after_sub.iter().any(|a| *a == "--staged" || *a == "-S")
+                && !after_sub.iter().any(|a| {
+                    *a == "--worktree"
+                        || (a.starts_with('-') && !a.starts_with("--") && a.contains('W'))
+                });
+            let paths: &[&str] = if staged_only { &[] } else { paths };
             // Paths taken from another commit replace everything below them.
             out.extend(paths.iter().map(|p| FileAccess {
                 tree: from_rev,
@@ -1751,14 +1841,38 @@ fn git_accesses(
         _ => {}
     }
     // Pathspec magic: `:(top).env`, `:(icase,glob).ENV`, `:/.env` name
-    // the path after it (the protected lists already fold case).
+    // the path after it (the protected lists already fold case); `:/` and
+    // `:(top)` alone are the whole tree, and so is an exclusion (`:!README`,
+    // `:^x`, `:(exclude)x`: everything but x).
     for f in &mut out {
-        if let Some(rest) = f.path.strip_prefix(":(")
-            && let Some((_, p)) = rest.split_once(')')
-        {
-            f.path = p.to_string();
-        } else if let Some(p) = f.path.strip_prefix(":/") {
-            f.path = p.to_string();
+        if !f.path.starts_with(':') {
+            continue;
+        }
+        let (exclude, rest) = if let Some(rest) = f.path.strip_prefix(":(") {
+            match rest.split_once(')') {
+                Some((magic, p)) => (
+                    magic
+                        .split(',')
+                        .any(|m| matches!(m.trim(), "exclude" | "!" | "^")),
+                    p.to_string(),
+                ),
+                None => (false, rest.to_string()),
+            }
+        } else {
+            let body = f.path.get(1..).unwrap_or("");
+            let magic: String = body
+                .chars()
+                .take_while(|c| matches!(c, '/' | '!' | '^'))
+                .collect();
+            let p = body.get(magic.len()..).unwrap_or("");
+            let p = p.strip_prefix(':').unwrap_or(p);
+            (magic.contains(['!', '^']), p.to_string())
+        };
+        if exclude || rest.is_empty() {
+            // Like `.`: everything below when taken from another commit.
+            f.path = ".".into();
+        } else {
+            f.path = rest;
         }
     }
     if let Some(d) = dir {

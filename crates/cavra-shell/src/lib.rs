@@ -89,6 +89,10 @@ pub struct SimpleCommand {
     /// Arguments that are not statically known (unresolved `$VAR`, `$(…)`,
     /// arguments appended by `xargs`).
     pub dynamic_args: bool,
+    /// Per word of `argv`: it stays one word whatever its unknown parts
+    /// hold (literal, or each expansion double-quoted: `-m "$MSG"`). A word
+    /// without an entry may be several words or none.
+    pub single_words: Vec<bool>,
     /// Arguments containing unquoted glob characters that bash would expand.
     pub glob_args: bool,
     /// Found inside code of another language (`python -c`); the command may or

@@ -26,6 +26,10 @@ pub fn analyze_with_limits(command: &str, limits: &Limits) -> Analysis {
         lookup_changed: false,
         procsub_out: None,
         functions: HashMap::new(),
+        bodies: HashMap::new(),
+        calls: 0,
+        call_walks: 0,
+        rewalks: 0,
     };
     w.script(command, &[], false);
     dedup_issues(&mut w.out.issues);
@@ -69,6 +73,15 @@ struct Walker {
     procsub_out: Option<usize>,
     /// Commands of the body of each function defined so far, by name.
     functions: HashMap<String, std::ops::Range<usize>>,
+    /// The body of each function defined so far, walked again where it is
+    /// called: with the variables and directory of that moment.
+    bodies: HashMap<String, ast::CompoundCommand>,
+    /// Function calls being walked, one inside another.
+    calls: usize,
+    /// Function bodies walked at calls so far (bounded: `f(){ f; f; }`).
+    call_walks: usize,
+    /// Loop bodies walked a second time so far (bounded: nested loops).
+    rewalks: usize,
     /// `CDPATH` was set on the line: a later `cd NAME` may go to a
     /// directory below any of its entries.
     cdpath: bool,
@@ -118,7 +131,140 @@ const CODE_VARS: &[&str] = &[
     "GIT_ALLOW_PROTOCOL",
     // valgrind reads options from it: output files, tools, suppressions.
     "VALGRIND_OPTS",
+    // Plugins pytest imports (`PYTHONPATH` is judged by its entries).
+    "PYTEST_PLUGINS",
+    "PYTEST_ADDOPTS",
+    // Programs the Rust and Go toolchains run (`RUSTFLAGS`, `CC` and
+    // `RUSTUP_TOOLCHAIN` are judged by their value).
+    "RUSTC",
+    "RUSTDOC",
+    "CGO_CFLAGS",
+    "CGO_LDFLAGS",
+    "GOENV",
+    "GOROOT",
+    // Where Python finds its standard library and user site-packages
+    // (whose `.pth` files run at start-up).
+    "PYTHONHOME",
+    "PYTHONUSERBASE",
 ];
+
+/// A cargo option that can make it run other code: `--config` setting
+/// anything but `profile.*`/`term.*` (a runner, a linker, a rustc wrapper,
+/// an alias, a source replacement) or naming a file, and a
+/// `--manifest-path` outside the repository.
+fn cargo_risky_option(args: &[Field]) -> Option<String> {
+    let mut i = 0;
+    while let Some(f) = args.get(i) {
+        i += 1;
+        let t = f.text.as_str();
+        if t == "--" {
+            break;
+        }
+        for opt in ["--config", "--manifest-path"] {
+            let value = match option_spelling(t, opt) {
+                Some(Spelt::Next) => {
+                    i += 1;
+                    args.get(i - 1).cloned()
+                }
+                Some(Spelt::Joined(v)) => Some(Field {
+                    text: v.to_string(),
+                    ..f.clone()
+                }),
+                None => continue,
+            };
+            let risky = value.as_ref().is_none_or(|v| {
+                let text = v.text.as_str();
+                !v.literal
+                    || if opt == "--config" {
+                        let key = text.split('=').next().unwrap_or("").trim();
+                        !text.contains('=')
+                            || !(key.starts_with("profile.") || key.starts_with("term."))
+                    } else {
+                        text.starts_with(['/', '~']) || text.split('/').any(|c| c == "..")
+                    }
+            });
+            if risky {
+                return Some(opt.to_string());
+            }
+        }
+    }
+    None
+}
+
+/// npm settings (as `npm_config_*` keys) that run code or move where npm
+/// reads its settings from.
+const NPM_RISKY: &[&str] = &[
+    "node_options",
+    "script_shell",
+    "shell",
+    "userconfig",
+    "globalconfig",
+    "prefix",
+    "onload_script",
+    "init_module",
+    "git",
+    "node_gyp",
+];
+
+/// Whether a `RUSTFLAGS`-like value holds anything but lint levels,
+/// `--cfg`, `--cap-lints` and codegen options that change no program run
+/// (`-C linker=PROG`, `-C link-arg=…`, `-Z …`, `--extern` do).
+fn risky_rustflags(value: &str) -> bool {
+    const SAFE_CODEGEN: &[&str] = &[
+        "opt-level",
+        "debuginfo",
+        "target-cpu",
+        "target-feature",
+        "overflow-checks",
+        "debug-assertions",
+        "incremental",
+        "force-frame-pointers",
+        "strip",
+        "panic",
+        "lto",
+        "codegen-units",
+        "embed-bitcode",
+        "relocation-model",
+        "symbol-mangling-version",
+        "instrument-coverage",
+    ];
+    let mut words = value.split_whitespace();
+    while let Some(w) = words.next() {
+        let (flag, joined) = if let Some(rest) = w.strip_prefix("-C") {
+            ("-C", rest)
+        } else if let Some(rest) = w.strip_prefix("--codegen") {
+            ("-C", rest.trim_start_matches('='))
+        } else if let Some(rest) = w.strip_prefix("--cfg") {
+            ("--cfg", rest.trim_start_matches('='))
+        } else if let Some(rest) = w.strip_prefix("--cap-lints") {
+            ("--cap-lints", rest.trim_start_matches('='))
+        } else if ["-D", "-W", "-A", "-F"].iter().any(|p| w.starts_with(p)) {
+            ("-D", w.get(2..).unwrap_or(""))
+        } else if ["--deny", "--warn", "--allow", "--forbid"]
+            .iter()
+            .any(|p| w.starts_with(p))
+        {
+            ("-D", w.split_once('=').map_or("", |(_, v)| v))
+        } else {
+            return true;
+        };
+        let value = if joined.is_empty() {
+            match words.next() {
+                Some(v) => v,
+                None => return true,
+            }
+        } else {
+            joined
+        };
+        if flag == "-C" {
+            let key = value.split('=').next().unwrap_or("");
+            if !SAFE_CODEGEN.contains(&key) {
+                return true;
+            }
+        }
+    }
+    false
+}
 
 /// Environment variables that move the configuration programs read (and
 /// so the commands it names: `core.fsmonitor` in `$HOME/.gitconfig`, a
@@ -149,6 +295,11 @@ const CONFIG_VARS: &[&str] = &[
     // The terraform binary terragrunt runs.
     "TG_TF_PATH",
     "TERRAGRUNT_TFPATH",
+    // ripgrep's configuration file may hold `--pre COMMAND`.
+    "RIPGREP_CONFIG_PATH",
+    "CARGO_HOME",
+    "NPM_CONFIG_USERCONFIG",
+    "NPM_CONFIG_GLOBALCONFIG",
 ];
 
 /// Whether a git configuration key names a command git runs through a
@@ -195,7 +346,14 @@ fn git_exec_key(key: &str) -> Option<bool> {
     if script {
         return Some(true);
     }
-    let code = key == "core.hookspath"
+    // Where a remote fetches from (`remote.x.url`, `url.X.insteadOf`):
+    // content from anywhere, hook settings included.
+    let elsewhere = (key.starts_with("remote.")
+        && (key.ends_with(".url") || key.ends_with(".pushurl")))
+        || (key.starts_with("url.")
+            && (key.ends_with(".insteadof") || key.ends_with(".pushinsteadof")));
+    let code = elsewhere
+        || key == "core.hookspath"
         || key == "init.templatedir"
         || key == "core.worktree"
         || key == "include.path"
@@ -305,11 +463,26 @@ impl Walker {
             // in a later pipeline may not, so afterwards the directory is
             // unknown. `cd x || cmd` runs `cmd` only where the cd failed.
             let start = self.cwd.clone();
+            let vars_start = self.vars.clone();
             self.pipeline(&item.0.first, via, spec);
+            // What a later pipeline assigns holds for the pipelines after
+            // it while the list is all `&&` (`mkdir out && D=out && touch
+            // $D/x`); once an `||` joins it, a pipeline may run although an
+            // earlier one was skipped (`true || c=echo && $c`), and after
+            // the list the assignment may not have run at all.
+            let after_first = self.vars.clone();
+            let mut all_and = true;
             for next in &item.0.additional {
                 match next {
-                    AndOr::And(p) => self.pipeline(p, via, spec),
+                    AndOr::And(p) => {
+                        if !all_and {
+                            self.forget_changed(&after_first);
+                        }
+                        self.pipeline(p, via, spec)
+                    }
                     AndOr::Or(p) => {
+                        all_and = false;
+                        self.forget_changed(&after_first);
                         if self.cwd != start {
                             self.cwd = None;
                         }
@@ -317,9 +490,14 @@ impl Walker {
                     }
                 }
             }
+            if !item.0.additional.is_empty() {
+                self.forget_changed(&after_first);
+            }
             if matches!(item.1, ast::SeparatorOperator::Async) {
-                // `cd x &` runs in the background, in a subshell.
+                // `cd x &` runs in the background, in a subshell, and so do
+                // its assignments (`c=echo & $c -rf /` runs the old `c`).
                 self.cwd = start;
+                self.vars = vars_start;
             } else if self.cwd != start {
                 // The `cd` may have failed: commands after `;` run either
                 // way, in a directory that is not known for sure.
@@ -330,31 +508,96 @@ impl Walker {
 
     /// Runs `f` (a branch, loop body or function body that may not run, or
     /// run more than once): a `cd` inside leaves the directory unknown.
+    /// Its assignments leave their variables unknown (`false && c=echo`,
+    /// `if false; then x=README.md; fi`).
     fn maybe_runs(&mut self, f: impl FnOnce(&mut Self)) {
         let before = self.cwd.clone();
+        let vars = self.vars.clone();
         f(self);
         if self.cwd != before {
             self.cwd = None;
         }
+        self.forget_changed(&vars);
     }
 
-    /// A list run in a subshell (`<(…)`): its `cd` does not outlive it.
+    /// A loop body: walked once, then, when that changed a variable or the
+    /// directory, again with those unknown, as a second round would start
+    /// (`c=echo; while :; do $c -rf ~; c=rm; done`).
+    fn repeats(&mut self, f: impl Fn(&mut Self)) {
+        let cwd = self.cwd.clone();
+        let vars = self.vars.clone();
+        f(self);
+        let moved = self.cwd != cwd;
+        if self.vars == vars && !moved {
+            return;
+        }
+        self.forget_changed(&vars);
+        if moved {
+            self.cwd = None;
+        }
+        if self.rewalks < 64 {
+            self.rewalks += 1;
+            f(self);
+        } else {
+            self.issue(Issue::Opaque {
+                construct: "loops that change what they use, nested too deeply".into(),
+            });
+        }
+    }
+
+    /// Every variable whose value differs from `before` (set, changed,
+    /// unset, made unknown) becomes unknown: the code that changed it may
+    /// not have run.
+    fn forget_changed(&mut self, before: &HashMap<String, String>) {
+        if self.vars == *before {
+            return;
+        }
+        let unknown = crate::expand::UNKNOWN_VAR;
+        let mut names: Vec<String> = before
+            .keys()
+            .chain(self.vars.keys())
+            .map(|k| k.trim_start_matches(unknown).to_string())
+            .collect();
+        names.sort();
+        names.dedup();
+        for n in names {
+            let u = format!("{unknown}{n}");
+            let was = (before.get(&n), before.contains_key(&u));
+            let is = (self.vars.get(&n), self.vars.contains_key(&u));
+            if was != is {
+                self.set_var(n, None);
+            }
+        }
+    }
+
+    /// A list run in a subshell (`<(…)`): its `cd` and its assignments do
+    /// not outlive it.
     fn subshell_list(&mut self, list: &CompoundList, via: &[String], spec: bool) {
         let saved = self.cwd.clone();
+        let vars = self.vars.clone();
         self.compound_list(list, via, spec);
         self.cwd = saved;
+        self.vars = vars;
     }
 
     fn pipeline(&mut self, p: &Pipeline, via: &[String], spec: bool) {
         let mut stages = Vec::new();
         let mut stdin = Stdin::Inherited;
         let saved = self.cwd.clone();
-        for cmd in &p.seq {
+        let vars = self.vars.clone();
+        for (k, cmd) in p.seq.iter().enumerate() {
             let before = self.out.commands.len();
             self.command(cmd, via, spec, &stdin);
             if p.seq.len() > 1 {
-                // Each stage of a pipeline runs in its own subshell.
+                // Each stage of a pipeline runs in its own subshell; the
+                // last one may run in this shell (`shopt -s lastpipe`), so
+                // what it assigns is unknown rather than undone.
                 self.cwd = saved.clone();
+                if k + 1 < p.seq.len() {
+                    self.vars = vars.clone();
+                } else {
+                    self.forget_changed(&vars);
+                }
             }
             let produced = self.out.commands.get(before..).unwrap_or(&[]);
             // A wrapper's own record does not write to the pipe: `sudo
@@ -421,7 +664,9 @@ impl Walker {
                 let start = self.out.commands.len();
                 self.maybe_runs(|w| w.compound(&f.body.0, via, spec));
                 let name = f.fname.value.clone();
-                self.functions.insert(name, start..self.out.commands.len());
+                self.functions
+                    .insert(name.clone(), start..self.out.commands.len());
+                self.bodies.insert(name, f.body.0.clone());
             }
             Command::ExtendedTest(t, _) => self.extended_test(&t.expr, via, spec),
         }
@@ -435,13 +680,53 @@ impl Walker {
                 self.extended_test(b, via, spec);
             }
             E::Not(a) | E::Parenthesized(a) => self.extended_test(a, via, spec),
-            E::UnaryTest(_, w) => {
-                let _ = self.expand(w, via, spec);
+            E::UnaryTest(op, w) => {
+                let fields = self.expand(w, via, spec);
+                // `-v NAME` and `-R NAME` evaluate NAME's subscript as
+                // arithmetic (`[[ -v 'a[$(cmd)]' ]]` runs `cmd`).
+                if matches!(
+                    op,
+                    ast::UnaryPredicate::ShellVariableIsSetAndAssigned
+                        | ast::UnaryPredicate::ShellVariableIsSetAndNameRef
+                ) {
+                    self.arithmetic_fields(&fields, via, spec);
+                }
             }
-            E::BinaryTest(_, a, b) => {
-                let _ = self.expand(a, via, spec);
-                let _ = self.expand(b, via, spec);
+            E::BinaryTest(op, a, b) => {
+                let fa = self.expand(a, via, spec);
+                let fb = self.expand(b, via, spec);
+                // The arithmetic comparisons evaluate both operands as
+                // expressions, after quote removal
+                // (`[[ 1 -eq 'a[$(cmd)]' ]]` runs `cmd`).
+                use ast::BinaryPredicate as B;
+                if matches!(
+                    op,
+                    B::ArithmeticEqualTo
+                        | B::ArithmeticNotEqualTo
+                        | B::ArithmeticLessThan
+                        | B::ArithmeticLessThanOrEqualTo
+                        | B::ArithmeticGreaterThan
+                        | B::ArithmeticGreaterThanOrEqualTo
+                ) {
+                    self.arithmetic_fields(&fa, via, spec);
+                    self.arithmetic_fields(&fb, via, spec);
+                }
             }
+        }
+    }
+
+    /// Fields bash evaluates as arithmetic after expanding them: their
+    /// text is an expression, whose `$(…)` in a subscript runs.
+    /// `[[ ]]` splits no words, so the fields are one operand again.
+    fn arithmetic_fields(&mut self, fields: &[Field], via: &[String], spec: bool) {
+        let text = fields
+            .iter()
+            .map(|f| f.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        if text.contains(['$', '`', '[']) {
+            let e = arithmetic_code(&text, &self.vars);
+            self.inner(e, via, spec);
         }
     }
 
@@ -459,15 +744,18 @@ impl Walker {
                     let e = arithmetic_code(&a.value, &self.vars);
                     self.inner(e, via, spec);
                 }
-                self.maybe_runs(|w| w.compound_list(&f.body.list, via, spec))
+                self.maybe_runs(|w| {
+                    w.repeats(|w| {
+                        w.compound_list(&f.body.list, via, spec);
+                        if let Some(u) = &f.updater {
+                            let e = arithmetic_code(&u.value, &w.vars);
+                            w.inner(e, via, spec);
+                        }
+                    })
+                })
             }
             CompoundCommand::BraceGroup(b) => self.compound_list(&b.list, via, spec),
-            CompoundCommand::Subshell(s) => {
-                // A subshell's `cd` does not outlive it.
-                let saved = self.cwd.clone();
-                self.compound_list(&s.list, via, spec);
-                self.cwd = saved;
-            }
+            CompoundCommand::Subshell(s) => self.subshell_list(&s.list, via, spec),
             CompoundCommand::ForClause(f) => {
                 let mut values = Vec::new();
                 let mut globs = Vec::new();
@@ -485,7 +773,7 @@ impl Walker {
                 // is seen through; otherwise once with the variable unknown.
                 // A glob value (`for f in src/*.rs`) stands for the paths it
                 // matches: the body sees the glob, marked as such.
-                let saved = self.vars.get(&f.variable_name).cloned();
+                let vars_before = self.vars.clone();
                 let cwd_before = self.cwd.clone();
                 // `for IFS in ,; do …` sets IFS for the body.
                 if f.variable_name == "IFS" {
@@ -495,16 +783,23 @@ impl Walker {
                     for v in values {
                         self.vars.insert(f.variable_name.clone(), v);
                         let before = self.out.commands.len();
-                        self.compound_list(&f.body.list, via, spec);
-                        if !globs.is_empty() {
+                        // A glob stands for any number of rounds.
+                        if globs.is_empty() {
+                            self.compound_list(&f.body.list, via, spec);
+                        } else {
+                            self.repeats(|w| w.compound_list(&f.body.list, via, spec));
                             self.mark_glob_values(before, &globs, via.len(), spec);
                         }
                     }
                 } else {
                     self.set_var(f.variable_name.clone(), None);
-                    self.compound_list(&f.body.list, via, spec);
+                    self.repeats(|w| w.compound_list(&f.body.list, via, spec));
                 }
-                self.set_var(f.variable_name.clone(), saved);
+                // The loop variable keeps its last value, and the body may
+                // have stopped early (`break`): what the loop assigned is
+                // unknown afterwards.
+                self.set_var(f.variable_name.clone(), None);
+                self.forget_changed(&vars_before);
                 if self.cwd != cwd_before {
                     self.cwd = None;
                 }
@@ -538,14 +833,18 @@ impl Walker {
             }
             CompoundCommand::WhileClause(w) | CompoundCommand::UntilClause(w) => {
                 self.maybe_runs(|me| {
-                    me.compound_list(&w.0, via, spec);
-                    me.compound_list(&w.1.list, via, spec);
+                    me.repeats(|me| {
+                        me.compound_list(&w.0, via, spec);
+                        me.compound_list(&w.1.list, via, spec);
+                    })
                 });
             }
             CompoundCommand::Coprocess(c) => {
                 let saved = self.cwd.clone();
+                let vars = self.vars.clone();
                 self.command(&c.body, via, spec, &Stdin::Unknown);
                 self.cwd = saved;
+                self.vars = vars;
             }
         }
     }
@@ -562,12 +861,19 @@ impl Walker {
         for s in &e.substitutions {
             let mut v = via.to_vec();
             v.push("$(…)".to_string());
+            // A substitution runs in a subshell: neither its `cd` nor its
+            // assignments outlive it (`echo $(c=echo); $c -rf /`).
             let saved = self.cwd.clone();
+            let vars = self.vars.clone();
             self.script(s, &v, spec);
             self.cwd = saved;
+            self.vars = vars;
         }
         for o in e.opaque {
             self.issue(Issue::Opaque { construct: o });
+        }
+        for name in e.assigned {
+            self.set_var(name, None);
         }
         e.fields
     }
@@ -705,15 +1011,17 @@ impl Walker {
                                 None
                             }
                         };
-                        let name = match &a.name {
-                            ast::AssignmentName::VariableName(n) => n.clone(),
+                        let (name, element) = match &a.name {
+                            ast::AssignmentName::VariableName(n) => (n.clone(), false),
                             ast::AssignmentName::ArrayElementName(n, index) => {
                                 let e = arithmetic_code(index, &self.vars);
                                 self.inner(e, via, spec);
-                                n.clone()
+                                (n.clone(), true)
                             }
                         };
-                        let value = if a.append { None } else { value };
+                        // `c[1]=echo` leaves `$c` (element 0) as it was, or
+                        // not (`c[0]`, `c[i]`): unknown either way.
+                        let value = if a.append || element { None } else { value };
                         assignments.push((name, value));
                     } else {
                         // After the command name an assignment word is an argument
@@ -814,6 +1122,12 @@ impl Walker {
             .first()
             .map(|f| basename(&f.text).to_string())
             .filter(|n| SHELLS.contains(&n.as_str()) || n == "source" || n == ".");
+        let called = words.first().filter(|f| f.literal).and_then(|f| {
+            self.bodies
+                .get(&f.text)
+                .cloned()
+                .map(|b| (f.text.clone(), b))
+        });
         self.dispatch(words, redirects, via.to_vec(), spec, &stdin, 0);
         // `bash <(curl …)`, `bash < <(curl …)` and `source <(curl …)` are
         // `curl … | bash`: recorded as a pipeline so pipeline rules apply.
@@ -823,6 +1137,22 @@ impl Walker {
                 *i > src && self.out.commands.get(*i).is_some_and(|c| c.name() == shell)
             }) {
                 self.push_pipeline(vec![vec![src], vec![idx]]);
+            }
+        }
+        // A call of a function defined earlier runs its body here, with
+        // this moment's variables and directory (`ls(){ cat credentials;
+        // }; cd ~/.aws && ls`); what it assigns or where it goes is
+        // unknown afterwards (it may return early).
+        if let Some((fname, body)) = called {
+            if self.calls < 8 && self.call_walks < 64 {
+                self.calls += 1;
+                self.call_walks += 1;
+                let mut v = via.to_vec();
+                v.push(format!("function {fname}"));
+                self.maybe_runs(|w| w.compound(&body, &v, spec));
+                self.calls -= 1;
+            } else if !spec {
+                self.issue(Issue::RecursionLimit { limit: 8 });
             }
         }
     }
@@ -1396,6 +1726,36 @@ impl Walker {
             "cmake" if args.first().is_some_and(|f| f.text == "-E") => {
                 self.cmake_command(args.get(1..).unwrap_or(&[]), via, spec)
             }
+            // Options that make npm run code or read settings from
+            // elsewhere (`--node-options=--import=…` reaches every node
+            // process a script starts), and cargo's `--config`, which can
+            // name a runner, a linker or a rustc wrapper.
+            "npm" | "pnpm" | "yarn" | "cargo" => {
+                let found = if name == "cargo" {
+                    cargo_risky_option(args)
+                } else {
+                    // npm takes unambiguous prefixes (`--node-opt`).
+                    args.iter().take_while(|f| f.text != "--").find_map(|f| {
+                        let lower = f.text.to_ascii_lowercase();
+                        let opt = lower.split('=').next().unwrap_or("");
+                        let key = opt.strip_prefix("--")?;
+                        (key.len() >= 4
+                            && NPM_RISKY.iter().any(|r| {
+                                let r = r.replace('_', "-");
+                                r == key || (key.len() >= 6 && r.starts_with(key))
+                            }))
+                        .then(|| opt.to_string())
+                    })
+                };
+                if let Some(opt) = found
+                    && !spec
+                {
+                    self.issue(Issue::Opaque {
+                        construct: format!("`{name} {opt}`, which can make it run other code"),
+                    });
+                }
+                Unwrap::Done
+            }
             // `rg --pre PROG` runs PROG on every file searched.
             "rg" => {
                 self.option_commands(name, args, &[("--pre", Run::Program)], via, spec);
@@ -1409,8 +1769,35 @@ impl Walker {
                     ("--exec", Run::Line),
                     ("-toolexec", Run::Line),
                     ("--toolexec", Run::Line),
+                    // `go vet -vettool=PROG` runs PROG as the analyser.
+                    ("-vettool", Run::Program),
+                    ("--vettool", Run::Program),
                 ];
                 self.option_commands(name, args, &opts, via, spec);
+                // `-ldflags='-extld=PROG'` runs PROG as the linker;
+                // `-overlay=FILE` replaces source files with others.
+                let risky = args.iter().take_while(|f| f.text != "--").any(|f| {
+                    let t = f.text.trim_start_matches('-');
+                    t.starts_with("overlay")
+                        || (t.starts_with("ldflags") || t.starts_with("gcflags"))
+                            && (f.text.contains("extld")
+                                || f.text.contains("-linkmode")
+                                || !f.literal)
+                });
+                let ldflags_next = args.windows(2).any(|w| {
+                    matches!(
+                        w.first().map(|f| f.text.trim_start_matches('-')),
+                        Some("ldflags") | Some("gcflags")
+                    ) && w.get(1).is_some_and(|v| {
+                        !v.literal || v.text.contains("extld") || v.text.contains("linkmode")
+                    })
+                });
+                if (risky || ldflags_next) && !spec {
+                    self.issue(Issue::Opaque {
+                        construct: "`go -ldflags`/`-overlay` naming another linker or source"
+                            .into(),
+                    });
+                }
                 Unwrap::Done
             }
             "tar" => {
@@ -1851,6 +2238,63 @@ impl Walker {
     /// `$(…)` and `${…}` (`$(shell CMD)` runs CMD while reading): text
     /// holding them is not analysed but reported.
     fn make_eval(&mut self, name: &str, args: &[Field], via: &[String], spec: bool) {
+        // A makefile from elsewhere (`-f -`, `-f /dev/stdin`, `-f <(…)`,
+        // `--file=/tmp/x.mk`, `-C /tmp/x`, `-I ../x`): its recipes run, and
+        // nothing here reads them. One in the repository is like the
+        // Makefile itself.
+        // `make MAKEFILES=F` / `MAKEFLAGS=…` as arguments read F or options.
+        if !spec
+            && args.iter().any(|f| {
+                let t = f.text.as_str();
+                ["MAKEFILES=", "MAKEFLAGS=", "GNUMAKEFLAGS=", "MFLAGS="]
+                    .iter()
+                    .any(|p| t.starts_with(p))
+            })
+        {
+            self.issue(Issue::UnknownScript {
+                shell: format!("{name} MAKEFILES="),
+            });
+        }
+        let foreign = |v: &Field| {
+            let t = v.text.as_str();
+            !v.literal
+                || t == "-"
+                || t.starts_with('/')
+                || t.starts_with('~')
+                || t.split('/').any(|c| c == "..")
+        };
+        let mut i = 0;
+        while let Some(f) = args.get(i) {
+            if f.text == "--" {
+                break;
+            }
+            i += 1;
+            for opt in ["--file", "--makefile", "--directory", "--include-dir"] {
+                let short = match opt {
+                    "--file" | "--makefile" => "-f",
+                    "--directory" => "-C",
+                    _ => "-I",
+                };
+                let spelt = option_spelling(&f.text, opt).or_else(|| {
+                    (!f.text.starts_with("--"))
+                        .then(|| option_spelling(&f.text, short))
+                        .flatten()
+                });
+                let value = match spelt {
+                    Some(Spelt::Next) => args.get(i).cloned(),
+                    Some(Spelt::Joined(v)) => Some(Field {
+                        text: v.to_string(),
+                        ..f.clone()
+                    }),
+                    None => continue,
+                };
+                if value.as_ref().is_none_or(foreign) && !spec {
+                    self.issue(Issue::UnknownScript {
+                        shell: format!("{name} {opt}"),
+                    });
+                }
+            }
+        }
         // `SHELL=PROG` (or `.SHELLFLAGS`) on the command line runs every
         // recipe through PROG.
         let shell_set = |t: &str| {
@@ -2378,6 +2822,11 @@ impl Walker {
     /// turn, subscripts and their `$(…)` included, so arithmetic naming a
     /// variable of unknown value is opaque (see `expand::arithmetic_into`).
     fn set_var(&mut self, name: String, value: Option<String>) {
+        // An element (`printf -v 'c[1]' x`) makes the array's value unknown.
+        let (name, value) = match name.split_once('[') {
+            Some((base, _)) => (base.to_string(), None),
+            None => (name, value),
+        };
         let unknown = format!("{}{name}", crate::expand::UNKNOWN_VAR);
         match value {
             Some(v) => {
@@ -2459,7 +2908,35 @@ impl Walker {
                 }),
             }
         } else if CODE_VARS.contains(&name)
+            || (matches!(
+                name,
+                "RUSTFLAGS" | "RUSTDOCFLAGS" | "CARGO_ENCODED_RUSTFLAGS" | "CARGO_BUILD_RUSTFLAGS"
+            ) && value.is_none_or(risky_rustflags))
+            // A compiler or toolchain named by path (`CC=/tmp/x`); a name
+            // (`CC=clang`, `RUSTUP_TOOLCHAIN=nightly`) is looked up as usual.
+            || (matches!(name, "CC" | "CXX" | "LD" | "AR" | "RUSTUP_TOOLCHAIN")
+                && value.is_none_or(|v| v.contains(['/', ' ', '~'])))
+            // Modules Python imports from outside the repository (an entry
+            // inside it is like the repository's own code).
+            || (name == "PYTHONPATH"
+                && value.is_none_or(|v| {
+                    v.split(':').any(|e| {
+                        e.starts_with(['/', '~']) || e.split('/').any(|c| c == "..")
+                    })
+                }))
             || name.starts_with("GIT_CONFIG")
+            // Cargo's settings by environment: `CARGO_TARGET_<T>_RUNNER`,
+            // `CARGO_TARGET_<T>_LINKER`, `CARGO_BUILD_RUSTC`, aliases.
+            || (name.starts_with("CARGO_")
+                && ["RUNNER", "LINKER", "RUSTC", "RUSTDOC", "WRAPPER", "ALIAS_"]
+                    .iter()
+                    .any(|k| name.contains(k)))
+            // npm reads every option from `npm_config_*`, in any case: the
+            // ones that run code or move its configuration.
+            || name
+                .to_ascii_lowercase()
+                .strip_prefix("npm_config_")
+                .is_some_and(|k| NPM_RISKY.contains(&k.replace('-', "_").as_str()))
             || (name == "NODE_OPTIONS"
                 && value.is_none_or(|v| {
                     v.split_whitespace().any(|o| {
@@ -3062,6 +3539,11 @@ fn printf_v(args: &[Field]) -> Option<(String, Option<String>)> {
     } else {
         None
     };
+    // An element (`printf -v 'c[1]' x`) is returned with its subscript,
+    // so the array is recorded as unknown, not as `c=x`.
+    if name.contains('[') {
+        return Some((name.to_string(), value));
+    }
     Some((n, value))
 }
 
@@ -3332,6 +3814,10 @@ fn simple_command(argv: Vec<Field>, via: Vec<String>, spec: bool) -> SimpleComma
     let program = argv.first().map(|f| f.text.clone()).unwrap_or_default();
     let dynamic_args = argv.iter().skip(1).any(|f| !f.literal);
     let glob_args = argv.iter().skip(1).any(|f| f.glob);
+    let single_words = argv
+        .iter()
+        .map(|f| !f.glob && (f.literal || f.whole))
+        .collect();
     let mut texts: Vec<String> = argv.into_iter().map(|f| f.text).collect();
     if let Some(first) = texts.first_mut() {
         *first = basename(first).to_string();
@@ -3341,6 +3827,7 @@ fn simple_command(argv: Vec<Field>, via: Vec<String>, spec: bool) -> SimpleComma
         program,
         via,
         dynamic_args,
+        single_words,
         glob_args,
         speculative: spec,
         ..SimpleCommand::default()
