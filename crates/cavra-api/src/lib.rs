@@ -284,19 +284,33 @@ pub fn app(state: AppState) -> Router {
             panic_response,
         ));
     if !state.config.cors_origins.is_empty() {
+        // `*` is any origin (without credentials); otherwise the exact
+        // list. (tower-http refuses `*` inside a list by panicking.)
+        let any = state.config.cors_origins.iter().any(|o| o == "*");
         let origins: Vec<HeaderValue> = state
             .config
             .cors_origins
             .iter()
             .filter_map(|o| HeaderValue::from_str(o).ok())
             .collect();
+        let allow = if any {
+            AllowOrigin::any()
+        } else {
+            AllowOrigin::list(origins)
+        };
         router = router.layer(
             CorsLayer::new()
-                .allow_origin(AllowOrigin::list(origins))
+                .allow_origin(allow)
                 .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
                 .allow_headers(tower_http::cors::Any)
                 .allow_credentials(false),
         );
+        if !any {
+            router = router.layer(middleware::from_fn_with_state(
+                state.config.cors_origins.clone(),
+                cors_only_for_allowed,
+            ));
+        }
     }
     router
         .layer(middleware::from_fn(json_errors))
@@ -315,6 +329,34 @@ pub fn app(state: AppState) -> Router {
                     },
                 ),
         )
+}
+
+/// No CORS header at all for an origin not on the list: tower-http answers
+/// a preflight from any origin with the allowed methods and headers (only
+/// leaving out the allowed origin).
+async fn cors_only_for_allowed(
+    State(origins): State<Vec<String>>,
+    req: Request,
+    next: middleware::Next,
+) -> Response {
+    let allowed = req
+        .headers()
+        .get(axum::http::header::ORIGIN)
+        .and_then(|o| o.to_str().ok())
+        .is_some_and(|o| origins.iter().any(|a| a == o));
+    let mut resp = next.run(req).await;
+    if !allowed {
+        let names: Vec<axum::http::HeaderName> = resp
+            .headers()
+            .keys()
+            .filter(|k| k.as_str().starts_with("access-control-"))
+            .cloned()
+            .collect();
+        for n in names {
+            resp.headers_mut().remove(n);
+        }
+    }
+    resp
 }
 
 /// A handler that panicked (a bug) still answers, with a 500 in the
@@ -401,7 +443,13 @@ async fn serve_on(
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(state.config.header_timeout);
-    builder.http2().timer(TokioTimer::new());
+    // Idle HTTP/2 connections are pinged; one that does not answer goes.
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(Duration::from_secs(20)))
+        .keep_alive_timeout(Duration::from_secs(10));
+    let first_byte = state.config.header_timeout;
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -415,10 +463,19 @@ async fn serve_on(
                 };
                 let _ = stream.set_nodelay(true);
                 let service = TowerToHyperService::new(app.clone());
-                let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-                let conn = graceful.watch(conn.into_owned());
+                let builder = builder.clone();
+                let watcher = graceful.watcher();
                 tokio::spawn(async move {
-                    if let Err(e) = conn.await {
+                    // A connection that sends nothing at all is closed after
+                    // the header timeout too (hyper's starts with the first
+                    // byte), so idle sockets cannot use up the descriptors.
+                    let mut one = [0u8; 1];
+                    if tokio::time::timeout(first_byte, stream.peek(&mut one)).await.is_err() {
+                        tracing::debug!("closing a connection that sent nothing");
+                        return;
+                    }
+                    let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                    if let Err(e) = watcher.watch(conn.into_owned()).await {
                         tracing::debug!(error = %e, "connection ended with an error");
                     }
                 });

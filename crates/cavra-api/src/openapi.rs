@@ -203,7 +203,58 @@ pub fn document() -> Value {
                 "/metrics".into(),
                 json!({"get": {"summary": "Prometheus metrics", "tags": ["system"], "responses": {"200": {"description": "Prometheus text format"}}}}),
             );
+            refine(paths);
         }
     }
     v
+}
+
+/// What the route table does not say: the fields `POST /decisions`
+/// accepts (others are refused), the 403 of mutations that need a verified
+/// actor once OIDC or RBAC is configured, the 404 of an unknown capability.
+fn refine(paths: &mut serde_json::Map<String, Value>) {
+    let error = json!({"application/json": {"schema": {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}}});
+    let mut properties = serde_json::Map::new();
+    for f in crate::routes::DECISION_FIELDS {
+        let schema = match *f {
+            "arguments" => json!({"type": "object", "description": "MCP tool arguments"}),
+            "action_type" => {
+                json!({"type": "string", "description": "read_file, write_file, execute_command, git_operation, mcp_tool_call, pull_request, or a generic type such as crm.update_record"})
+            }
+            "policy_mode" => {
+                json!({"type": "string", "enum": ["enforce", "audit_only", "strict", "break_glass"], "description": "A mode weaker than the pack's (audit_only, break_glass) needs a verified actor when OIDC or RBAC is configured"})
+            }
+            _ => json!({"type": "string"}),
+        };
+        properties.insert((*f).to_string(), schema);
+    }
+    if let Some(body) = paths
+        .get_mut("/decisions")
+        .and_then(|p| p.pointer_mut("/post/requestBody/content/application~1json"))
+    {
+        *body = json!({"schema": {"type": "object", "required": ["action_type", "target"], "additionalProperties": false, "properties": properties}});
+    }
+    for path in [
+        "/decisions",
+        "/policy-rollouts",
+        "/policy-rollouts/apply-change",
+    ] {
+        if let Some(r) = paths
+            .get_mut(path)
+            .and_then(|p| p.pointer_mut("/post/responses"))
+            .and_then(Value::as_object_mut)
+        {
+            r.insert("403".into(), json!({"description": "Needs a verified actor (OIDC or RBAC is configured)", "content": error}));
+        }
+    }
+    if let Some(r) = paths
+        .get_mut("/mcp/tool-classifications")
+        .and_then(|p| p.pointer_mut("/get/responses"))
+        .and_then(Value::as_object_mut)
+    {
+        r.insert(
+            "404".into(),
+            json!({"description": "Unknown capability", "content": error}),
+        );
+    }
 }

@@ -766,7 +766,7 @@ async fn get_decision(State(s): State<AppState>, PathId(id): PathId) -> ApiResul
     get_kind(&s, Kind::Decision, "decision", "decision_id", &id).await
 }
 
-const DECISION_FIELDS: &[&str] = &[
+pub(crate) const DECISION_FIELDS: &[&str] = &[
     "policy_pack",
     "session_id",
     "agent_id",
@@ -866,6 +866,20 @@ async fn post_decision(State(state): State<AppState>, JsonBody(body): JsonBody) 
     let policy = state.pack(pack_id)?;
     if mode.unwrap_or(policy.default_mode) == Mode::BreakGlass {
         require_verified_actor(&state, "a break-glass decision")?;
+    }
+    // A caller may tighten the pack's mode, never loosen it without the
+    // verified actor break-glass needs (`audit_only` records a block
+    // without enforcing it).
+    let strength = |m: Mode| match m {
+        Mode::AuditOnly | Mode::BreakGlass => 0,
+        Mode::Enforce => 1,
+        Mode::Strict => 2,
+    };
+    if let Some(m) = mode
+        && strength(m) < strength(policy.default_mode)
+        && m != Mode::BreakGlass
+    {
+        require_verified_actor(&state, "a policy mode weaker than the pack's")?;
     }
     let servers = if action_type == ActionType::McpToolCall {
         registry(&state).await?
@@ -1449,6 +1463,18 @@ async fn pack_draft(JsonBody(body): JsonBody) -> ApiResult {
     })))
 }
 
+/// Whether `id` can be a pack directory name: letters, digits, `-`, `_`,
+/// `.` (not `.` or `..`), at most 128 bytes.
+fn pack_dir_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 128
+        && id != "."
+        && id != ".."
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
 async fn publish_plan(JsonBody(body): JsonBody) -> ApiResult {
     let d = build_draft(&body)?;
     let source = cavra_packs::default_source();
@@ -1498,7 +1524,9 @@ async fn publish_plan(JsonBody(body): JsonBody) -> ApiResult {
         "approval_required": true,
         "risk": risk,
         "policy_digest": digest,
-        "target_path": format!("policies/{}/policy.yaml", d.id),
+        // Only an id that can name a directory gives a path (never
+        // `policies/../../etc/x/policy.yaml`).
+        "target_path": pack_dir_id(&d.id).then(|| format!("policies/{}/policy.yaml", d.id)),
         "diff": diff,
     })))
 }

@@ -189,7 +189,13 @@ async fn cors_only_for_configured_origins() {
             .is_none()
     );
     let r = preflight("https://evil.example").await.unwrap();
-    assert!(r.headers().get("access-control-allow-origin").is_none());
+    assert!(
+        !r.headers()
+            .keys()
+            .any(|k| k.as_str().starts_with("access-control-")),
+        "{:?}",
+        r.headers()
+    );
     let r = t
         .client
         .get(t.url("/health"))
@@ -367,6 +373,24 @@ async fn verified_actor_mutations_are_refused_when_identity_is_configured() {
         .await;
     assert_eq!(s, 403, "{v}");
     assert_eq!(t.get("/decisions").await.1["total"], 0);
+    // Nor may a caller loosen the pack's mode to audit_only (review round
+    // 19: a block came back as an unenforced `audit_only`).
+    let (s, v) = t
+        .post(
+            "/decisions",
+            json!({"action_type": "execute_command", "target": "rm -rf /", "policy_mode": "audit_only"}),
+        )
+        .await;
+    assert_eq!(s, 403, "{v}");
+    // Tightening it is anyone's right.
+    let (s, v) = t
+        .post(
+            "/decisions",
+            json!({"action_type": "execute_command", "target": "ls", "policy_mode": "strict"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(t.get("/decisions").await.1["total"], 1);
     // Ordinary decisions are unaffected.
     let (s, v) = t
         .post(
@@ -375,6 +399,7 @@ async fn verified_actor_mutations_are_refused_when_identity_is_configured() {
         )
         .await;
     assert_eq!(s, 200, "{v}");
+    assert_eq!(t.get("/decisions").await.1["total"], 2);
     let (_, b) = t.get("/console/security-boundary").await;
     assert_eq!(
         b["browser_permissions"]["verified_actor_mutations"],
@@ -413,6 +438,95 @@ async fn verified_actor_mutations_are_refused_when_identity_is_configured() {
     // Leading zeros do not make a number huge (review).
     let (_, v) = plain.get("/decisions?limit=0000000000000000000001").await;
     assert_eq!(v["limit"], 1);
+    // Any integer is clamped alike, however negative (review round 19).
+    let (s, v) = plain.get("/decisions?limit=-99999999999999999999999").await;
+    assert_eq!((s, v["limit"].clone()), (200, json!(1)), "{v}");
+    let (s, v) = plain.get("/decisions?offset=99999999999999999999").await;
+    assert_eq!(s, 400);
+    assert!(
+        v["detail"]
+            .as_str()
+            .unwrap()
+            .contains("larger than the maximum"),
+        "{v}"
+    );
+}
+
+/// Review round 19: a key given twice, a near-miss of a field name, and a
+/// publish plan for an id that is no directory name are refused or
+/// answered without a path.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ambiguous_and_misspelt_input_is_refused() {
+    let t = common::start(Backend::Json).await;
+    let (s, v) = t
+        .post_raw(
+            "/decisions",
+            r#"{"action_type":"read_file","action_type":"execute_command","target":"rm -rf /"}"#,
+        )
+        .await;
+    assert_eq!(s, 400, "{v}");
+    assert!(v["detail"].as_str().unwrap().contains("action_type"), "{v}");
+    assert_eq!(t.get("/decisions").await.1["total"], 0);
+    let (s, v) = t
+        .post(
+            "/mcp/servers",
+            json!({"server_id": "evil-srv", "trust-tier": "blocked"}),
+        )
+        .await;
+    assert_eq!(s, 400, "{v}");
+    assert!(v["detail"].as_str().unwrap().contains("trust_tier"), "{v}");
+    let (s, v) = t
+        .post(
+            "/agents",
+            json!({"agent_id": "rogue", "Status": "disabled"}),
+        )
+        .await;
+    assert_eq!(s, 400, "{v}");
+    let (s, v) = t
+        .post(
+            "/policy-packs/publish-plan",
+            json!({"id": "../../etc/x", "title": "t", "description": "d"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["valid"], false);
+    assert!(v["target_path"].is_null(), "{v}");
+}
+
+/// Review round 19: a connection that never sends a byte is closed after
+/// the header timeout; `*` in CAVRA_CORS_ORIGINS means any origin instead
+/// of a server that stops accepting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_close_and_a_wildcard_origin_serves() {
+    let t = common::start_with(Backend::Json, |k| match k {
+        "CAVRA_HEADER_TIMEOUT_SECONDS" => Some("1".into()),
+        "CAVRA_CORS_ORIGINS" => Some("*".into()),
+        _ => None,
+    })
+    .await;
+    let addr = t.base.trim_start_matches("http://").to_string();
+    let idle = std::thread::spawn(move || {
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let start = Instant::now();
+        let mut buf = Vec::new();
+        let _ = s.read_to_end(&mut buf);
+        start.elapsed()
+    });
+    let r = t
+        .client
+        .get(t.url("/health"))
+        .header("origin", "https://anywhere.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["access-control-allow-origin"], "*");
+    let took = idle.join().unwrap();
+    assert!(
+        took < Duration::from_secs(5),
+        "an idle connection stayed {took:?}"
+    );
 }
 
 /// Regression: the readiness check for persistent stores passed for stores

@@ -77,24 +77,15 @@ impl Query {
         for (param, raw) in params {
             match param {
                 "limit" => {
-                    // A limit beyond i64 is still a number: clamped like
-                    // any other, not refused.
-                    let digits = raw.trim().strip_prefix('+').unwrap_or(raw.trim());
-                    let significant = digits.trim_start_matches('0');
-                    let huge = significant.len() > 18 && digits.bytes().all(|b| b.is_ascii_digit());
-                    let n = if huge {
-                        MAX_LIMIT
-                    } else {
-                        parse_int("limit", raw)?
-                    };
-                    q.limit = n.clamp(1, MAX_LIMIT);
+                    // Any integer is a limit, clamped (one beyond i64 too).
+                    q.limit = parse_saturating("limit", raw)?.clamp(1, MAX_LIMIT);
                 }
                 "offset" => {
-                    let n = parse_int("offset", raw)?;
+                    let n = parse_saturating("offset", raw)?;
                     if n > MAX_OFFSET {
                         return Err(StoreError::invalid(
                             "offset",
-                            format!("{n} is larger than the maximum {MAX_OFFSET}"),
+                            format!("{} is larger than the maximum {MAX_OFFSET}", raw.trim()),
                         ));
                     }
                     q.offset = n.max(0);
@@ -138,6 +129,26 @@ impl Query {
     pub fn matches(&self, r: &Record) -> bool {
         self.filters.iter().all(|f| f.matches(r))
     }
+}
+
+/// An integer of any length (`-99999999999999999999`), saturated to i64.
+fn parse_saturating(field: &str, raw: &str) -> Result<i64> {
+    let t = raw.trim();
+    let (negative, digits) = match t.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(StoreError::invalid(
+            field,
+            format!("{raw:?} is not an integer"),
+        ));
+    }
+    Ok(match t.parse::<i64>() {
+        Ok(n) => n,
+        Err(_) if negative => i64::MIN,
+        Err(_) => i64::MAX,
+    })
 }
 
 fn parse_int(field: &str, raw: &str) -> Result<i64> {

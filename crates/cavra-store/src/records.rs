@@ -271,6 +271,29 @@ pub fn normalize(kind: Kind, input: &Value) -> Result<Record> {
             ));
         }
     };
+    // A near-miss of a known field (`trust-tier`, `Status`) is a typo, not
+    // an extra: dropped, it would leave the permissive default in place.
+    for k in obj.keys() {
+        let known = |n: &str| {
+            spec.fields
+                .iter()
+                .any(|f| f.name == n || f.aliases.contains(&n))
+        };
+        if known(k) {
+            continue;
+        }
+        let norm = k.trim().to_ascii_lowercase().replace(['-', ' ', '.'], "_");
+        if let Some(f) = spec
+            .fields
+            .iter()
+            .find(|f| f.name == norm || f.aliases.contains(&norm.as_str()))
+        {
+            return Err(StoreError::invalid(
+                k,
+                format!("unknown field; did you mean `{}`?", f.name),
+            ));
+        }
+    }
     let mut out = Record::new();
     if spec.keep_unknown {
         for (k, v) in obj {

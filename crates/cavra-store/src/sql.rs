@@ -8,6 +8,7 @@
 //! write lock up front (`BEGIN IMMEDIATE`); PostgreSQL runs its migrations
 //! under an advisory lock.
 
+use std::os::unix::fs::OpenOptionsExt;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -230,6 +231,18 @@ pub async fn open_sqlite(path: &std::path::Path) -> Result<Pool> {
         && !dir.as_os_str().is_empty()
     {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
+    }
+    // A new database is created `0600`, like the JSON stores: decisions
+    // hold command lines. SQLite gives its `-wal` and `-shm` files the
+    // database file's permissions.
+    if std::fs::symlink_metadata(path).is_err() {
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create_new(true).mode(0o600);
+        match crate::fsx::open_regular(path, &mut opts) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(StoreError::io(path, e)),
+        }
     }
     let opts = SqliteConnectOptions::new()
         .filename(path)

@@ -148,6 +148,26 @@ async fn sqlite_file_that_is_not_a_database() {
     assert_eq!(std::fs::read(&db).unwrap(), junk);
 }
 
+/// Review round 19: a new SQLite database (and so its `-wal` and `-shm`)
+/// was created world-readable; decisions hold command lines.
+#[tokio::test]
+async fn a_new_sqlite_database_is_private_to_its_user() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("activity.db");
+    let mut plans = json_plans(dir.path());
+    plans.insert(StoreName::Activity, Location::Sqlite(db.clone()));
+    let stores = Stores::open(plan_at(&plans, "test")).await.unwrap();
+    put(&stores, json!({"decision_id": "d1", "agent_id": "a"})).await;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&db), 0o600);
+    let wal = dir.path().join("activity.db-wal");
+    if wal.exists() {
+        assert_eq!(mode(&wal), 0o600);
+    }
+    stores.close().await.unwrap();
+}
+
 /// A row edited by hand into something that is not a JSON payload (text,
 /// then a blob): a list page names the database instead of failing
 /// blindly.
