@@ -41,10 +41,13 @@ pub const SELF_PROTECTED_PATHS: &[&str] = &[
     "**/.cursor/mcp.json",
     "**/.vscode/mcp.json",
     "**/.gemini/extensions/",
+    // Scripts hook settings call: they run outside the gate.
+    "**/.claude/hooks/",
     "policy.yaml.sig.json",
     // The legacy digest file `policy verify` still reads without a key.
     "policy.yaml.sig",
     "~/.claude/settings.json",
+    "~/.claude/hooks/",
     "~/.claude.json",
     "~/.codex/",
     "~/.gemini/settings.json",

@@ -729,6 +729,34 @@ fn eval_command(
         .map(SimpleCommand::line)
         .collect();
     ex.analysis_issues = analysis.issues.iter().map(Issue::describe).collect();
+    // A git command that may change the checked-out branch makes the
+    // action's branch unknown for every push on the line
+    // (`git checkout main && git push`).
+    let switches = analysis.commands.iter().any(|c| {
+        c.argv.first().map(String::as_str) == Some("git")
+            && git::subcommand(&c.argv).is_some_and(|(sub, args)| match sub {
+                "checkout" | "switch" | "worktree" | "symbolic-ref" | "rebase" | "stash" => true,
+                "branch" => args.iter().any(|a| {
+                    a.starts_with('-')
+                        && !a.starts_with("--")
+                        && a.contains(['m', 'M', 'c', 'C', 'u'])
+                        || matches!(a.as_str(), "--move" | "--copy" | "--set-upstream-to")
+                        || a.starts_with("--set-upstream-to=")
+                }),
+                "update-ref" => args.iter().any(|a| a == "HEAD"),
+                _ => false,
+            })
+    });
+    let unknown_branch;
+    let action = if switches && action.branch.is_some() {
+        unknown_branch = Action {
+            branch: None,
+            ..action.clone()
+        };
+        &unknown_branch
+    } else {
+        action
+    };
     for cmd in &analysis.commands {
         eval_simple(policy, hits, cmd, action);
     }

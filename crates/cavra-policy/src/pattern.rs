@@ -76,6 +76,37 @@ pub fn normalize_path(
         return Err("path contains a NUL byte".into());
     }
     let mut p = raw.replace('\\', "/");
+    // Windows reaches a file by names Linux keeps apart: the data stream
+    // (`.env::$DATA`) and components with trailing dots or blanks
+    // (`.claude./settings.json`). Judged as the file they reach.
+    if p.contains("::")
+        || p.contains(". /")
+        || p.contains("./")
+        || p.ends_with('.')
+        || p.contains(" /")
+        || p.ends_with(' ')
+    {
+        p = p
+            .split('/')
+            .map(|c| {
+                let c = match c.len().checked_sub(7) {
+                    Some(at)
+                        if c.get(at..)
+                            .is_some_and(|t| t.eq_ignore_ascii_case("::$data")) =>
+                    {
+                        c.get(..at).unwrap_or(c)
+                    }
+                    _ => c,
+                };
+                if c.chars().all(|ch| ch == '.') {
+                    c
+                } else {
+                    c.trim_end_matches(['.', ' '])
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+    }
     // `C:/x` (Windows drive paths) are absolute: `/c/x`.
     let bytes = p.as_bytes();
     if bytes.len() >= 2

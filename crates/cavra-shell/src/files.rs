@@ -534,11 +534,25 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
             // File filters of a recursive search: `--include=.env` aims the
             // search at `.env` files (a `!` glob of rg excludes).
             let filters: &[&str] = if name == "rg" {
-                &["-g", "--glob", "--iglob"]
+                &["-g", "--glob", "--iglob", "--type-add"]
             } else {
                 &["--include"]
             };
+            // `--type-add 'k:*.{pem,key}'` defines a file type by globs
+            // (then searched with `-tk`): each glob is a filter.
+            let mut expanded: Vec<(&str, String)> = Vec::new();
             for (o, v) in opt_values.iter().filter(|(o, _)| filters.contains(o)) {
+                if *o == "--type-add" {
+                    let globs = v.split_once(':').map_or("", |(_, g)| g);
+                    let globs = globs.strip_prefix("include:").unwrap_or(globs);
+                    for g in brace_alternatives(globs) {
+                        expanded.push(("-g", g));
+                    }
+                } else {
+                    expanded.push((o, (*v).to_string()));
+                }
+            }
+            for (o, v) in expanded.iter().map(|(o, v)| (o, v.as_str())) {
                 if v.starts_with('!') {
                     continue;
                 }
@@ -547,7 +561,7 @@ pub fn file_accesses(cmd: &SimpleCommand) -> Vec<FileAccess> {
                 let v = if *o == "--iglob" {
                     v.to_lowercase()
                 } else {
-                    (*v).to_string()
+                    v.to_string()
                 };
                 let pattern = if v.contains('/') {
                     v
@@ -2429,4 +2443,37 @@ fn jq_imports(program: &str) -> bool {
                 && trimmed.starts_with('"')
         })
     })
+}
+
+/// The globs of a comma list with one level of braces
+/// (`*.{pem,key},x` is `*.pem`, `*.key`, `x`).
+fn brace_alternatives(globs: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    let mut parts = Vec::new();
+    for (i, c) in globs.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                parts.push(globs.get(start..i).unwrap_or(""));
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(globs.get(start..).unwrap_or(""));
+    for p in parts.into_iter().filter(|p| !p.is_empty()) {
+        match (p.find('{'), p.find('}')) {
+            (Some(a), Some(b)) if a < b => {
+                let (head, tail) = (p.get(..a).unwrap_or(""), p.get(b + 1..).unwrap_or(""));
+                for alt in p.get(a + 1..b).unwrap_or("").split(',') {
+                    out.push(format!("{head}{alt}{tail}"));
+                }
+            }
+            _ => out.push(p.to_string()),
+        }
+    }
+    out
 }

@@ -113,6 +113,10 @@ const SCRIPT_VARS: &[&str] = &[
     "LESSCLOSE",
     "PROMPT_COMMAND",
     "BROWSER",
+    // gh runs these as commands.
+    "GH_BROWSER",
+    "GH_PAGER",
+    "GH_EDITOR",
 ];
 
 /// Environment variables that make programs load code from elsewhere.
@@ -143,9 +147,16 @@ const CODE_VARS: &[&str] = &[
     "GOENV",
     "GOROOT",
     // Where Python finds its standard library and user site-packages
-    // (whose `.pth` files run at start-up).
+    // (whose `.pth` files run at start-up); a warning category is a module
+    // Python imports.
     "PYTHONHOME",
     "PYTHONUSERBASE",
+    "PYTHONWARNINGS",
+    // The Python and arguments the gcloud launcher runs, unquoted; Azure
+    // CLI extensions.
+    "CLOUDSDK_PYTHON",
+    "CLOUDSDK_PYTHON_ARGS",
+    "AZURE_EXTENSION_DIR",
 ];
 
 /// A cargo option that can make it run other code: `--config` setting
@@ -159,6 +170,20 @@ fn cargo_risky_option(args: &[Field]) -> Option<String> {
         let t = f.text.as_str();
         if t == "--" {
             break;
+        }
+        if t == "-C" || (t.starts_with("-C") && t.len() > 2 && !t.starts_with("--")) {
+            let v = if t == "-C" {
+                i += 1;
+                args.get(i - 1).map(|f| (f.literal, f.text.clone()))
+            } else {
+                Some((f.literal, t.get(2..).unwrap_or("").to_string()))
+            };
+            if v.is_none_or(|(lit, v)| {
+                !lit || v.starts_with(['/', '~']) || v.split('/').any(|c| c == "..")
+            }) {
+                return Some("-C".to_string());
+            }
+            continue;
         }
         for opt in ["--config", "--manifest-path"] {
             let value = match option_spelling(t, opt) {
@@ -297,6 +322,8 @@ const CONFIG_VARS: &[&str] = &[
     "TERRAGRUNT_TFPATH",
     // ripgrep's configuration file may hold `--pre COMMAND`.
     "RIPGREP_CONFIG_PATH",
+    "CLOUDSDK_CONFIG",
+    "AZURE_CONFIG_DIR",
     "CARGO_HOME",
     "NPM_CONFIG_USERCONFIG",
     "NPM_CONFIG_GLOBALCONFIG",
@@ -324,6 +351,8 @@ fn git_exec_key(key: &str) -> Option<bool> {
             | "core.alternaterefscommand"
             | "interactive.difffilter"
     ) || key.starts_with("pager.")
+        // Config-based hooks (git 2.54): `hook.<name>.command`.
+        || (key.starts_with("hook.") && key.ends_with(".command"))
         || (key.starts_with("trailer.") && (key.ends_with(".cmd") || key.ends_with(".command")))
         || (key.starts_with("submodule.") && key.ends_with(".update"))
         || (key.starts_with("sendemail.") && key.ends_with("cmd"))
@@ -352,7 +381,31 @@ fn git_exec_key(key: &str) -> Option<bool> {
         && (key.ends_with(".url") || key.ends_with(".pushurl")))
         || (key.starts_with("url.")
             && (key.ends_with(".insteadof") || key.ends_with(".pushinsteadof")));
+    // Keys naming a file git reads into what it writes or sends
+    // (`commit.template=.env` puts the secret in a commit message).
+    let reads = matches!(
+        key,
+        "commit.template"
+            | "core.excludesfile"
+            | "core.attributesfile"
+            | "http.sslcainfo"
+            | "http.sslcert"
+            | "http.sslkey"
+            | "http.cookiefile"
+            | "blame.ignorerevsfile"
+            | "sendemail.aliasesfile"
+    );
+    // Where and what a push sends (`push.default=matching` pushes every
+    // branch of that name, `remote.origin.push=HEAD:main`).
+    let pushes = key.starts_with("push.")
+        || (key.starts_with("remote.") && key.ends_with(".push"))
+        || (key.starts_with("branch.")
+            && (key.ends_with(".merge")
+                || key.ends_with(".remote")
+                || key.ends_with(".pushremote")));
     let code = elsewhere
+        || reads
+        || pushes
         || key == "core.hookspath"
         || key == "init.templatedir"
         || key == "core.worktree"
@@ -424,6 +477,14 @@ impl Walker {
             // (found by fuzzing); such input is refused before parsing.
             self.issue(Issue::Unparseable {
                 message: "a redirection file descriptor number is too large".into(),
+            });
+            return;
+        }
+        // Constructs the shell parser reads otherwise than bash does: the
+        // analysis would judge another line than the one that runs.
+        if let Some(what) = parser_disagreement(text) {
+            self.issue(Issue::Unparseable {
+                message: format!("{what}, which the analysis cannot read as bash does"),
             });
             return;
         }
@@ -1756,6 +1817,52 @@ impl Walker {
                 }
                 Unwrap::Done
             }
+            // Test code from outside the repository runs too: a test file or
+            // directory there, `-c`/`--rootdir` naming a configuration
+            // there, `-o pythonpath=…` (written there earlier, where writes
+            // are allowed).
+            "pytest" | "py.test" => {
+                let outside =
+                    |t: &str| t.starts_with(['/', '~']) || t.split('/').any(|c| c == "..");
+                let mut i = 0;
+                let mut found = false;
+                while let Some(f) = args.get(i) {
+                    i += 1;
+                    let t = f.text.as_str();
+                    let value = if matches!(
+                        t,
+                        "-c" | "--rootdir"
+                            | "--confcutdir"
+                            | "-o"
+                            | "--override-ini"
+                            | "--config-file"
+                    ) {
+                        i += 1;
+                        args.get(i - 1).map(|v| (v.literal, v.text.clone()))
+                    } else if let Some((_, v)) = t.split_once('=').filter(|_| t.starts_with("--")) {
+                        Some((f.literal, v.to_string()))
+                    } else if !t.starts_with('-') {
+                        Some((f.literal, t.to_string()))
+                    } else {
+                        None
+                    };
+                    if let Some((literal, v)) = value {
+                        let v = v
+                            .split_once("pythonpath=")
+                            .map_or(v.as_str(), |(_, p)| p)
+                            .to_string();
+                        if !literal || v.split(':').any(outside) {
+                            found = true;
+                        }
+                    }
+                }
+                if found && !spec {
+                    self.issue(Issue::UnknownScript {
+                        shell: format!("{name} with code outside the repository"),
+                    });
+                }
+                Unwrap::Done
+            }
             // `rg --pre PROG` runs PROG on every file searched.
             "rg" => {
                 self.option_commands(name, args, &[("--pre", Run::Program)], via, spec);
@@ -1784,6 +1891,30 @@ impl Walker {
                                 || f.text.contains("-linkmode")
                                 || !f.literal)
                 });
+                // `go -C DIR` and `-modfile=F` outside the repository run
+                // code from there.
+                let outside = |f: &Field| {
+                    !f.literal
+                        || f.text.starts_with(['/', '~'])
+                        || f.text.split('/').any(|c| c == "..")
+                };
+                let elsewhere = args.windows(2).any(|w| {
+                    matches!(
+                        w.first().map(|f| f.text.as_str()),
+                        Some("-C") | Some("-modfile") | Some("--modfile")
+                    ) && w.get(1).is_some_and(outside)
+                }) || args.iter().any(|f| {
+                    ["-C=", "-modfile=", "--modfile="].iter().any(|p| {
+                        f.text.strip_prefix(p).is_some_and(|v| {
+                            v.starts_with(['/', '~']) || v.split('/').any(|c| c == "..")
+                        })
+                    })
+                });
+                if elsewhere && !spec {
+                    self.issue(Issue::UnknownScript {
+                        shell: "go with code outside the repository".into(),
+                    });
+                }
                 let ldflags_next = args.windows(2).any(|w| {
                     matches!(
                         w.first().map(|f| f.text.trim_start_matches('-')),
@@ -2263,6 +2394,24 @@ impl Walker {
                 || t.starts_with('~')
                 || t.split('/').any(|c| c == "..")
         };
+        // A variable set on make's command line overrides the makefile's,
+        // and recipes run its value (`make test GO='curl … | sh; true'`,
+        // `CC='sh -c id'`): one holding shell syntax or a command with
+        // arguments is a script here. Flags (`CFLAGS='-O2 -g'`) are not.
+        let injects = |f: &Field| {
+            let Some((name, value)) = f.text.split_once('=') else {
+                return false;
+            };
+            is_name(name)
+                && (!f.literal
+                    || value.contains([';', '|', '&', '$', '`', '(', ')', '<', '>', '\n'])
+                    || (value.trim().contains(' ') && !value.trim_start().starts_with('-')))
+        };
+        if !spec && args.iter().take_while(|f| f.text != "--").any(injects) {
+            self.issue(Issue::UnknownScript {
+                shell: format!("{name} VAR=…"),
+            });
+        }
         let mut i = 0;
         while let Some(f) = args.get(i) {
             if f.text == "--" {
@@ -2914,7 +3063,8 @@ impl Walker {
             ) && value.is_none_or(risky_rustflags))
             // A compiler or toolchain named by path (`CC=/tmp/x`); a name
             // (`CC=clang`, `RUSTUP_TOOLCHAIN=nightly`) is looked up as usual.
-            || (matches!(name, "CC" | "CXX" | "LD" | "AR" | "RUSTUP_TOOLCHAIN")
+            // (`GOWORK=/tmp/x/go.work` names modules anywhere.)
+            || (matches!(name, "CC" | "CXX" | "LD" | "AR" | "RUSTUP_TOOLCHAIN" | "GOWORK")
                 && value.is_none_or(|v| v.contains(['/', ' ', '~'])))
             // Modules Python imports from outside the repository (an entry
             // inside it is like the repository's own code).
@@ -3616,6 +3766,123 @@ fn nesting_depth(text: &str) -> usize {
 }
 
 /// Expand a here-document body: parameters and command substitutions only.
+/// Where brush-parser and bash part ways (found in review), outside
+/// quotes: a `#` glued to the `)` before it (`echo <(true)#; cmd`: bash
+/// reads the `#` as part of the word, the parser as a comment), bash 5.3's
+/// `${ cmd; }` and `${| cmd; }`, `((…) )` (bash: a subshell inside a
+/// subshell, the parser: arithmetic), and here-documents whose delimiter
+/// bash finds elsewhere (a line `EOF)` inside `$(…)`, or one that
+/// backslash-newlines join into `EOF`).
+fn parser_disagreement(text: &str) -> Option<&'static str> {
+    let b = text.as_bytes();
+    let (mut single, mut double) = (false, false);
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'\\' if !single => i += 1,
+            b'\'' if !double => single = !single,
+            b'"' if !single => double = !double,
+            b'#' if !single && !double && i > 0 && b.get(i - 1) == Some(&b')') => {
+                return Some("a `#` right after `)`");
+            }
+            b'$' if !single
+                && b.get(i + 1) == Some(&b'{')
+                && b.get(i + 2)
+                    .is_some_and(|n| matches!(n, b' ' | b'\t' | b'\n' | b'|')) =>
+            {
+                return Some("a `${ …; }` command substitution");
+            }
+            b'(' if !single && !double && b.get(i + 1) == Some(&b'(') => {
+                if arithmetic_unbalanced(b.get(i + 2..).unwrap_or(&[])) {
+                    return Some("`((…) )`, a nested subshell to bash");
+                }
+                i += 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if text.contains("<<") && heredoc_disagrees(text) {
+        return Some("a here-document whose end bash finds elsewhere");
+    }
+    None
+}
+
+/// Whether the text after an `((` closes a parenthesis it did not open
+/// other than with `))` (`((rm -rf ~) )`).
+fn arithmetic_unbalanced(b: &[u8]) -> bool {
+    let mut depth = 0usize;
+    for (j, &c) in b.iter().enumerate() {
+        match c {
+            b'(' => depth += 1,
+            b')' if depth == 0 => return b.get(j + 1) != Some(&b')'),
+            b')' => depth -= 1,
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Whether a here-document body holds, before the delimiter line the parser
+/// uses, a line bash takes as the delimiter: `DELIM)` (bash 5.2 ends a
+/// here-document inside `$(…)` there) or, for an unquoted delimiter, lines
+/// joined by backslash-newlines into `DELIM`.
+fn heredoc_disagrees(text: &str) -> bool {
+    let lines: Vec<&str> = text.lines().collect();
+    for (n, line) in lines.iter().enumerate() {
+        let mut rest = *line;
+        while let Some(at) = rest.find("<<") {
+            rest = rest.get(at + 2..).unwrap_or("");
+            let body = rest.strip_prefix('-').unwrap_or(rest).trim_start();
+            let raw: String = body
+                .chars()
+                .take_while(|c| {
+                    !c.is_whitespace() && !matches!(c, ';' | '|' | '&' | '<' | '>' | ')')
+                })
+                .collect();
+            // Delimiters start like a word (`EOF`, `'EOF'`, `\EOF`, `_END`);
+            // not a number (`$((1<<2))`) or a here-string (`<<<`).
+            if !raw.starts_with(|c: char| {
+                c.is_ascii_alphabetic() || matches!(c, '_' | '\'' | '"' | '\\')
+            }) {
+                continue;
+            }
+            let quoted = raw.contains(['\'', '"', '\\']);
+            let delim: String = raw
+                .chars()
+                .filter(|c| !matches!(c, '\'' | '"' | '\\'))
+                .collect();
+            if delim.is_empty() {
+                continue;
+            }
+            let mut joined = String::new();
+            for l in lines.iter().skip(n + 1) {
+                let t = l.trim_start_matches('\t');
+                if joined.is_empty() && (*t == delim || l == &delim) {
+                    break;
+                }
+                if t.starts_with(&format!("{delim})")) {
+                    return true;
+                }
+                if !quoted {
+                    if let Some(cont) = l.strip_suffix('\\') {
+                        joined.push_str(cont);
+                        continue;
+                    }
+                    if !joined.is_empty() {
+                        joined.push_str(l);
+                        if joined.trim_start_matches('\t') == delim {
+                            return true;
+                        }
+                        joined.clear();
+                    }
+                }
+            }
+        }
+    }
+    false
+}
+
 fn expand_heredoc(body: &str, vars: &HashMap<String, String>) -> (String, Vec<String>) {
     let options = ParserOptions::default();
     let Some(Ok(pieces)) = crate::guarded(|| brush_parser::word::parse_heredoc(body, &options))
