@@ -1493,6 +1493,19 @@ fn eval_git_operation(
     rules_of(policy, &ActionType::GitOperation, target, hits);
 }
 
+/// A push whose destination branch is not known here: review.
+fn unknown_destination(hits: &mut Hits, subject: &str, why: &str) {
+    hits.add(
+        "git.push.unknown_destination",
+        Outcome::RequireApproval,
+        Severity::Medium,
+        None,
+        subject,
+        why,
+        Some("Repository Owners".into()),
+    );
+}
+
 fn eval_push(
     policy: &CompiledPolicy,
     hits: &mut Hits,
@@ -1525,14 +1538,10 @@ fn eval_push(
                 tag: false,
             }),
             None => {
-                hits.add(
-                    "git.push.unknown_destination",
-                    Outcome::RequireApproval,
-                    Severity::Medium,
-                    None,
+                unknown_destination(
+                    hits,
                     subject,
                     "The push names no branch and the current branch is unknown.",
-                    Some("Repository Owners".into()),
                 );
                 return;
             }
@@ -1541,15 +1550,7 @@ fn eval_push(
     for u in &updates {
         let b = u.branch.as_str();
         if b.is_empty() {
-            hits.add(
-                "git.push.unknown_destination",
-                Outcome::RequireApproval,
-                Severity::Medium,
-                None,
-                subject,
-                "The push names an empty branch.",
-                Some("Repository Owners".into()),
-            );
+            unknown_destination(hits, subject, "The push names an empty branch.");
             continue;
         }
         if u.tag {
@@ -1566,14 +1567,10 @@ fn eval_push(
         }
         // `HEAD` is the current branch: when that is not known, review.
         if b == "HEAD" && current_branch.is_none() && !u.delete && !u.force {
-            hits.add(
-                "git.push.unknown_destination",
-                Outcome::RequireApproval,
-                Severity::Medium,
-                None,
+            unknown_destination(
+                hits,
                 subject,
                 "The push names HEAD and the current branch is unknown.",
-                Some("Repository Owners".into()),
             );
             continue;
         }
@@ -1684,14 +1681,10 @@ fn eval_push(
         }
     }
     if hits.v.len() == before {
-        hits.add(
-            "git.push.unknown_destination",
-            Outcome::RequireApproval,
-            Severity::Medium,
-            None,
+        unknown_destination(
+            hits,
             subject,
             "The push destination could not be determined.",
-            Some("Repository Owners".into()),
         );
     }
 }

@@ -24,6 +24,18 @@ pub struct NormPath {
     pub home_alias: Option<String>,
 }
 
+impl NormPath {
+    /// The path as its `~/…` form, when it has one ([`NormPath::home_alias`]).
+    pub fn home_form(&self) -> Option<NormPath> {
+        self.home_alias.as_ref().map(|alias| NormPath {
+            subject: alias.clone(),
+            display: self.display.clone(),
+            outside_root: true,
+            home_alias: None,
+        })
+    }
+}
+
 /// The home directory an absolute, normalised path lies in (`/root`,
 /// `/home/u`, `/Users/u`, `/var/home/u`) and the rest of the path.
 fn home_of(abs: &str) -> Option<(&str, &str)> {
@@ -422,16 +434,10 @@ impl PathPatterns {
     /// any depth (`.env`) could sit below any directory, and judging every
     /// recursive operation by it would flag them all.
     pub fn tree_could_match(&self, dir: &NormPath) -> Option<&str> {
-        if let Some(alias) = &dir.home_alias {
-            let home = NormPath {
-                subject: alias.clone(),
-                display: dir.display.clone(),
-                outside_root: true,
-                home_alias: None,
-            };
-            if let Some(p) = self.tree_could_match(&home) {
-                return Some(p);
-            }
+        if let Some(home) = dir.home_form()
+            && let Some(p) = self.tree_could_match(&home)
+        {
+            return Some(p);
         }
         let folded = self.folded(&dir.subject);
         let subject = folded.as_ref();
@@ -491,16 +497,10 @@ impl PathPatterns {
     /// normalised like a path, could name a path one of these patterns
     /// matches; returns that pattern. The answer errs towards yes.
     pub fn glob_could_match(&self, operand: &NormPath) -> Option<&str> {
-        if let Some(alias) = &operand.home_alias {
-            let home = NormPath {
-                subject: alias.clone(),
-                display: operand.display.clone(),
-                outside_root: true,
-                home_alias: None,
-            };
-            if let Some(p) = self.glob_could_match(&home) {
-                return Some(p);
-            }
+        if let Some(home) = operand.home_form()
+            && let Some(p) = self.glob_could_match(&home)
+        {
+            return Some(p);
         }
         let folded = self.folded(&operand.subject);
         let subject = folded.as_ref();

@@ -44,10 +44,17 @@ pub(crate) struct Expanded {
     pub substitutions: Vec<String>,
     /// Constructs that may run code we cannot see.
     pub opaque: Vec<String>,
-    /// Variables the expansion assigns (`${x:=v}`, `$((x=1))`, `((x++))`):
-    /// their value afterwards is not known here.
+    /// Variables the expansion assigns (`${x:=v}`): their value afterwards
+    /// is not known here.
     pub assigned: Vec<String>,
+    /// Variables arithmetic assigns (`$((x=1))`, `((x++))`): a number not
+    /// known here, which holds no code.
+    pub numeric: Vec<String>,
 }
+
+/// Marks, in a variable map, a name whose unknown value is a number
+/// (`NUMERIC_VAR` followed by the name), next to its [`UNKNOWN_VAR`] mark.
+pub(crate) const NUMERIC_VAR: char = '\u{2}';
 
 /// Variables bash sets by itself (`$_` is the last word of the previous
 /// command, `$PWD` follows `cd`, `$BASH_REMATCH` the last `=~`): an
@@ -158,7 +165,9 @@ fn arithmetic_into(
             && value.contains(|c: char| !(c.is_ascii_digit() || c.is_whitespace()))
         {
             arithmetic_into(value, vars, options, out, depth + 1);
-        } else if vars.contains_key(&format!("{UNKNOWN_VAR}{name}")) {
+        } else if vars.contains_key(&format!("{UNKNOWN_VAR}{name}"))
+            && !vars.contains_key(&format!("{NUMERIC_VAR}{name}"))
+        {
             // Assigned on this line a value not known here (`x=$(…)`,
             // `x+=…`, an array): bash would evaluate it as an expression,
             // `a[$(cmd)]` running `cmd`.
@@ -211,8 +220,8 @@ fn arithmetic_assignments(text: &str, out: &mut Expanded) {
                     .any(|op| after.starts_with(op))
                 || before.ends_with("++")
                 || before.ends_with("--");
-            if assigns && !out.assigned.iter().any(|n| n == name) {
-                out.assigned.push(name.to_string());
+            if assigns && !out.numeric.iter().any(|n| n == name) {
+                out.numeric.push(name.to_string());
             }
         } else {
             i += 1;

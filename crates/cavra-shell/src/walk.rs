@@ -614,9 +614,11 @@ impl Walker {
             return;
         }
         let unknown = crate::expand::UNKNOWN_VAR;
+        let numeric = crate::expand::NUMERIC_VAR;
         let mut names: Vec<String> = before
             .keys()
             .chain(self.vars.keys())
+            .filter(|k| !k.starts_with(numeric))
             .map(|k| k.trim_start_matches(unknown).to_string())
             .collect();
         names.sort();
@@ -626,7 +628,12 @@ impl Walker {
             let was = (before.get(&n), before.contains_key(&u));
             let is = (self.vars.get(&n), self.vars.contains_key(&u));
             if was != is {
-                self.set_var(n, None);
+                // A number stays a number, known or not.
+                if self.vars.contains_key(&format!("{numeric}{n}")) {
+                    self.set_numeric(n);
+                } else {
+                    self.set_var(n, None);
+                }
             }
         }
     }
@@ -935,6 +942,9 @@ impl Walker {
         }
         for name in e.assigned {
             self.set_var(name, None);
+        }
+        for name in e.numeric {
+            self.set_numeric(name);
         }
         e.fields
     }
@@ -1829,22 +1839,44 @@ impl Walker {
                 while let Some(f) = args.get(i) {
                     i += 1;
                     let t = f.text.as_str();
-                    let value = if matches!(
-                        t,
-                        "-c" | "--rootdir"
-                            | "--confcutdir"
-                            | "-o"
-                            | "--override-ini"
-                            | "--config-file"
-                    ) {
+                    const CODE: &[&str] = &[
+                        "-c",
+                        "--rootdir",
+                        "--confcutdir",
+                        "-o",
+                        "--override-ini",
+                        "--config-file",
+                    ];
+                    // Another option's value is no code (`--basetemp DIR`,
+                    // `-k EXPR`): skipped when it is the next word.
+                    const VALUE: &[&str] = &[
+                        "-k",
+                        "-m",
+                        "-p",
+                        "-W",
+                        "--basetemp",
+                        "--junitxml",
+                        "--maxfail",
+                        "--tb",
+                        "--durations",
+                        "--log-file",
+                        "--deselect",
+                        "--ignore",
+                        "--ignore-glob",
+                    ];
+                    let value = if CODE.contains(&t) {
                         i += 1;
                         args.get(i - 1).map(|v| (v.literal, v.text.clone()))
-                    } else if let Some((_, v)) = t.split_once('=').filter(|_| t.starts_with("--")) {
+                    } else if let Some((_, v)) = t.split_once('=').filter(|(o, _)| CODE.contains(o))
+                    {
                         Some((f.literal, v.to_string()))
-                    } else if !t.starts_with('-') {
-                        Some((f.literal, t.to_string()))
-                    } else {
+                    } else if t.starts_with('-') {
+                        if VALUE.contains(&t) {
+                            i += 1;
+                        }
                         None
+                    } else {
+                        Some((f.literal, t.to_string()))
                     };
                     if let Some((literal, v)) = value {
                         let v = v
@@ -2977,6 +3009,8 @@ impl Walker {
             None => (name, value),
         };
         let unknown = format!("{}{name}", crate::expand::UNKNOWN_VAR);
+        self.vars
+            .remove(&format!("{}{name}", crate::expand::NUMERIC_VAR));
         match value {
             Some(v) => {
                 self.vars.remove(&unknown);
@@ -2987,6 +3021,16 @@ impl Walker {
                 self.vars.insert(unknown, String::new());
             }
         }
+    }
+
+    /// A variable given a number not known here (by arithmetic).
+    fn set_numeric(&mut self, name: String) {
+        let base = name.split('[').next().unwrap_or("").to_string();
+        self.set_var(base.clone(), None);
+        self.vars.insert(
+            format!("{}{base}", crate::expand::NUMERIC_VAR),
+            String::new(),
+        );
     }
 
     /// A lasting `IFS` with a character other than a blank makes unquoted
