@@ -178,9 +178,7 @@ fn cargo_risky_option(args: &[Field]) -> Option<String> {
             } else {
                 Some((f.literal, t.get(2..).unwrap_or("").to_string()))
             };
-            if v.is_none_or(|(lit, v)| {
-                !lit || v.starts_with(['/', '~']) || v.split('/').any(|c| c == "..")
-            }) {
+            if v.is_none_or(|(lit, v)| !lit || outside_repo(&v)) {
                 return Some("-C".to_string());
             }
             continue;
@@ -205,7 +203,7 @@ fn cargo_risky_option(args: &[Field]) -> Option<String> {
                         !text.contains('=')
                             || !(key.starts_with("profile.") || key.starts_with("term."))
                     } else {
-                        text.starts_with(['/', '~']) || text.split('/').any(|c| c == "..")
+                        outside_repo(text)
                     }
             });
             if risky {
@@ -214,6 +212,12 @@ fn cargo_risky_option(args: &[Field]) -> Option<String> {
         }
     }
     None
+}
+
+/// Whether a path named on the line may lie outside the repository:
+/// absolute, in a home directory, or climbing with `..`.
+fn outside_repo(path: &str) -> bool {
+    path.starts_with(['/', '~']) || path.split('/').any(|c| c == "..")
 }
 
 /// npm settings (as `npm_config_*` keys) that run code or move where npm
@@ -524,14 +528,19 @@ impl Walker {
             // in a later pipeline may not, so afterwards the directory is
             // unknown. `cd x || cmd` runs `cmd` only where the cd failed.
             let start = self.cwd.clone();
-            let vars_start = self.vars.clone();
+            let background = matches!(item.1, ast::SeparatorOperator::Async);
+            let vars_start = background.then(|| self.vars.clone());
             self.pipeline(&item.0.first, via, spec);
             // What a later pipeline assigns holds for the pipelines after
             // it while the list is all `&&` (`mkdir out && D=out && touch
             // $D/x`); once an `||` joins it, a pipeline may run although an
             // earlier one was skipped (`true || c=echo && $c`), and after
             // the list the assignment may not have run at all.
-            let after_first = self.vars.clone();
+            let after_first = if item.0.additional.is_empty() {
+                HashMap::new()
+            } else {
+                self.vars.clone()
+            };
             let mut all_and = true;
             for next in &item.0.additional {
                 match next {
@@ -554,11 +563,11 @@ impl Walker {
             if !item.0.additional.is_empty() {
                 self.forget_changed(&after_first);
             }
-            if matches!(item.1, ast::SeparatorOperator::Async) {
+            if let Some(vars) = vars_start {
                 // `cd x &` runs in the background, in a subshell, and so do
                 // its assignments (`c=echo & $c -rf /` runs the old `c`).
                 self.cwd = start;
-                self.vars = vars_start;
+                self.vars = vars;
             } else if self.cwd != start {
                 // The `cd` may have failed: commands after `;` run either
                 // way, in a directory that is not known for sure.
@@ -1832,8 +1841,6 @@ impl Walker {
             // there, `-o pythonpath=…` (written there earlier, where writes
             // are allowed).
             "pytest" | "py.test" => {
-                let outside =
-                    |t: &str| t.starts_with(['/', '~']) || t.split('/').any(|c| c == "..");
                 let mut i = 0;
                 let mut found = false;
                 while let Some(f) = args.get(i) {
@@ -1883,7 +1890,7 @@ impl Walker {
                             .split_once("pythonpath=")
                             .map_or(v.as_str(), |(_, p)| p)
                             .to_string();
-                        if !literal || v.split(':').any(outside) {
+                        if !literal || v.split(':').any(outside_repo) {
                             found = true;
                         }
                     }
@@ -1925,22 +1932,16 @@ impl Walker {
                 });
                 // `go -C DIR` and `-modfile=F` outside the repository run
                 // code from there.
-                let outside = |f: &Field| {
-                    !f.literal
-                        || f.text.starts_with(['/', '~'])
-                        || f.text.split('/').any(|c| c == "..")
-                };
+                let outside = |f: &Field| !f.literal || outside_repo(&f.text);
                 let elsewhere = args.windows(2).any(|w| {
                     matches!(
                         w.first().map(|f| f.text.as_str()),
                         Some("-C") | Some("-modfile") | Some("--modfile")
                     ) && w.get(1).is_some_and(outside)
                 }) || args.iter().any(|f| {
-                    ["-C=", "-modfile=", "--modfile="].iter().any(|p| {
-                        f.text.strip_prefix(p).is_some_and(|v| {
-                            v.starts_with(['/', '~']) || v.split('/').any(|c| c == "..")
-                        })
-                    })
+                    ["-C=", "-modfile=", "--modfile="]
+                        .iter()
+                        .any(|p| f.text.strip_prefix(p).is_some_and(outside_repo))
                 });
                 if elsewhere && !spec {
                     self.issue(Issue::UnknownScript {
@@ -2418,14 +2419,7 @@ impl Walker {
                 shell: format!("{name} MAKEFILES="),
             });
         }
-        let foreign = |v: &Field| {
-            let t = v.text.as_str();
-            !v.literal
-                || t == "-"
-                || t.starts_with('/')
-                || t.starts_with('~')
-                || t.split('/').any(|c| c == "..")
-        };
+        let foreign = |v: &Field| !v.literal || v.text == "-" || outside_repo(&v.text);
         // A variable set on make's command line overrides the makefile's,
         // and recipes run its value (`make test GO='curl … | sh; true'`,
         // `CC='sh -c id'`): one holding shell syntax or a command with
@@ -3114,9 +3108,7 @@ impl Walker {
             // inside it is like the repository's own code).
             || (name == "PYTHONPATH"
                 && value.is_none_or(|v| {
-                    v.split(':').any(|e| {
-                        e.starts_with(['/', '~']) || e.split('/').any(|c| c == "..")
-                    })
+                    v.split(':').any(outside_repo)
                 }))
             || name.starts_with("GIT_CONFIG")
             // Cargo's settings by environment: `CARGO_TARGET_<T>_RUNNER`,
