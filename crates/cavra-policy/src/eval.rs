@@ -388,37 +388,39 @@ fn path_rules(
         }
     }
     // Rules for every action type (`action: "*"`) use resource globs.
-    star_rules(policy, &path.subject, &path.display, hits, |d| {
+    let starred = star_rules(policy, &path.subject, &path.display, hits, |d| {
         allow_hits || !d.proceeds()
     });
-    ruled
-        || policy.rules.iter().any(|r| {
-            r.action.is_none()
-                && matches!(&r.matcher, Matcher::Resources(g) if g.iter().any(|g| wildcard(g, &path.subject)))
-        })
+    ruled || starred
 }
 
 /// The rules for every action type (`action: "*"`) whose resource globs
 /// match `subject` and whose `unless` does not, for which `applies` holds
-/// of the rule's decision.
+/// of the rule's decision. Returns whether any such rule's globs matched,
+/// applying or not.
 fn star_rules(
     policy: &CompiledPolicy,
     subject: &str,
     display: &str,
     hits: &mut Hits,
     applies: impl Fn(Outcome) -> bool,
-) {
+) -> bool {
+    let mut matched = false;
     for r in policy.rules.iter().filter(|r| r.action.is_none()) {
         if let Matcher::Resources(globs) = &r.matcher
             && let Some(g) = globs.iter().find(|g| wildcard(g, subject))
-            && applies(r.decision)
         {
+            matched = true;
+            if !applies(r.decision) {
+                continue;
+            }
             let excepted = matches!(&r.unless, Some(Matcher::Resources(u)) if u.iter().any(|g| wildcard(g, subject)));
             if !excepted {
                 hits.rule(r, display, Some(g), Severity::Low);
             }
         }
     }
+    matched
 }
 
 /// Whether an `action: "*"` rule applies to a command line or an MCP tool
@@ -890,7 +892,7 @@ fn eval_command(
     // and `# prod-sandbox` is no exception.
     for cmd in analysis.commands.iter().filter(|c| !c.argv.is_empty()) {
         let l = cmd.line();
-        star_rules(policy, &l, &l, hits, star_restricts);
+        let _ = star_rules(policy, &l, &l, hits, star_restricts);
     }
 }
 
@@ -1261,7 +1263,7 @@ fn eval_simple(policy: &CompiledPolicy, hits: &mut Hits, cmd: &SimpleCommand, ac
         // A commit message stays text however it expands, when it stays
         // one word (`git commit -m "$(cat <<'EOF' … EOF)"`, as Claude Code
         // writes it; not `-m $MSG`, which may split into options).
-        let messages = if cmd.name() == "git" {
+        let messages = if cmd.dynamic_args && cmd.name() == "git" {
             crate::git::commit_message_words(argv)
         } else {
             Vec::new()
@@ -1979,7 +1981,7 @@ fn eval_mcp(
             }
         }
     }
-    star_rules(policy, &subject, &subject, hits, star_restricts);
+    let _ = star_rules(policy, &subject, &subject, hits, star_restricts);
 }
 
 /// The limits a pack puts on a server it lists: approval for the server,
