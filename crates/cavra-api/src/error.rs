@@ -104,12 +104,16 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
         if bytes.is_empty() {
             return Err(ApiError::bad_request("body: a JSON object is required"));
         }
-        let value: Value = serde_json::from_slice(&bytes)
-            .map_err(|e| ApiError::bad_request(format!("body: malformed JSON: {e}")))?;
-        // A key given twice is refused: the last one would win silently,
-        // and a proxy or a log reading the first would see another request.
-        serde_json::from_slice::<NoDuplicateKeys>(&bytes)
-            .map_err(|e| ApiError::bad_request(format!("body: {e}")))?;
+        // One pass that also refuses a key given twice: the last one would
+        // win silently, and a proxy or a log reading the first would see
+        // another request.
+        let UniqueKeys(value) = serde_json::from_slice(&bytes).map_err(|e| {
+            if e.is_data() {
+                ApiError::bad_request(format!("body: {e}"))
+            } else {
+                ApiError::bad_request(format!("body: malformed JSON: {e}"))
+            }
+        })?;
         // A NUL can only arrive escaped; look for it only when the escape is
         // there at all.
         if bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000"))
@@ -257,55 +261,62 @@ pub fn set(v: &mut Value, key: &str, value: Value) {
     }
 }
 
-/// Walks a JSON document and fails on an object that names a key twice.
-struct NoDuplicateKeys;
+/// A JSON document read into a [`Value`], failing on an object that names
+/// a key twice.
+struct UniqueKeys(Value);
 
-impl<'de> serde::Deserialize<'de> for NoDuplicateKeys {
+impl<'de> serde::Deserialize<'de> for UniqueKeys {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(NoDuplicateKeysVisitor)
+        d.deserialize_any(UniqueKeysVisitor).map(UniqueKeys)
     }
 }
 
-struct NoDuplicateKeysVisitor;
+struct UniqueKeysVisitor;
 
-impl<'de> serde::de::Visitor<'de> for NoDuplicateKeysVisitor {
-    type Value = NoDuplicateKeys;
+impl<'de> serde::de::Visitor<'de> for UniqueKeysVisitor {
+    type Value = Value;
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.write_str("JSON")
     }
-    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(NoDuplicateKeys)
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
     }
-    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(NoDuplicateKeys)
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
     }
-    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(NoDuplicateKeys)
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
     }
-    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(NoDuplicateKeys)
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::from(v))
     }
-    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(NoDuplicateKeys)
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
     }
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(NoDuplicateKeys)
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
     }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
-        while a.next_element::<NoDuplicateKeys>()?.is_some() {}
-        Ok(NoDuplicateKeys)
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
     }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
-        let mut seen = std::collections::HashSet::new();
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(UniqueKeys(v)) = a.next_element()? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<Value, A::Error> {
+        let mut out = serde_json::Map::new();
         while let Some(k) = a.next_key::<String>()? {
-            if !seen.insert(k.clone()) {
+            let UniqueKeys(v) = a.next_value()?;
+            if out.insert(k.clone(), v).is_some() {
                 return Err(serde::de::Error::custom(format!(
                     "{k}: the key is given more than once"
                 )));
             }
-            a.next_value::<NoDuplicateKeys>()?;
         }
-        Ok(NoDuplicateKeys)
+        Ok(Value::Object(out))
     }
 }
